@@ -1,0 +1,61 @@
+"""TellCity: residents report problems and suggest ideas, departments fix, the city sees where it
+stands."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from tellcity.config import load_config
+from tellcity.extensions import csrf, db, login_manager, migrate
+
+#: The repository root, which holds templates/ and static/.
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` (a mapping) overrides every other source of configuration; its
+    INSTANCE_PATH key, or TELLCITY_INSTANCE_PATH, moves the instance folder."""
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("TELLCITY_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, config)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import tellcity.accounts.services
+    import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tellcity.core import errors
+    from tellcity.core.views import bp as core_bp
+
+    errors.register(app)
+    app.register_blueprint(core_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from tellcity.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Cities (each an Open311 jurisdiction) and their zones."""

@@ -1,0 +1,73 @@
+"""Configuration: these defaults, then instance/config.py, then TELLCITY_* environment
+variables, then the mapping given to create_app (tests)."""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from flask import Flask
+
+#: Defaults. Every key can be set in instance/config.py or as TELLCITY_<KEY>.
+DEFAULTS = {
+    # An empty URL means the SQLite file instance/tellcity.sqlite3.
+    "DATABASE_URL": "",
+    # The city pages and APIs serve when the request names none (its slug).
+    "DEFAULT_CITY": "issy-les-moulineaux",
+    "UPLOAD_FOLDER": "",
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "JSON_SORT_KEYS": False,
+}
+
+SECRET_FILE = "secret_key"
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    """Fill app.config in order of precedence and derive the settings built from others."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TELLCITY")
+    if overrides:
+        app.config.from_mapping(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
+    app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or os.path.join(
+        app.instance_path, "uploads"
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+
+
+def database_uri(app: Flask) -> str:
+    """The SQLAlchemy URL: psycopg 3 for PostgreSQL URLs that name no driver."""
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        return "sqlite:///" + os.path.join(app.instance_path, "tellcity.sqlite3")
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
+def instance_secret(instance: Path) -> str:
+    """The secret key kept in the instance folder, generated on first use.
+
+    The key is written whole to a temporary file and then linked into place, so two processes
+    starting together agree on one key and neither reads a half-written file.
+    """
+    path = instance / SECRET_FILE
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret-")
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # atomic: fails if another process published its key first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

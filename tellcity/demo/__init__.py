@@ -1,0 +1,1 @@
+"""The demo city, Issy-les-Moulineaux, loaded by `tellcity demo`."""

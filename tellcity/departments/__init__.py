@@ -1,0 +1,1 @@
+"""Municipal departments and the outside bodies reports are referred to."""

@@ -1,0 +1,1 @@
+"""Geography without PostGIS: shapes with shapely, places with a geocoder."""

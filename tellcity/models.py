@@ -1,0 +1,25 @@
+"""Imports every model, so that the metadata (and so Alembic) knows every table."""
+
+from tellcity.accounts.models import ApiKey, User
+from tellcity.categories.models import Category
+from tellcity.cities.models import City, Zone
+from tellcity.departments.models import Department
+from tellcity.notify.models import OutboxMessage
+from tellcity.reports.models import Photo, Report, ReportEvent, Subscription, Support
+from tellcity.routing.models import RoutingRule
+
+__all__ = [
+    "ApiKey",
+    "Category",
+    "City",
+    "Department",
+    "OutboxMessage",
+    "Photo",
+    "Report",
+    "ReportEvent",
+    "RoutingRule",
+    "Subscription",
+    "Support",
+    "User",
+    "Zone",
+]

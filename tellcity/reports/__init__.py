@@ -1,0 +1,1 @@
+"""Reports: problems and suggestions sent by residents, their timeline, photos and supporters."""

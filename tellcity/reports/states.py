@@ -1,0 +1,91 @@
+"""The report lifecycle's vocabulary: kinds, statuses, priorities, sources, and the mapping of
+statuses to Open311's open/closed. The transitions between them build on these names."""
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    PROBLEM = "problem"
+    SUGGESTION = "suggestion"
+
+
+class Status(StrEnum):
+    # problems
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    DUPLICATE = "duplicate"
+    REFERRED = "referred"
+    NOT_ACTIONABLE = "not_actionable"
+    REJECTED = "rejected"
+    # suggestions (they start as NEW too)
+    UNDER_REVIEW = "under_review"
+    PLANNED = "planned"
+    DECLINED = "declined"
+    DONE = "done"
+
+
+PROBLEM_STATUSES = (
+    Status.NEW,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.RESOLVED,
+    Status.DUPLICATE,
+    Status.REFERRED,
+    Status.NOT_ACTIONABLE,
+    Status.REJECTED,
+)
+SUGGESTION_STATUSES = (
+    Status.NEW,
+    Status.UNDER_REVIEW,
+    Status.PLANNED,
+    Status.DECLINED,
+    Status.DONE,
+    Status.DUPLICATE,
+    Status.REJECTED,
+)
+
+#: Statuses Open311 reports as "open"; every other status is "closed".
+OPEN_STATUSES = frozenset(
+    {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.UNDER_REVIEW, Status.PLANNED}
+)
+
+
+def open311_status(status: str) -> str:
+    """Open311's two-valued status for one of ours."""
+    return "open" if status in OPEN_STATUSES else "closed"
+
+
+class Priority:
+    """Lower numbers come first in a queue."""
+
+    URGENT = 1
+    HIGH = 2
+    NORMAL = 3
+    LOW = 4
+    NAMES = {URGENT: "urgent", HIGH: "high", NORMAL: "normal", LOW: "low"}
+
+
+class Source(StrEnum):
+    WEB = "web"
+    API = "api"
+    OPEN311 = "open311"
+    IMPORT = "import"
+
+
+class EventType(StrEnum):
+    CREATED = "created"
+    STATUS_CHANGE = "status_change"
+    TRANSFER = "transfer"
+    ASSIGNMENT = "assignment"
+    PRIORITY_CHANGE = "priority_change"
+    PUBLIC_REPLY = "public_reply"
+    INTERNAL_NOTE = "internal_note"
+    MERGE = "merge"
+    PHOTO_ADDED = "photo_added"
+    MODERATION = "moderation"
+    EDIT = "edit"
+    CONFIRMATION = "confirmation"
+    REOPEN = "reopen"
+    ESCALATION = "escalation"

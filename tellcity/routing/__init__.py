@@ -1,0 +1,1 @@
+"""Which department handles which category in which zone: data an administrator edits."""
