@@ -58,7 +58,12 @@ def demo_command(host: str, port: int, no_serve: bool):
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(list(Role)), default=Role.RESIDENT, show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.RESIDENT.value,
+    show_default=True,
+)
 @click.option("--name", default="")
 @click.option("--department", "department_slug", help="Slug of the department (agent, manager).")
 @click.option("--city", "city_slug", help="City slug; the default city when not given.")

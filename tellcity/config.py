@@ -16,6 +16,8 @@ DEFAULTS = {
     "DEFAULT_CITY": "issy-les-moulineaux",
     "UPLOAD_FOLDER": "",
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # werkzeug's method name; tests use a cheaper one.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -1,0 +1,146 @@
+"""Fixtures: an app on a fresh SQLite database, and the same on PostgreSQL when
+TELLCITY_TEST_DATABASE_URL names a server (the tests that use `app` run on both)."""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from tellcity import create_app
+from tellcity.extensions import db
+
+PG_URL = os.environ.get("TELLCITY_TEST_DATABASE_URL")
+SKIP_PG = pytest.mark.skipif(
+    not PG_URL, reason="PostgreSQL run skipped: TELLCITY_TEST_DATABASE_URL is not set"
+)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=SKIP_PG)]
+
+
+def pytest_report_header(config):
+    where = PG_URL or "not set, so only SQLite runs"
+    return f"TellCity databases: SQLite, and PostgreSQL at TELLCITY_TEST_DATABASE_URL ({where})"
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "TELLCITY_TEST_DATABASE_URL" in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"PostgreSQL run skipped ({len(skipped)} tests): TELLCITY_TEST_DATABASE_URL is not set",
+            yellow=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_config(monkeypatch):
+    """The developer's own TELLCITY_* settings must not leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("TELLCITY_") and not name.startswith("TELLCITY_TEST_"):
+            monkeypatch.delenv(name)
+
+
+class ScratchDatabases:
+    """Creates and drops throwaway PostgreSQL databases on the test server."""
+
+    def __init__(self, url: str):
+        self.server = make_url(url).set(drivername="postgresql+psycopg")
+        self.names: list[str] = []
+
+    def create(self) -> str:
+        name = f"tellcity_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        self.names.append(name)
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in self.names:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _execute(self, sql: str) -> None:
+        engine = sa.create_engine(self.server, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text(sql))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def scratch_databases():
+    if not PG_URL:
+        pytest.skip("PostgreSQL run skipped: TELLCITY_TEST_DATABASE_URL is not set")
+    databases = ScratchDatabases(PG_URL)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    """The backend name and, for PostgreSQL, the URL of a session-wide database holding the
+    models' schema (emptied after each test)."""
+    if request.param == "sqlite":
+        yield "sqlite", None
+        return
+    url = request.getfixturevalue("scratch_databases").create()
+    app = create_app(_test_config(tmp_path_factory.mktemp("pg-schema"), url))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield "postgresql", url
+
+
+def _test_config(tmp_path, url: str) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "tests-only-secret",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
+        "DATABASE_URL": url,
+    }
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    """An app on an empty database with the models' schema, inside an app context."""
+    name, url = backend
+    url = url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    app = create_app(_test_config(tmp_path, url))
+    with app.app_context():
+        if name == "sqlite":
+            db.create_all()
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        if name == "postgresql":
+            _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo_city(app):
+    """The demo city, loaded and committed; `.accounts` holds the staff and their passwords."""
+    from tellcity.demo.services import load_city_file
+
+    city, accounts = load_city_file()
+    db.session.commit()
+    city.accounts = accounts
+    return city

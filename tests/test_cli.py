@@ -1,0 +1,163 @@
+"""The commands a newcomer and an operator type."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import sqlalchemy as sa
+
+from tellcity import create_app
+from tellcity.accounts.models import User
+from tellcity.extensions import db
+
+PASSWORD_LINE = re.compile(r"Password \(shown this once\): (\S+)")
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app on a SQLite file that does not exist yet, as on a newcomer's machine."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def run(app, *args, **kwargs):
+    result = app.test_cli_runner().invoke(args=list(args), **kwargs)
+    return result
+
+
+def test_init_creates_the_database_at_the_latest_schema(fresh_app, tmp_path):
+    result = run(fresh_app, "init")
+    assert result.exit_code == 0, result.output
+    assert "Database ready" in result.output
+    assert (tmp_path / "tellcity.sqlite3").exists()
+    tables = sa.inspect(db.engine).get_table_names()
+    assert {"reports", "users", "alembic_version"} <= set(tables)
+    assert run(fresh_app, "init").exit_code == 0  # running it again changes nothing
+
+
+def test_demo_loads_the_city_once_and_prints_the_accounts_once(fresh_app):
+    first = run(fresh_app, "demo", "--no-serve")
+    assert first.exit_code == 0, first.output
+    assert "Loaded the demo city Issy-les-Moulineaux" in first.output
+    assert "admin@issy.example.org" in first.output
+    second = run(fresh_app, "demo", "--no-serve")
+    assert second.exit_code == 0, second.output
+    assert "already holds a city" in second.output
+    assert "admin@issy.example.org" not in second.output
+
+
+def test_create_user_prints_a_password_that_signs_in(fresh_app):
+    run(fresh_app, "demo", "--no-serve")
+    result = run(
+        fresh_app,
+        "create-user",
+        "Nouvel.Agent@Issy.example.org",
+        "--role",
+        "agent",
+        "--department",
+        "voirie",
+        "--name",
+        "Nouvel Agent",
+    )
+    assert result.exit_code == 0, result.output
+    password = PASSWORD_LINE.search(result.output).group(1)
+    user = db.session.scalar(sa.select(User).where(User.email == "nouvel.agent@issy.example.org"))
+    assert user.role == "agent" and user.department.slug == "voirie"
+    assert user.check_password(password)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["agent@issy.example.org", "--role", "agent"], "belongs to a department"),
+        (["admin@issy.example.org", "--role", "admin"], "already exists"),
+        (["x@issy.example.org", "--role", "agent", "--department", "nope"], "no department"),
+        (["x@issy.example.org", "--city", "atlantis"], "no city"),
+        (["not-an-email"], "not an email address"),
+    ],
+)
+def test_create_user_refuses_with_a_clear_message(fresh_app, args, message):
+    run(fresh_app, "demo", "--no-serve")
+    result = run(fresh_app, "create-user", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_create_user_with_a_typed_password(fresh_app):
+    run(fresh_app, "init")
+    result = run(
+        fresh_app,
+        "create-user",
+        "maire@example.org",
+        "--role",
+        "mayor",
+        "--prompt-password",
+        input="correct horse battery\ncorrect horse battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "shown this once" not in result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "maire@example.org"))
+    assert user.check_password("correct horse battery")
+
+
+def test_set_password_replaces_the_old_one(fresh_app):
+    first = run(fresh_app, "demo", "--no-serve").output
+    old = re.search(r"agent\.voirie@issy\.example\.org\s+(\S+)", first).group(1)
+    result = run(fresh_app, "set-password", "agent.voirie@issy.example.org")
+    new = re.search(r"\(shown this once\): (\S+)", result.output).group(1)
+    user = db.session.scalar(sa.select(User).where(User.email == "agent.voirie@issy.example.org"))
+    db.session.refresh(user)
+    assert user.check_password(new) and not user.check_password(old)
+    assert run(fresh_app, "set-password", "nobody@example.org").exit_code != 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def test_the_demo_command_serves_the_city(tmp_path):
+    """What the README's first command does: `tellcity demo` on an empty instance folder."""
+    port = free_port()
+    env = {**os.environ, "TELLCITY_INSTANCE_PATH": str(tmp_path)}
+    tellcity = os.path.join(os.path.dirname(sys.executable), "tellcity")
+    server = subprocess.Popen(
+        [tellcity, "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(server.stdout.read())
+                time.sleep(0.1)
+        else:
+            pytest.fail("the demo server did not answer within 10 s")
+        assert (status, body.strip()) == (200, '{"database":"ok","status":"ok"}')
+        status, page = get(f"http://127.0.0.1:{port}/")
+        assert status == 200 and "Issy-les-Moulineaux" in page
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert "cabinet@issy.example.org" in output
+    assert f"http://127.0.0.1:{port}/" in output
