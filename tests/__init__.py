@@ -1,0 +1,1 @@
+"""TellCity test suite."""
