@@ -5,7 +5,14 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.departments.models import Department
 from tellcity.notify.models import OutboxMessage
-from tellcity.reports.models import Photo, Report, ReportEvent, Subscription, Support
+from tellcity.reports.models import (
+    Photo,
+    Report,
+    ReportEvent,
+    ReportSequence,
+    Subscription,
+    Support,
+)
 from tellcity.routing.models import RoutingRule
 
 __all__ = [
@@ -17,6 +24,7 @@ __all__ = [
     "Photo",
     "Report",
     "ReportEvent",
+    "ReportSequence",
     "RoutingRule",
     "Subscription",
     "Support",

@@ -49,6 +49,8 @@ class Department(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     delivery_method: Mapped[str] = mapped_column(sa.String(16), default=Delivery.DASHBOARD)
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Key of the HMAC-SHA256 signature sent with each webhook call.
+    webhook_secret: Mapped[str | None] = mapped_column(sa.String(128))
     #: An outside body (a utility, the territory) that reports are referred to.
     is_external: Mapped[bool] = mapped_column(default=False)
     is_triage: Mapped[bool] = mapped_column(default=False)

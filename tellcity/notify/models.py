@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,13 +16,20 @@ class Channel(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    #: Claimed by a worker until `locked_until`; back to pending if the worker died.
+    SENDING = "sending"
     SENT = "sent"
-    #: Gave up after the last retry; kept for an operator to look at and retry.
-    FAILED = "failed"
+    #: Gave up after the last retry; kept for staff to look at and retry.
+    DEAD = "dead"
+
+
+def _new_message_id() -> str:
+    return str(uuid.uuid4())
 
 
 class OutboxMessage(db.Model):
-    """A message to deliver. `dedupe_key` makes queuing the same notification twice a no-op."""
+    """A message to deliver. `dedupe_key` makes queuing the same notification twice a no-op;
+    `message_id` is sent with it (Message-ID, webhook header) so receivers can drop repeats."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
@@ -32,10 +40,12 @@ class OutboxMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True, default=_new_message_id)
     channel: Mapped[str] = mapped_column(sa.String(16))
     recipient: Mapped[str] = mapped_column(sa.String(500))
     subject: Mapped[str] = mapped_column(sa.String(300), default="")
     body: Mapped[str] = mapped_column(sa.Text, default="")
+    html_body: Mapped[str | None] = mapped_column(sa.Text)
     payload: Mapped[dict | None] = mapped_column(Json)
     report_id: Mapped[int | None] = mapped_column(
         BigId, sa.ForeignKey("reports.id", ondelete="SET NULL"), index=True
@@ -44,6 +54,7 @@ class OutboxMessage(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

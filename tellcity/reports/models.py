@@ -9,6 +9,7 @@ from tellcity.extensions import db
 from tellcity.reports.states import EventType, Kind, Priority, Source, Status
 
 if TYPE_CHECKING:
+    from tellcity.accounts.models import User
     from tellcity.categories.models import Category
     from tellcity.cities.models import City, Zone
     from tellcity.departments.models import Department
@@ -67,9 +68,19 @@ class Report(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: Answers to the category's extra questions, by attribute code.
     attributes: Mapped[dict | None] = mapped_column(Json)
+    #: When 80 % of the SLA's business hours are used, and when they all are.
+    at_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the overdue report was escalated to the department's manager (once).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     support_count: Mapped[int] = mapped_column(default=0)
     duplicate_of_id: Mapped[int | None] = mapped_column(BigId, _report_fk("SET NULL"), index=True)
+    #: The outside body a referred report was sent to.
+    referred_to_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    #: Reason code of a not_actionable or rejected closure.
+    close_reason: Mapped[str | None] = mapped_column(sa.String(40))
     source: Mapped[str] = mapped_column(sa.String(16), default=Source.WEB)
     #: The id the report had in the system it was imported from.
     external_id: Mapped[str | None] = mapped_column(sa.String(64))
@@ -94,7 +105,9 @@ class Report(db.Model):
 
     city: Mapped["City"] = relationship()
     category: Mapped["Category"] = relationship()
-    department: Mapped["Department"] = relationship()
+    department: Mapped["Department"] = relationship(foreign_keys=[department_id])
+    referred_to: Mapped["Department | None"] = relationship(foreign_keys=[referred_to_id])
+    assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])
     zone: Mapped["Zone | None"] = relationship()
     events: Mapped[list["ReportEvent"]] = relationship(
         back_populates="report", order_by="ReportEvent.id", cascade="all, delete-orphan"
@@ -105,6 +118,21 @@ class Report(db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.reference} {self.status}>"
+
+
+class ReportSequence(db.Model):
+    """The last reference number given in a city in a year: ISS-2026-000123 is number 123."""
+
+    __tablename__ = "report_sequences"
+
+    city_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cities.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<ReportSequence city {self.city_id} {self.year}: {self.last_number}>"
 
 
 class ReportEvent(db.Model):

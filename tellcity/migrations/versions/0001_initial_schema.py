@@ -1,9 +1,9 @@
 """Initial schema: cities, zones, departments, categories, routing rules, users, API keys,
-reports with their events, photos, supports and subscriptions, and the outbox.
+reports with their sequences, events, photos, supports and subscriptions, and the outbox.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:38:14.585981
+Create Date: 2026-11-25 21:44:10.819161
 
 """
 
@@ -70,6 +70,7 @@ def upgrade():
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("delivery_method", sa.String(length=16), nullable=False),
         sa.Column("webhook_url", sa.String(length=500), nullable=True),
+        sa.Column("webhook_secret", sa.String(length=128), nullable=True),
         sa.Column("is_external", sa.Boolean(), nullable=False),
         sa.Column("is_triage", sa.Boolean(), nullable=False),
         sa.Column("is_imported", sa.Boolean(), nullable=False),
@@ -104,6 +105,19 @@ def upgrade():
             postgresql_where=sa.text("is_triage"),
         )
 
+    op.create_table(
+        "report_sequences",
+        sa.Column("city_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["city_id"],
+            ["cities.id"],
+            name=op.f("fk_report_sequences_city_id_cities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("city_id", "year", name=op.f("pk_report_sequences")),
+    )
     op.create_table(
         "zones",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -281,11 +295,15 @@ def upgrade():
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column("at_risk_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("due_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("support_count", sa.Integer(), nullable=False),
         sa.Column(
             "duplicate_of_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column("referred_to_id", sa.Integer(), nullable=True),
+        sa.Column("close_reason", sa.String(length=40), nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=True),
         sa.Column("idempotency_key", sa.String(length=128), nullable=True),
@@ -348,6 +366,12 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
+            ["referred_to_id"],
+            ["departments.id"],
+            name=op.f("fk_reports_referred_to_id_departments"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["reporter_id"],
             ["users.id"],
             name=op.f("fk_reports_reporter_id_users"),
@@ -374,6 +398,9 @@ def upgrade():
             batch_op.f("ix_reports_duplicate_of_id"), ["duplicate_of_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_reports_lat_lon"), ["lat", "lon"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reports_referred_to_id"), ["referred_to_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_reports_reporter_id"), ["reporter_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_reports_status_due_at"), ["status", "due_at"], unique=False
@@ -429,10 +456,12 @@ def upgrade():
     op.create_table(
         "outbox_messages",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("message_id", sa.String(length=36), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("recipient", sa.String(length=500), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("html_body", sa.Text(), nullable=True),
         sa.Column(
             "payload",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -443,6 +472,7 @@ def upgrade():
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
@@ -450,7 +480,8 @@ def upgrade():
             "channel IN ('email', 'webhook')", name=op.f("ck_outbox_messages_channel")
         ),
         sa.CheckConstraint(
-            "status IN ('pending', 'sent', 'failed')", name=op.f("ck_outbox_messages_status")
+            "status IN ('pending', 'sending', 'sent', 'dead')",
+            name=op.f("ck_outbox_messages_status"),
         ),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_outbox_messages_attempts_positive")),
         sa.ForeignKeyConstraint(
@@ -461,6 +492,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_messages_dedupe_key")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_outbox_messages_message_id")),
     )
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.create_index(
@@ -688,6 +720,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_reports_zone_id"))
         batch_op.drop_index(batch_op.f("ix_reports_status_due_at"))
         batch_op.drop_index(batch_op.f("ix_reports_reporter_id"))
+        batch_op.drop_index(batch_op.f("ix_reports_referred_to_id"))
         batch_op.drop_index(batch_op.f("ix_reports_lat_lon"))
         batch_op.drop_index(batch_op.f("ix_reports_duplicate_of_id"))
         batch_op.drop_index(batch_op.f("ix_reports_department_id_status_created_at"))
@@ -711,6 +744,7 @@ def downgrade():
 
     op.drop_table("categories")
     op.drop_table("zones")
+    op.drop_table("report_sequences")
     with op.batch_alter_table("departments", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_departments_triage_per_city",
