@@ -24,6 +24,24 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "JSON_SORT_KEYS": False,
+    # Absolute links in emails (unsubscribe, confirm a fix, staff tickets) start with this.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # Outgoing mail. MAIL_USE_TLS is STARTTLS on a plain port; MAIL_USE_SSL is TLS from the start.
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_SENDER": "TellCity <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,
+    "WEBHOOK_TIMEOUT": 10,
+    # The outbox worker: a message is given up (dead) after this many failed attempts; a claimed
+    # message goes back to the queue if its worker has not finished with it after the lease; the
+    # wait before a retry starts at the backoff and doubles each attempt, up to 6 hours.
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "OUTBOX_LEASE_SECONDS": 300,
+    "OUTBOX_BACKOFF_SECONDS": 30,
 }
 
 SECRET_FILE = "secret_key"

@@ -144,3 +144,13 @@ def demo_city(app):
     db.session.commit()
     city.accounts = accounts
     return city
+
+
+@pytest.fixture
+def staff(demo_city):
+    """The demo city's accounts by email prefix: admin, cabinet (the mayor's office),
+    chef.voirie, agent.voirie, chef.proprete, agent.proprete, agent.accueil, resident."""
+    from tellcity.accounts.models import User
+
+    users = db.session.scalars(sa.select(User).where(User.city_id == demo_city.id)).all()
+    return {user.email.split("@")[0]: user for user in users}

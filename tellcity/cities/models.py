@@ -1,3 +1,4 @@
+import copy
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -36,7 +37,12 @@ class City(db.Model):
     #: Country (and optional subdivision) of the `holidays` package's calendar.
     holiday_country: Mapped[str | None] = mapped_column(sa.String(2), default="FR")
     holiday_subdivision: Mapped[str | None] = mapped_column(sa.String(10))
-    business_hours: Mapped[dict] = mapped_column(Json, default=lambda: DEFAULT_BUSINESS_HOURS)
+    business_hours: Mapped[dict] = mapped_column(
+        Json, default=lambda: copy.deepcopy(DEFAULT_BUSINESS_HOURS)
+    )
+    #: Bumped whenever the boundary or a zone changes, so that the geometry each process keeps
+    #: prepared for point-in-polygon tests is rebuilt (see tellcity.geo.places).
+    geometry_version: Mapped[int] = mapped_column(default=1)
     #: Created by an import of another city's 311 data, not configured by hand.
     is_imported: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,50 @@
-"""Error pages: HTML for people, a machine-readable JSON body for API clients."""
+"""Domain errors, and error pages: HTML for people, a machine-readable JSON body for API
+clients."""
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+
+
+class TellCityError(Exception):
+    """Something the domain refuses to do, with a machine-readable `code` and, where one form
+    field is at fault, that `field`."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.field = field
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class NotAllowed(TellCityError):
+    """The actor may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Invalid(TellCityError):
+    """The request is understood but its content is wrong."""
+
+    status = 422
+    code = "invalid"
+
+
+class Conflict(TellCityError):
+    """The request clashes with the current state of the data."""
+
+    status = 409
+    code = "conflict"
+
 
 JSON_PREFIXES = ("/api/", "/open311/", "/healthz")
 
@@ -20,5 +63,13 @@ def handle_http_error(error: HTTPException):
     return render_template("errors/error.html", error=error), error.code
 
 
+def handle_domain_error(error: TellCityError):
+    if wants_json():
+        return jsonify({"error": error.to_dict()}), error.status
+    page = render_template("errors/error.html", error=error, message=error.message)
+    return page, error.status
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(TellCityError, handle_domain_error)

@@ -3,7 +3,7 @@ reports with their sequences, events, photos, supports and subscriptions, and th
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:44:10.819161
+Create Date: 2026-11-25 21:45:41.357563
 
 """
 
@@ -46,6 +46,7 @@ def upgrade():
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("geometry_version", sa.Integer(), nullable=False),
         sa.Column("is_imported", sa.Boolean(), nullable=False),
         sa.Column("created_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(

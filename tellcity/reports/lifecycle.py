@@ -1,0 +1,208 @@
+"""The report lifecycle: which status may follow which, who may make the move, what each move
+requires, and the one function, `transition`, that makes every status change and writes its
+event (and queues the notifications it causes) in the caller's transaction."""
+
+from datetime import datetime, timedelta
+
+from tellcity.core.db import utcnow
+from tellcity.core.errors import Invalid, NotAllowed
+from tellcity.core.permissions import Actor, can_handle, can_manage
+from tellcity.departments.models import Department
+from tellcity.extensions import db
+from tellcity.notify import services as notify
+from tellcity.reports.models import Report, ReportEvent
+from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Status
+
+S = Status
+
+#: Forward moves, made by the department's staff.
+PROBLEM_MOVES: dict[Status, frozenset[Status]] = {
+    S.NEW: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED}),
+    S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+    S.IN_PROGRESS: frozenset({S.ACKNOWLEDGED, S.RESOLVED}),
+}
+SUGGESTION_MOVES: dict[Status, frozenset[Status]] = {
+    S.NEW: frozenset({S.UNDER_REVIEW, S.PLANNED, S.DECLINED}),
+    S.UNDER_REVIEW: frozenset({S.PLANNED, S.DECLINED}),
+    S.PLANNED: frozenset({S.DONE, S.DECLINED}),
+}
+#: Closing moves allowed from any open status.
+PROBLEM_CLOSINGS = frozenset({S.DUPLICATE, S.REFERRED, S.NOT_ACTIONABLE, S.REJECTED})
+SUGGESTION_CLOSINGS = frozenset({S.DUPLICATE, S.REJECTED})
+#: Where a reopened report goes back to.
+REOPENED_STATUS = {Kind.PROBLEM: S.ACKNOWLEDGED, Kind.SUGGESTION: S.UNDER_REVIEW}
+
+#: Reason codes a not_actionable or rejected closure must give.
+REASON_CODES: dict[Status, tuple[str, ...]] = {
+    S.NOT_ACTIONABLE: (
+        "private_property",
+        "not_city_responsibility",
+        "insufficient_information",
+        "cannot_locate",
+        "already_planned",
+        "other",
+    ),
+    S.REJECTED: ("spam", "abuse", "personal_data", "test", "other"),
+}
+#: Statuses whose move must come with a public text for the resident.
+NEEDS_PUBLIC_TEXT = frozenset({S.RESOLVED, S.UNDER_REVIEW, S.PLANNED, S.DECLINED, S.DONE})
+REOPEN_WINDOW = timedelta(days=30)
+
+
+def is_open(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+def next_statuses(report: Report) -> frozenset[Status]:
+    """Every status `report` may move to from where it is (for somebody)."""
+    status = Status(report.status)
+    if is_open(status):
+        moves = PROBLEM_MOVES if report.kind == Kind.PROBLEM else SUGGESTION_MOVES
+        closings = PROBLEM_CLOSINGS if report.kind == Kind.PROBLEM else SUGGESTION_CLOSINGS
+        return moves.get(status, frozenset()) | closings
+    return frozenset({REOPENED_STATUS[Kind(report.kind)]})
+
+
+def transition(
+    report: Report,
+    to_status: str,
+    actor: Actor,
+    *,
+    text: str = "",
+    reason: str | None = None,
+    duplicate_of: Report | None = None,
+    referred_to: Department | None = None,
+    now: datetime | None = None,
+) -> ReportEvent:
+    """Move `report` to `to_status` as `actor`, write the event and queue its notifications.
+
+    Raises NotAllowed when the move does not exist from the current status or the actor may not
+    make it, and Invalid when what the move requires is missing (a public text to resolve, the
+    original of a duplicate, an external body to refer to, a reason code to close).
+    """
+    now = now or utcnow()
+    to_status = _known_status(to_status)
+    from_status = report.status
+    text = (text or "").strip()
+    reopening = not is_open(from_status)
+    _check_move(report, to_status, actor, reopening, now)
+    _check_requirements(report, to_status, text, reason, duplicate_of, referred_to)
+
+    _apply(report, to_status, reason, duplicate_of, referred_to, now)
+    event = _record(report, actor, from_status, to_status, text, reason, reopening, now)
+    _notify(report, event, to_status, reopening, actor)
+    return event
+
+
+def _known_status(status: str) -> Status:
+    try:
+        return Status(status)
+    except ValueError:
+        raise Invalid(f"unknown status {status!r}", code="unknown_status", field="status") from None
+
+
+def _check_move(report: Report, to: Status, actor: Actor, reopening: bool, now: datetime) -> None:
+    if to not in next_statuses(report):
+        raise NotAllowed(
+            f"a {report.kind} cannot go from {report.status} to {to}", code="forbidden_transition"
+        )
+    if reopening and actor.kind == "reporter":
+        _check_reporter_reopen(report, actor, now)
+    elif reopening:
+        if not can_manage(actor, report):
+            raise NotAllowed("only the department's managers can reopen a closed report")
+    elif not can_handle(actor, report):
+        raise NotAllowed("only the department's staff can change this report's status")
+
+
+def _check_reporter_reopen(report: Report, actor: Actor, now: datetime) -> None:
+    if actor.report_id != report.id:
+        raise NotAllowed("this link is for another report")
+    if report.status != S.RESOLVED:
+        raise NotAllowed("only a resolved report can be reopened by its reporter")
+    if report.resolved_at is None or now - report.resolved_at > REOPEN_WINDOW:
+        raise NotAllowed(
+            "a report can be reopened within 30 days of its resolution", code="reopen_expired"
+        )
+
+
+def _check_requirements(report, to, text, reason, duplicate_of, referred_to) -> None:
+    if to in NEEDS_PUBLIC_TEXT and not text:
+        raise Invalid(f"moving to {to} needs a public text for the resident", field="text")
+    if to == S.DUPLICATE:
+        _check_original(report, duplicate_of)
+    if to == S.REFERRED:
+        _check_external_body(report, referred_to)
+    if to in REASON_CODES and reason not in REASON_CODES[to]:
+        codes = ", ".join(REASON_CODES[to])
+        raise Invalid(f"closing as {to} needs a reason code: one of {codes}", field="reason")
+
+
+def _check_original(report: Report, original: Report | None) -> None:
+    if original is None:
+        raise Invalid("a duplicate needs the report it duplicates", field="duplicate_of")
+    if original.id == report.id or original.city_id != report.city_id:
+        raise Invalid(
+            "a report can only duplicate another report of its city", field="duplicate_of"
+        )
+    if original.status == S.DUPLICATE:
+        raise Invalid(
+            f"{original.reference} is itself a duplicate: point at the report it duplicates",
+            field="duplicate_of",
+        )
+
+
+def _check_external_body(report: Report, body: Department | None) -> None:
+    if body is None or not body.is_external or body.city_id != report.city_id:
+        raise Invalid("a referral needs one of the city's external bodies", field="referred_to")
+
+
+def _apply(report, to, reason, duplicate_of, referred_to, now) -> None:
+    if report.acknowledged_at is None and to != S.NEW:
+        report.acknowledged_at = now
+    if to in (S.RESOLVED, S.DONE):
+        report.resolved_at = now
+    if is_open(to):
+        report.closed_at = report.resolved_at = report.confirmed_at = None
+        report.close_reason = None
+        report.duplicate_of_id = report.referred_to_id = None
+    else:
+        report.closed_at = now
+        report.close_reason = reason
+        report.duplicate_of_id = duplicate_of.id if duplicate_of else None
+        report.referred_to_id = referred_to.id if referred_to else None
+    report.status = to
+
+
+def _record(report, actor, from_status, to, text, reason, reopening, now) -> ReportEvent:
+    data = {"reason": reason} if reason else {}
+    if report.duplicate_of_id:
+        data["duplicate_of"] = report.duplicate_of_id
+    if report.referred_to_id:
+        data["referred_to"] = report.referred_to_id
+    by_reporter = reopening and actor.kind == "reporter"
+    event = ReportEvent(
+        report=report,
+        type=EventType.REOPEN if reopening else EventType.STATUS_CHANGE,
+        from_value=from_status,
+        to_value=to,
+        text=text,
+        data=data or None,
+        # A resident's reopening comment goes to the department, not to the public page.
+        is_public=not by_reporter,
+        created_at=now,
+        **actor.event_fields,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _notify(report, event, to, reopening, actor) -> None:
+    if reopening and actor.kind == "reporter":
+        notify.notify_reopen(report, event)
+        return
+    if to == S.REFERRED:
+        notify.notify_referral(report, event)
+    if event.is_public and event.text:
+        notify.notify_status_change(report, event)

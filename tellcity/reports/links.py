@@ -1,0 +1,39 @@
+"""Signed links that let a reporter act on their report from an email, without an account:
+confirm a fix, or reopen the report."""
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from tellcity.reports.models import Report
+
+ACTIONS = ("confirm", "reopen")
+#: A resolved report can be confirmed or reopened this long after it was resolved.
+REOPEN_WINDOW_DAYS = 30
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="reporter-action")
+
+
+def reporter_action_token(report: Report, action: str) -> str:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    return _serializer().dumps({"report": report.id, "action": action})
+
+
+def reporter_action_url(report: Report, action: str) -> str:
+    """The absolute URL of the page where the reporter confirms or reopens `report`."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    token = reporter_action_token(report, action)
+    return f"{base}/reports/{report.reference}/{action}?token={token}"
+
+
+def load_reporter_action(token: str, max_age_days: int = REOPEN_WINDOW_DAYS) -> tuple[int, str]:
+    """(report id, action) from a token. Raises ValueError if it is forged or too old."""
+    try:
+        data = _serializer().loads(token, max_age=max_age_days * 86400)
+    except SignatureExpired as error:
+        raise ValueError("this link has expired") from error
+    except BadSignature as error:
+        raise ValueError("this link is not valid") from error
+    return data["report"], data["action"]

@@ -1,0 +1,359 @@
+"""Writing reports: submission (routing, reference, SLA), and the ticket actions that are not
+status changes — transfer, assignment, priority, public reply, internal note, correction — plus
+the reporter's confirmation. Status changes go through `tellcity.reports.lifecycle.transition`.
+
+Every function adds to the session and flushes; the caller commits once.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tellcity.accounts.models import DEPARTMENT_ROLES, User
+from tellcity.categories.models import Category
+from tellcity.cities.models import City
+from tellcity.core.db import utcnow
+from tellcity.core.errors import Invalid, NotAllowed
+from tellcity.core.permissions import Actor, can_handle, can_manage, can_transfer
+from tellcity.departments.models import Department
+from tellcity.extensions import db
+from tellcity.geo.places import is_inside
+from tellcity.notify import services as notify
+from tellcity.reports.lifecycle import REOPEN_WINDOW, is_open
+from tellcity.reports.models import Report, ReportEvent, ReportSequence
+from tellcity.reports.states import EventType, Priority, Source, Status
+from tellcity.routing.services import Routing, route
+from tellcity.sla.calendar import BusinessCalendar
+
+DESCRIPTION_MAX = 4000
+TEXT_MAX = 4000
+
+
+@dataclass
+class Submission:
+    """What a resident (or a client on their behalf) sends."""
+
+    category: Category
+    lat: float
+    lon: float
+    description: str = ""
+    address: str = ""
+    attributes: dict | None = None
+    reporter_name: str | None = None
+    reporter_email: str | None = None
+    reporter_phone: str | None = None
+    reporter: User | None = None
+    locale: str = "fr"
+    source: str = Source.WEB
+    idempotency_key: str | None = None
+
+
+def submit_report(city: City, submission: Submission, actor: Actor, now: datetime | None = None):
+    """Create a report: check it is inside the city and its category usable, route it, give it
+    its reference and SLA deadlines, write its first event (with the routing decision) and
+    queue the department's notification.
+
+    Returns (report, created): a submission repeating a known idempotency key returns the
+    report it made the first time with created False. Raises Invalid (outside the city,
+    unusable category, text too long).
+    """
+    if submission.idempotency_key:
+        existing = db.session.scalar(
+            sa.select(Report).where(Report.idempotency_key == submission.idempotency_key)
+        )
+        if existing is not None:
+            return existing, False
+    now = now or utcnow()
+    _check_submission(city, submission)
+    routing = route(city, submission.category, submission.lat, submission.lon)
+    report = _new_report(city, submission, routing, now)
+    db.session.add(report)
+    db.session.flush()
+    _record(
+        report,
+        actor,
+        EventType.CREATED,
+        text=f"Routed to {routing.department.name} ({routing.reason})",
+        data={"routing": routing.data},
+        now=now,
+    )
+    notify.notify_new_report(report)
+    return report, True
+
+
+def _check_submission(city: City, submission: Submission) -> None:
+    category = submission.category
+    if category.city_id != city.id or not category.is_active:
+        raise Invalid(
+            "this category is not available here", code="unknown_category", field="category"
+        )
+    if not (-90 <= submission.lat <= 90 and -180 <= submission.lon <= 180):
+        raise Invalid("this position is not on Earth", code="invalid_position", field="position")
+    if not is_inside(city, submission.lat, submission.lon):
+        raise Invalid(
+            f"this place is outside {city.name}: we can only pass on reports made "
+            f"inside the city limits",
+            code="outside_city",
+            field="position",
+        )
+    if len(submission.description or "") > DESCRIPTION_MAX:
+        raise Invalid(
+            f"the description is longer than {DESCRIPTION_MAX} characters",
+            code="too_long",
+            field="description",
+        )
+
+
+def _new_report(city: City, submission: Submission, routing: Routing, now: datetime) -> Report:
+    category = submission.category
+    at_risk_at = due_at = None
+    if category.sla_hours:
+        calendar = BusinessCalendar.for_city(city)
+        at_risk_at, due_at = calendar.sla_deadlines(now, category.sla_hours)
+    return Report(
+        city_id=city.id,
+        reference=next_reference(city, now),
+        kind=category.kind,
+        category=category,
+        status=Status.NEW,
+        priority=category.default_priority,
+        department=routing.department,
+        zone=routing.zone,
+        lat=submission.lat,
+        lon=submission.lon,
+        address=(submission.address or "")[:300],
+        description=submission.description or "",
+        attributes=submission.attributes or None,
+        at_risk_at=at_risk_at,
+        due_at=due_at,
+        source=submission.source,
+        idempotency_key=submission.idempotency_key,
+        reporter_id=submission.reporter.id if submission.reporter else None,
+        reporter_name=submission.reporter_name or None,
+        reporter_email=(submission.reporter_email or "").strip().lower() or None,
+        reporter_phone=submission.reporter_phone or None,
+        locale=submission.locale,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def next_reference(city: City, now: datetime) -> str:
+    """The next public reference of `city` for the year of `now` in the city's time zone,
+    e.g. ISS-2026-000124. One atomic upsert, safe with concurrent submissions."""
+    year = now.astimezone(ZoneInfo(city.timezone)).year
+    table = ReportSequence.__table__
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values(city_id=city.id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["city_id", "year"], set_={"last_number": table.c.last_number + 1}
+        )
+        .returning(table.c.last_number)
+    )
+    number = db.session.execute(statement).scalar_one()
+    return f"{city.reference_prefix}-{year}-{number:06d}"
+
+
+def _record(
+    report: Report,
+    actor: Actor,
+    type_: str,
+    *,
+    text: str = "",
+    is_public=False,
+    from_value=None,
+    to_value=None,
+    data=None,
+    now=None,
+) -> ReportEvent:
+    event = ReportEvent(
+        report=report,
+        type=type_,
+        text=text,
+        is_public=is_public,
+        from_value=None if from_value is None else str(from_value),
+        to_value=None if to_value is None else str(to_value),
+        data=data,
+        created_at=now or utcnow(),
+        **actor.event_fields,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _required_text(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(f"{what} cannot be empty", field="text")
+    if len(text) > TEXT_MAX:
+        raise Invalid(f"{what} is longer than {TEXT_MAX} characters", code="too_long", field="text")
+    return text
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def transfer(report: Report, department: Department, actor: Actor, reason: str) -> ReportEvent:
+    """Send the ticket to another department of the city, with a reason. Status, deadlines and
+    history stay as they are; the assignee (of the old department) is cleared; the new
+    department is told."""
+    _require(can_transfer(actor, report), "only managers and the triage desk can transfer")
+    reason = _required_text(reason, "the reason for a transfer")
+    if department.city_id != report.city_id or department.is_external:
+        raise Invalid(
+            "a ticket can only go to one of the city's own departments", field="department"
+        )
+    if department.id == report.department_id:
+        raise Invalid("the ticket is already with this department", field="department")
+    old = report.department
+    report.department = department
+    report.assignee_id = None
+    event = _record(
+        report,
+        actor,
+        EventType.TRANSFER,
+        text=reason,
+        from_value=old.slug,
+        to_value=department.slug,
+    )
+    notify.notify_transfer(report, event)
+    return event
+
+
+def assign(report: Report, assignee: User | None, actor: Actor) -> ReportEvent:
+    """Give the ticket to a member of its department (None: to nobody). Agents may take a
+    ticket themselves; managers and admins assign anyone of the department."""
+    _require(can_handle(actor, report), "only the department's staff can assign its tickets")
+    taking_it = assignee is not None and actor.user is not None and assignee.id == actor.user.id
+    _require(taking_it or can_manage(actor, report), "only managers assign tickets to others")
+    if assignee is not None and (
+        assignee.role not in DEPARTMENT_ROLES or assignee.department_id != report.department_id
+    ):
+        raise Invalid("a ticket goes to a member of its department", field="assignee")
+    old = report.assignee_id
+    report.assignee_id = assignee.id if assignee else None
+    return _record(
+        report,
+        actor,
+        EventType.ASSIGNMENT,
+        from_value=old,
+        to_value=assignee.id if assignee else None,
+    )
+
+
+def set_priority(report: Report, priority: int, actor: Actor) -> ReportEvent:
+    _require(can_handle(actor, report), "only the department's staff can set priorities")
+    if priority not in Priority.NAMES:
+        raise Invalid("priority is 1 (urgent) to 4 (low)", field="priority")
+    old, report.priority = report.priority, priority
+    return _record(report, actor, EventType.PRIORITY_CHANGE, from_value=old, to_value=priority)
+
+
+def reply(report: Report, text: str, actor: Actor) -> ReportEvent:
+    """A public answer on the report's timeline; the reporter and followers hear of it."""
+    _require(can_handle(actor, report), "only the department's staff can reply")
+    event = _record(
+        report, actor, EventType.PUBLIC_REPLY, is_public=True, text=_required_text(text, "a reply")
+    )
+    notify.notify_status_change(report, event)
+    return event
+
+
+def add_note(report: Report, text: str, actor: Actor) -> ReportEvent:
+    """An internal note: staff only, never public, nobody notified."""
+    _require(can_handle(actor, report), "only the department's staff can add notes")
+    return _record(report, actor, EventType.INTERNAL_NOTE, text=_required_text(text, "a note"))
+
+
+def confirm_fix(report: Report, actor: Actor, now: datetime | None = None) -> ReportEvent:
+    """The reporter says the fix holds. Raises NotAllowed unless the report is resolved, the
+    actor is its reporter, and it was resolved less than 30 days ago."""
+    now = now or utcnow()
+    _require(
+        actor.kind == "reporter" and actor.report_id == report.id,
+        "only the reporter can confirm a fix",
+    )
+    _require(report.status == Status.RESOLVED, "only a resolved report can be confirmed")
+    _require(
+        report.resolved_at is not None and now - report.resolved_at <= REOPEN_WINDOW,
+        "a fix can be confirmed within 30 days of its resolution",
+    )
+    if report.confirmed_at is not None:
+        return next(e for e in reversed(report.events) if e.type == EventType.CONFIRMATION)
+    report.confirmed_at = now
+    return _record(report, actor, EventType.CONFIRMATION, is_public=True, now=now)
+
+
+def correct(
+    report: Report,
+    actor: Actor,
+    *,
+    category: Category | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    reroute: bool = False,
+):
+    """Staff correct the category or the position; with `reroute`, routing runs again and the
+    ticket is transferred if another department should have it. Returns the events written."""
+    _require(can_handle(actor, report), "only the department's staff can correct a report")
+    events = []
+    if category is not None and category.id != report.category_id:
+        if category.city_id != report.city_id or category.kind != report.kind:
+            raise Invalid("choose a category of the same city and kind", field="category")
+        events.append(
+            _record(
+                report,
+                actor,
+                EventType.EDIT,
+                text="category",
+                from_value=report.category.code,
+                to_value=category.code,
+            )
+        )
+        report.category = category
+    if lat is not None and lon is not None and (lat, lon) != (report.lat, report.lon):
+        if not is_inside(report.city, lat, lon):
+            raise Invalid("this place is outside the city", code="outside_city", field="position")
+        events.append(
+            _record(
+                report,
+                actor,
+                EventType.EDIT,
+                text="position",
+                from_value=f"{report.lat},{report.lon}",
+                to_value=f"{lat},{lon}",
+            )
+        )
+        report.lat, report.lon = lat, lon
+    if reroute and is_open(report.status):
+        events.extend(_reroute(report, actor))
+    return events
+
+
+def _reroute(report: Report, actor: Actor) -> list[ReportEvent]:
+    routing = route(report.city, report.category, report.lat, report.lon)
+    report.zone = routing.zone
+    if routing.department.id == report.department_id:
+        return []
+    old = report.department
+    report.department = routing.department
+    report.assignee_id = None
+    event = _record(
+        report,
+        actor,
+        EventType.TRANSFER,
+        text=f"Rerouted ({routing.reason})",
+        from_value=old.slug,
+        to_value=routing.department.slug,
+        data={"routing": routing.data},
+    )
+    notify.notify_transfer(report, event)
+    return [event]

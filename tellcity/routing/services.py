@@ -1,0 +1,73 @@
+"""Choosing the department for a report: the first rule for its category in its zone, then its
+category in any zone, then the category's default department, then the city's triage desk."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from tellcity.categories.models import Category
+from tellcity.cities.models import City, Zone
+from tellcity.core.errors import Conflict
+from tellcity.departments.models import Department
+from tellcity.extensions import db
+from tellcity.geo.places import zone_id_at
+from tellcity.routing.models import RoutingRule
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a report goes and why."""
+
+    department: Department
+    zone: Zone | None
+    rule: RoutingRule | None
+    reason: str
+
+    @property
+    def data(self) -> dict:
+        """The decision as stored in the report's first event."""
+        return {
+            "department": self.department.slug,
+            "zone": self.zone.slug if self.zone else None,
+            "rule_id": self.rule.id if self.rule else None,
+            "reason": self.reason,
+        }
+
+
+def route(city: City, category: Category, lat: float, lon: float) -> Routing:
+    """Decide the department for a report of `category` at (lat, lon) in `city`.
+
+    Raises Conflict if the city has no triage desk and nothing else matches (a configuration
+    error an administrator must fix).
+    """
+    zone_id = zone_id_at(city, lat, lon)
+    zone = db.session.get(Zone, zone_id) if zone_id else None
+    rule = _first_rule(category, zone_id)
+    if rule is not None:
+        where = f"in {zone.name}" if rule.zone_id else "in any zone"
+        reason = f"rule #{rule.id}: {category.code} {where}"
+        return Routing(rule.department, zone, rule, reason)
+    if category.department is not None:
+        return Routing(category.department, zone, None, f"default department of {category.code}")
+    return Routing(_triage_desk(city), zone, None, "no rule and no default department: triage")
+
+
+def _first_rule(category: Category, zone_id: int | None) -> RoutingRule | None:
+    zone_match = RoutingRule.zone_id.is_(None)
+    if zone_id is not None:
+        zone_match = sa.or_(RoutingRule.zone_id == zone_id, zone_match)
+    return db.session.scalar(
+        sa.select(RoutingRule)
+        .where(RoutingRule.category_id == category.id, zone_match)
+        .order_by(RoutingRule.zone_id.is_(None), RoutingRule.position, RoutingRule.id)
+        .limit(1)
+    )
+
+
+def _triage_desk(city: City) -> Department:
+    desk = db.session.scalar(
+        sa.select(Department).where(Department.city_id == city.id, Department.is_triage)
+    )
+    if desk is None:
+        raise Conflict(f"{city.name} has no triage desk to route reports to", code="no_triage")
+    return desk

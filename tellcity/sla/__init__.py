@@ -1,0 +1,1 @@
+"""Service-level agreements: deadlines counted in a city's business hours."""

@@ -1,0 +1,1 @@
+"""Tests of business-hours arithmetic for SLA deadlines."""
