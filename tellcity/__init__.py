@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from tellcity.config import load_config
-from tellcity.extensions import csrf, db, login_manager, migrate
+from tellcity.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 #: The repository root, which holds templates/ and static/.
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,19 +39,29 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
+    from tellcity.core import i18n
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tellcity.core import errors
+    from tellcity.api.views import bp as api_bp
+    from tellcity.core import errors, i18n
     from tellcity.core.views import bp as core_bp
+    from tellcity.notify.views import bp as notify_bp
+    from tellcity.photos.views import bp as photos_bp
+    from tellcity.reports.views import public, submit, tracking
 
     errors.register(app)
-    app.register_blueprint(core_bp)
+    blueprints = (core_bp, i18n.bp, public.bp, submit.bp, tracking.bp, api_bp, photos_bp, notify_bp)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:

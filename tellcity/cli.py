@@ -13,6 +13,13 @@ from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug
 from tellcity.departments.models import Department
 from tellcity.extensions import db
+from tellcity.imports.commands import import_311_command
+from tellcity.notify.commands import (
+    outbox_retry_command,
+    outbox_status_command,
+    worker_command,
+)
+from tellcity.sla.commands import escalate_command
 
 
 def upgrade_database() -> None:
@@ -118,7 +125,17 @@ def set_password_command(email: str):
     click.echo(f"New password for {user.email} (shown this once): {password}")
 
 
-commands = [init_command, demo_command, create_user_command, set_password_command]
+commands = [
+    init_command,
+    demo_command,
+    create_user_command,
+    set_password_command,
+    escalate_command,
+    worker_command,
+    outbox_status_command,
+    outbox_retry_command,
+    import_311_command,
+]
 
 
 def main() -> None:

@@ -15,6 +15,16 @@ DEFAULTS = {
     # The city pages and APIs serve when the request names none (its slug).
     "DEFAULT_CITY": "issy-les-moulineaux",
     "UPLOAD_FOLDER": "",
+    # Photo uploads: refused past this many bytes, or this many pixels (read before decoding).
+    "PHOTO_MAX_BYTES": 15 * 1024 * 1024,
+    "PHOTO_MAX_PIXELS": 40_000_000,
+    # Geocoding through geopy: a service name geopy knows ("banfrance", the French national
+    # address base, or "nominatim"...), keyword arguments for its constructor (a self-hosted
+    # server: {"domain": "ban.example.org"}), and how long to wait before giving up.
+    "GEOCODER": "banfrance",
+    "GEOCODER_OPTIONS": {},
+    "GEOCODER_TIMEOUT": 3,
+    "GEOCODER_USER_AGENT": "TellCity",
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     # werkzeug's method name; tests use a cheaper one.
     "PASSWORD_HASH_METHOD": "scrypt",
@@ -24,6 +34,21 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "JSON_SORT_KEYS": False,
+    # Languages: French unless the resident chooses English (or their browser prefers it).
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    # Rate limits on public writes; use a shared store (redis://host:6379) with several processes.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_SUBMIT": "10 per minute;100 per day",
+    "RATELIMIT_SUPPORT": "30 per minute",
+    # The public map's tiles (OpenStreetMap by default); pages stay usable when they cannot load.
+    "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "MAP_TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
+    # "Is it the same problem?": open reports of the same category this near and this recent.
+    "NEARBY_RADIUS_M": 150,
+    "NEARBY_DAYS": 30,
     # Absolute links in emails (unsubscribe, confirm a fix, staff tickets) start with this.
     "BASE_URL": "http://127.0.0.1:5000",
     # Outgoing mail. MAIL_USE_TLS is STARTTLS on a plain port; MAIL_USE_SSL is TLS from the start.

@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and bound to the app in `create_app`."""
 
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,3 +14,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()
+#: Limits are declared on the public write routes; none apply by default.
+limiter = Limiter(key_func=get_remote_address)

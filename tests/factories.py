@@ -70,3 +70,48 @@ def make_report(category: Category | None = None, **fields) -> Report:
     db.session.add(report)
     db.session.flush()
     return report
+
+
+def make_user(**fields):
+    """A resident unless told otherwise (agents and managers need a `department`)."""
+    from tellcity.accounts.models import User
+
+    n = next(_numbers)
+    user = User(**{"email": f"user-{n}@example.org", "name": f"User {n}", **fields})
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_subscription(report: Report, **fields):
+    """Someone following `report`: give `user` or `email`."""
+    import secrets
+
+    from tellcity.reports.models import Subscription
+
+    defaults = {"report_id": report.id, "token": secrets.token_urlsafe(32), "is_confirmed": True}
+    if "user" in fields:
+        fields["user_id"] = fields.pop("user").id
+    subscription = Subscription(**{**defaults, **fields})
+    db.session.add(subscription)
+    db.session.flush()
+    return subscription
+
+
+def make_event(report: Report, **fields):
+    """A public status change to acknowledged, with a text for the resident."""
+    from tellcity.reports.models import ReportEvent
+
+    defaults = {
+        "report": report,
+        "type": "status_change",
+        "from_value": report.status,
+        "to_value": "acknowledged",
+        "text": "We are on it.",
+        "is_public": True,
+        "actor_label": "test",
+    }
+    event = ReportEvent(**{**defaults, **fields})
+    db.session.add(event)
+    db.session.flush()
+    return event

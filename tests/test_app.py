@@ -34,12 +34,11 @@ def test_home_page_without_a_city_says_how_to_load_the_demo(client):
     assert "issy-les-moulineaux" in page
 
 
-def test_home_page_lists_what_residents_can_report(client, demo_city):
+def test_home_page_offers_the_two_actions_in_french_by_default(client, demo_city):
     page = client.get("/").get_data(as_text=True)
-    assert "Signaler un problème à Issy-les-Moulineaux" in page
-    assert "Nid-de-poule, chaussée abîmée" in page
-    assert "Lampadaire éteint ou qui clignote" in page
-    assert "Idées" in page
+    assert '<html lang="fr">' in page
+    assert "Dites-le à Issy-les-Moulineaux" in page
+    assert "Signaler un problème" in page and "Proposer une idée" in page
 
 
 def test_unknown_page_is_an_html_404_for_people(client):

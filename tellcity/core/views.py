@@ -1,22 +1,12 @@
-"""The home page and the health check."""
+"""The health check."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from tellcity.cities.queries import categories_by_group, default_city
 from tellcity.extensions import db
 
 bp = Blueprint("core", __name__)
-
-
-@bp.get("/")
-def index():
-    city = default_city()
-    groups = categories_by_group(city) if city else {}
-    return render_template(
-        "core/index.html", city=city, groups=groups, slug=current_app.config["DEFAULT_CITY"]
-    )
 
 
 @bp.get("/healthz")

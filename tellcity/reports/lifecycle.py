@@ -4,6 +4,8 @@ event (and queues the notifications it causes) in the caller's transaction."""
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed
 from tellcity.core.permissions import Actor, can_handle, can_manage
@@ -98,63 +100,78 @@ def _known_status(status: str) -> Status:
     try:
         return Status(status)
     except ValueError:
-        raise Invalid(f"unknown status {status!r}", code="unknown_status", field="status") from None
+        raise Invalid(
+            _("unknown status %(status)s", status=status), code="unknown_status", field="status"
+        ) from None
 
 
 def _check_move(report: Report, to: Status, actor: Actor, reopening: bool, now: datetime) -> None:
     if to not in next_statuses(report):
         raise NotAllowed(
-            f"a {report.kind} cannot go from {report.status} to {to}", code="forbidden_transition"
+            _("this report cannot go from %(old)s to %(new)s", old=report.status, new=to),
+            code="forbidden_transition",
         )
     if reopening and actor.kind == "reporter":
         _check_reporter_reopen(report, actor, now)
     elif reopening:
         if not can_manage(actor, report):
-            raise NotAllowed("only the department's managers can reopen a closed report")
+            raise NotAllowed(_("only the department's managers can reopen a closed report"))
     elif not can_handle(actor, report):
-        raise NotAllowed("only the department's staff can change this report's status")
+        raise NotAllowed(_("only the department's staff can change this report's status"))
 
 
 def _check_reporter_reopen(report: Report, actor: Actor, now: datetime) -> None:
     if actor.report_id != report.id:
-        raise NotAllowed("this link is for another report")
+        raise NotAllowed(_("this link is for another report"))
     if report.status != S.RESOLVED:
-        raise NotAllowed("only a resolved report can be reopened by its reporter")
+        raise NotAllowed(_("only a resolved report can be reopened by its reporter"))
     if report.resolved_at is None or now - report.resolved_at > REOPEN_WINDOW:
         raise NotAllowed(
-            "a report can be reopened within 30 days of its resolution", code="reopen_expired"
+            _("a report can be reopened within 30 days of its resolution"), code="reopen_expired"
         )
 
 
 def _check_requirements(report, to, text, reason, duplicate_of, referred_to) -> None:
     if to in NEEDS_PUBLIC_TEXT and not text:
-        raise Invalid(f"moving to {to} needs a public text for the resident", field="text")
+        raise Invalid(
+            _("moving to %(status)s needs a public text for the resident", status=to), field="text"
+        )
     if to == S.DUPLICATE:
         _check_original(report, duplicate_of)
     if to == S.REFERRED:
         _check_external_body(report, referred_to)
     if to in REASON_CODES and reason not in REASON_CODES[to]:
         codes = ", ".join(REASON_CODES[to])
-        raise Invalid(f"closing as {to} needs a reason code: one of {codes}", field="reason")
+        raise Invalid(
+            _(
+                "closing as %(status)s needs a reason code: one of %(codes)s",
+                status=to,
+                codes=codes,
+            ),
+            field="reason",
+        )
 
 
 def _check_original(report: Report, original: Report | None) -> None:
     if original is None:
-        raise Invalid("a duplicate needs the report it duplicates", field="duplicate_of")
+        raise Invalid(_("a duplicate needs the report it duplicates"), field="duplicate_of")
     if original.id == report.id or original.city_id != report.city_id:
         raise Invalid(
-            "a report can only duplicate another report of its city", field="duplicate_of"
+            _("a report can only duplicate another report of its city"), field="duplicate_of"
         )
     if original.status == S.DUPLICATE:
         raise Invalid(
-            f"{original.reference} is itself a duplicate: point at the report it duplicates",
+            _(
+                "%(reference)s is itself a duplicate: point at the report it duplicates",
+                reference=original.reference,
+            ),
             field="duplicate_of",
         )
 
 
 def _check_external_body(report: Report, body: Department | None) -> None:
     if body is None or not body.is_external or body.city_id != report.city_id:
-        raise Invalid("a referral needs one of the city's external bodies", field="referred_to")
+        raise Invalid(_("a referral needs one of the city's external bodies"), field="referred_to")
 
 
 def _apply(report, to, reason, duplicate_of, referred_to, now) -> None:

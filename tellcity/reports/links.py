@@ -1,5 +1,9 @@
-"""Signed links that let a reporter act on their report from an email, without an account:
-confirm a fix, or reopen the report."""
+"""Signed links that let a reporter follow and act on their report without an account: the
+private tracking page, and confirming a fix or reopening the report from an email."""
+
+import base64
+import hashlib
+import hmac
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -37,3 +41,21 @@ def load_reporter_action(token: str, max_age_days: int = REOPEN_WINDOW_DAYS) -> 
     except BadSignature as error:
         raise ValueError("this link is not valid") from error
     return data["report"], data["action"]
+
+
+def tracking_token(report: Report) -> str:
+    """The secret of the reporter's private tracking link: an HMAC of the report id, so it
+    needs no storage and a retried submission gets the same link."""
+    key = current_app.secret_key.encode()
+    digest = hmac.new(key, f"tracking:{report.id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def tracking_url(report: Report, external: bool = False) -> str:
+    """The reporter's private page for `report`."""
+    path = f"/track/{report.reference}/{tracking_token(report)}"
+    return current_app.config["BASE_URL"].rstrip("/") + path if external else path
+
+
+def check_tracking_token(report: Report, token: str) -> bool:
+    return hmac.compare_digest(tracking_token(report), token)

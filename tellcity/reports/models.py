@@ -33,6 +33,11 @@ class Report(db.Model):
         ),
         sa.CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
         sa.CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
+        # A problem is somewhere; a suggestion may be about the whole city.
+        sa.CheckConstraint(
+            "(lat IS NULL) = (lon IS NULL) AND (kind = 'suggestion' OR lat IS NOT NULL)",
+            name="problem_has_position",
+        ),
         sa.CheckConstraint("support_count >= 0", name="support_count_positive"),
         sa.CheckConstraint("duplicate_of_id != id", name="not_duplicate_of_itself"),
         sa.CheckConstraint(
@@ -62,8 +67,8 @@ class Report(db.Model):
     zone_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("zones.id", ondelete="SET NULL"), index=True
     )
-    lat: Mapped[float] = mapped_column(sa.Float)
-    lon: Mapped[float] = mapped_column(sa.Float)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: Answers to the category's extra questions, by attribute code.
@@ -92,6 +97,8 @@ class Report(db.Model):
     reporter_name: Mapped[str | None] = mapped_column(sa.String(120))
     reporter_email: Mapped[str | None] = mapped_column(sa.String(254))
     reporter_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    #: The reporter may stop the emails about their report from its tracking page.
+    notify_reporter: Mapped[bool] = mapped_column(default=True)
     #: Language the reporter wrote in, for the notifications they get.
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
     is_hidden: Mapped[bool] = mapped_column(default=False)

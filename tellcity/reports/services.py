@@ -5,31 +5,43 @@ the reporter's confirmation. Status changes go through `tellcity.reports.lifecyc
 Every function adds to the session and flushes; the caller commits once.
 """
 
-from dataclasses import dataclass
+import re
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from tellcity.accounts.models import DEPARTMENT_ROLES, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
-from tellcity.core.errors import Invalid, NotAllowed
+from tellcity.core.errors import Invalid, NotAllowed, TellCityError
 from tellcity.core.permissions import Actor, can_handle, can_manage, can_transfer
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.geo.places import is_inside
 from tellcity.notify import services as notify
+from tellcity.photos.services import discard_files, store_photo
 from tellcity.reports.lifecycle import REOPEN_WINDOW, is_open
-from tellcity.reports.models import Report, ReportEvent, ReportSequence
-from tellcity.reports.states import EventType, Priority, Source, Status
+from tellcity.reports.models import Report, ReportEvent, ReportSequence, Subscription, Support
+from tellcity.reports.states import EventType, Kind, Priority, Source, Status
 from tellcity.routing.services import Routing, route
 from tellcity.sla.calendar import BusinessCalendar
 
 DESCRIPTION_MAX = 4000
 TEXT_MAX = 4000
+#: Deliberately simple: one @, no spaces, a dot in the domain. The mail server has the last word.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: A phone number: an optional +, then 6 to 20 digits with spaces, dots, dashes or brackets.
+PHONE_PATTERN = re.compile(r"\+?[\d\s.\-()]{6,25}")
+MAX_PHOTOS = 3
+#: Photos a report can gather over its life (the reporter's, the staff's "after" photos).
+MAX_REPORT_PHOTOS = 10
 
 
 @dataclass
@@ -49,6 +61,8 @@ class Submission:
     locale: str = "fr"
     source: str = Source.WEB
     idempotency_key: str | None = None
+    #: Photos already checked and re-encoded by tellcity.photos.services.process_upload.
+    photos: list = field(default_factory=list)
 
 
 def submit_report(city: City, submission: Submission, actor: Actor, now: datetime | None = None):
@@ -72,6 +86,7 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     report = _new_report(city, submission, routing, now)
     db.session.add(report)
     db.session.flush()
+    _store_photos(report, submission.photos)
     _record(
         report,
         actor,
@@ -84,27 +99,85 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     return report, True
 
 
+def _store_photos(report: Report, photos: list, event: ReportEvent | None = None) -> None:
+    """Store the photos; if one cannot be written, remove those already written."""
+    stored = []
+    try:
+        for photo in photos:
+            stored.append(store_photo(report, photo, event))
+    except TellCityError:
+        for photo in stored:
+            discard_files(photo)
+        raise
+
+
 def _check_submission(city: City, submission: Submission) -> None:
+    """Raise Invalid, naming the field, for the first thing wrong with the submission."""
     category = submission.category
     if category.city_id != city.id or not category.is_active:
         raise Invalid(
-            "this category is not available here", code="unknown_category", field="category"
+            _("this category is not available here"), code="unknown_category", field="category"
         )
-    if not (-90 <= submission.lat <= 90 and -180 <= submission.lon <= 180):
-        raise Invalid("this position is not on Earth", code="invalid_position", field="position")
-    if not is_inside(city, submission.lat, submission.lon):
+    _check_content(submission)
+    _check_contact(submission)
+    _check_position(city, submission)
+
+
+def _check_content(submission: Submission) -> None:
+    if len(submission.photos) > MAX_PHOTOS:
         raise Invalid(
-            f"this place is outside {city.name}: we can only pass on reports made "
-            f"inside the city limits",
-            code="outside_city",
-            field="position",
+            _("at most %(count)s photos", count=MAX_PHOTOS), code="too_many_photos", field="photos"
         )
-    if len(submission.description or "") > DESCRIPTION_MAX:
+    description = (submission.description or "").strip()
+    if submission.category.kind == Kind.PROBLEM and not description and not submission.photos:
+        raise Invalid(_("describe the problem or add a photo"), code="empty", field="description")
+    if submission.category.kind == Kind.SUGGESTION and not description:
+        raise Invalid(_("describe your idea"), code="empty", field="description")
+    if len(description) > DESCRIPTION_MAX:
         raise Invalid(
-            f"the description is longer than {DESCRIPTION_MAX} characters",
+            _("the description is longer than %(count)s characters", count=DESCRIPTION_MAX),
             code="too_long",
             field="description",
         )
+
+
+def _check_position(city: City, submission: Submission) -> None:
+    lat, lon = submission.lat, submission.lon
+    if lat is None or lon is None:
+        if submission.category.kind == Kind.PROBLEM:
+            raise Invalid(_("say where the problem is"), code="no_position", field="position")
+        return
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Invalid(_("this position is not on Earth"), code="invalid_position", field="position")
+    if not is_inside(city, lat, lon):
+        raise Invalid(
+            _(
+                "this place is outside %(city)s: we can only pass on reports made inside the"
+                " city limits",
+                city=city.name,
+            ),
+            code="outside_city",
+            field="position",
+        )
+
+
+def _check_contact(submission: Submission) -> None:
+    email, phone = submission.reporter_email, submission.reporter_phone
+    if email and not EMAIL_PATTERN.fullmatch(email.strip()):
+        raise Invalid(_("this email address is not valid"), code="invalid_email", field="email")
+    if phone and not PHONE_PATTERN.fullmatch(phone.strip()):
+        raise Invalid(_("this phone number is not valid"), code="invalid_phone", field="phone")
+    for value, limit, name in (
+        (submission.reporter_name, 120, "name"),
+        (email, 254, "email"),
+        (submission.address, 300, "address"),
+    ):
+        if value and len(value) > limit:
+            raise Invalid(
+                _("%(field)s: at most %(count)s characters", field=name, count=limit),
+                code="too_long",
+                field=name,
+            )
 
 
 def _new_report(city: City, submission: Submission, routing: Routing, now: datetime) -> Report:
@@ -125,7 +198,7 @@ def _new_report(city: City, submission: Submission, routing: Routing, now: datet
         lat=submission.lat,
         lon=submission.lon,
         address=(submission.address or "")[:300],
-        description=submission.description or "",
+        description=(submission.description or "").strip(),
         attributes=submission.attributes or None,
         at_risk_at=at_risk_at,
         due_at=due_at,
@@ -190,9 +263,13 @@ def _record(
 def _required_text(text: str, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise Invalid(f"{what} cannot be empty", field="text")
+        raise Invalid(_("%(what)s cannot be empty", what=what), field="text")
     if len(text) > TEXT_MAX:
-        raise Invalid(f"{what} is longer than {TEXT_MAX} characters", code="too_long", field="text")
+        raise Invalid(
+            _("%(what)s: at most %(count)s characters", what=what, count=TEXT_MAX),
+            code="too_long",
+            field="text",
+        )
     return text
 
 
@@ -205,14 +282,14 @@ def transfer(report: Report, department: Department, actor: Actor, reason: str) 
     """Send the ticket to another department of the city, with a reason. Status, deadlines and
     history stay as they are; the assignee (of the old department) is cleared; the new
     department is told."""
-    _require(can_transfer(actor, report), "only managers and the triage desk can transfer")
-    reason = _required_text(reason, "the reason for a transfer")
+    _require(can_transfer(actor, report), _("only managers and the triage desk can transfer"))
+    reason = _required_text(reason, _("the reason for a transfer"))
     if department.city_id != report.city_id or department.is_external:
         raise Invalid(
-            "a ticket can only go to one of the city's own departments", field="department"
+            _("a ticket can only go to one of the city's own departments"), field="department"
         )
     if department.id == report.department_id:
-        raise Invalid("the ticket is already with this department", field="department")
+        raise Invalid(_("the ticket is already with this department"), field="department")
     old = report.department
     report.department = department
     report.assignee_id = None
@@ -231,13 +308,13 @@ def transfer(report: Report, department: Department, actor: Actor, reason: str) 
 def assign(report: Report, assignee: User | None, actor: Actor) -> ReportEvent:
     """Give the ticket to a member of its department (None: to nobody). Agents may take a
     ticket themselves; managers and admins assign anyone of the department."""
-    _require(can_handle(actor, report), "only the department's staff can assign its tickets")
+    _require(can_handle(actor, report), _("only the department's staff can assign its tickets"))
     taking_it = assignee is not None and actor.user is not None and assignee.id == actor.user.id
-    _require(taking_it or can_manage(actor, report), "only managers assign tickets to others")
+    _require(taking_it or can_manage(actor, report), _("only managers assign tickets to others"))
     if assignee is not None and (
         assignee.role not in DEPARTMENT_ROLES or assignee.department_id != report.department_id
     ):
-        raise Invalid("a ticket goes to a member of its department", field="assignee")
+        raise Invalid(_("a ticket goes to a member of its department"), field="assignee")
     old = report.assignee_id
     report.assignee_id = assignee.id if assignee else None
     return _record(
@@ -250,18 +327,22 @@ def assign(report: Report, assignee: User | None, actor: Actor) -> ReportEvent:
 
 
 def set_priority(report: Report, priority: int, actor: Actor) -> ReportEvent:
-    _require(can_handle(actor, report), "only the department's staff can set priorities")
+    _require(can_handle(actor, report), _("only the department's staff can set priorities"))
     if priority not in Priority.NAMES:
-        raise Invalid("priority is 1 (urgent) to 4 (low)", field="priority")
+        raise Invalid(_("priority is 1 (urgent) to 4 (low)"), field="priority")
     old, report.priority = report.priority, priority
     return _record(report, actor, EventType.PRIORITY_CHANGE, from_value=old, to_value=priority)
 
 
 def reply(report: Report, text: str, actor: Actor) -> ReportEvent:
     """A public answer on the report's timeline; the reporter and followers hear of it."""
-    _require(can_handle(actor, report), "only the department's staff can reply")
+    _require(can_handle(actor, report), _("only the department's staff can reply"))
     event = _record(
-        report, actor, EventType.PUBLIC_REPLY, is_public=True, text=_required_text(text, "a reply")
+        report,
+        actor,
+        EventType.PUBLIC_REPLY,
+        is_public=True,
+        text=_required_text(text, _("a reply")),
     )
     notify.notify_status_change(report, event)
     return event
@@ -269,8 +350,8 @@ def reply(report: Report, text: str, actor: Actor) -> ReportEvent:
 
 def add_note(report: Report, text: str, actor: Actor) -> ReportEvent:
     """An internal note: staff only, never public, nobody notified."""
-    _require(can_handle(actor, report), "only the department's staff can add notes")
-    return _record(report, actor, EventType.INTERNAL_NOTE, text=_required_text(text, "a note"))
+    _require(can_handle(actor, report), _("only the department's staff can add notes"))
+    return _record(report, actor, EventType.INTERNAL_NOTE, text=_required_text(text, _("a note")))
 
 
 def confirm_fix(report: Report, actor: Actor, now: datetime | None = None) -> ReportEvent:
@@ -279,12 +360,12 @@ def confirm_fix(report: Report, actor: Actor, now: datetime | None = None) -> Re
     now = now or utcnow()
     _require(
         actor.kind == "reporter" and actor.report_id == report.id,
-        "only the reporter can confirm a fix",
+        _("only the reporter can confirm a fix"),
     )
-    _require(report.status == Status.RESOLVED, "only a resolved report can be confirmed")
+    _require(report.status == Status.RESOLVED, _("only a resolved report can be confirmed"))
     _require(
         report.resolved_at is not None and now - report.resolved_at <= REOPEN_WINDOW,
-        "a fix can be confirmed within 30 days of its resolution",
+        _("a fix can be confirmed within 30 days of its resolution"),
     )
     if report.confirmed_at is not None:
         return next(e for e in reversed(report.events) if e.type == EventType.CONFIRMATION)
@@ -303,11 +384,11 @@ def correct(
 ):
     """Staff correct the category or the position; with `reroute`, routing runs again and the
     ticket is transferred if another department should have it. Returns the events written."""
-    _require(can_handle(actor, report), "only the department's staff can correct a report")
+    _require(can_handle(actor, report), _("only the department's staff can correct a report"))
     events = []
     if category is not None and category.id != report.category_id:
         if category.city_id != report.city_id or category.kind != report.kind:
-            raise Invalid("choose a category of the same city and kind", field="category")
+            raise Invalid(_("choose a category of the same city and kind"), field="category")
         events.append(
             _record(
                 report,
@@ -321,7 +402,9 @@ def correct(
         report.category = category
     if lat is not None and lon is not None and (lat, lon) != (report.lat, report.lon):
         if not is_inside(report.city, lat, lon):
-            raise Invalid("this place is outside the city", code="outside_city", field="position")
+            raise Invalid(
+                _("this place is outside the city"), code="outside_city", field="position"
+            )
         events.append(
             _record(
                 report,
@@ -357,3 +440,97 @@ def _reroute(report: Report, actor: Actor) -> list[ReportEvent]:
     )
     notify.notify_transfer(report, event)
     return [event]
+
+
+def add_support(
+    report: Report, *, user: User | None = None, supporter_key: str | None = None
+) -> bool:
+    """Count a "me too" (or a vote for an idea) once per person: a signed-in user, or an
+    anonymous supporter known by `supporter_key`. Returns False when that person had already
+    supported it. Raises Invalid when the report is closed."""
+    if not is_open(report.status):
+        raise Invalid(_("this report is closed: it no longer takes support"), code="closed")
+    if user is None and not supporter_key:
+        raise Invalid(_("a supporter is needed"))
+    owner = Support.user_id == user.id if user else Support.supporter_key == supporter_key
+    if db.session.scalar(sa.select(Support.id).where(Support.report_id == report.id, owner)):
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Support(
+                    report_id=report.id,
+                    user_id=user.id if user else None,
+                    supporter_key=None if user else supporter_key,
+                )
+            )
+    except IntegrityError:  # the same person, twice at once
+        return False
+    db.session.execute(
+        sa.update(Report)
+        .where(Report.id == report.id)
+        .values(support_count=Report.support_count + 1)
+    )
+    db.session.refresh(report, ["support_count"])
+    return True
+
+
+def add_comment(report: Report, text: str, actor: Actor) -> ReportEvent:
+    """A resident's comment on their report, shown on its public page (moderators can hide
+    it). Only the reporter (through their private link) comments here."""
+    _require(
+        actor.kind == "reporter" and actor.report_id == report.id,
+        _("only the reporter can comment here"),
+    )
+    return _record(
+        report, actor, EventType.COMMENT, is_public=True, text=_required_text(text, _("a comment"))
+    )
+
+
+def add_photos(report: Report, photos: list, actor: Actor) -> ReportEvent:
+    """Photos added after the submission, by the reporter or the department's staff, with
+    a public event. Raises NotAllowed for anybody else and Invalid past the limit."""
+    reporter = actor.kind == "reporter" and actor.report_id == report.id
+    _require(reporter or can_handle(actor, report), _("only the reporter or staff add photos"))
+    if not photos:
+        raise Invalid(_("choose a photo"), field="photos")
+    if len(report.photos) + len(photos) > MAX_REPORT_PHOTOS:
+        raise Invalid(
+            _("a report has at most %(count)s photos", count=MAX_REPORT_PHOTOS),
+            code="too_many_photos",
+            field="photos",
+        )
+    event = _record(report, actor, EventType.PHOTO_ADDED, is_public=True, to_value=str(len(photos)))
+    _store_photos(report, photos, event)
+    return event
+
+
+def follow(report: Report, email: str, *, confirmed: bool) -> Subscription:
+    """Follow `report` by email (idempotent). From the reporter's private page the address is
+    taken as confirmed."""
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.fullmatch(email):
+        raise Invalid(_("enter a valid email address"), code="invalid_email", field="email")
+    existing = db.session.scalar(
+        sa.select(Subscription).where(
+            Subscription.report_id == report.id, Subscription.email == email
+        )
+    )
+    if existing is not None:
+        return existing
+    subscription = Subscription(
+        report_id=report.id, email=email, is_confirmed=confirmed, token=secrets.token_urlsafe(24)
+    )
+    db.session.add(subscription)
+    db.session.flush()
+    return subscription
+
+
+def unfollow(report: Report, email: str) -> bool:
+    email = (email or "").strip().lower()
+    result = db.session.execute(
+        sa.delete(Subscription).where(
+            Subscription.report_id == report.id, Subscription.email == email
+        )
+    )
+    return result.rowcount > 0

@@ -3,6 +3,8 @@ statuses to Open311's open/closed. The transitions between them build on these n
 
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Kind(StrEnum):
     PROBLEM = "problem"
@@ -81,6 +83,8 @@ class EventType(StrEnum):
     ASSIGNMENT = "assignment"
     PRIORITY_CHANGE = "priority_change"
     PUBLIC_REPLY = "public_reply"
+    #: A resident's comment on the report's page (public unless hidden by a moderator).
+    COMMENT = "comment"
     INTERNAL_NOTE = "internal_note"
     MERGE = "merge"
     PHOTO_ADDED = "photo_added"
@@ -89,3 +93,20 @@ class EventType(StrEnum):
     CONFIRMATION = "confirmation"
     REOPEN = "reopen"
     ESCALATION = "escalation"
+
+
+#: What a resident reads for each status (translated when shown).
+STATUS_LABELS = {
+    Status.NEW: _l("new"),
+    Status.ACKNOWLEDGED: _l("acknowledged"),
+    Status.IN_PROGRESS: _l("in progress"),
+    Status.RESOLVED: _l("resolved"),
+    Status.DUPLICATE: _l("duplicate"),
+    Status.REFERRED: _l("referred to the competent body"),
+    Status.NOT_ACTIONABLE: _l("cannot be acted on"),
+    Status.REJECTED: _l("rejected"),
+    Status.UNDER_REVIEW: _l("under review"),
+    Status.PLANNED: _l("planned"),
+    Status.DECLINED: _l("declined"),
+    Status.DONE: _l("done"),
+}

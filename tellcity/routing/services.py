@@ -4,6 +4,7 @@ category in any zone, then the category's default department, then the city's tr
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
@@ -34,13 +35,14 @@ class Routing:
         }
 
 
-def route(city: City, category: Category, lat: float, lon: float) -> Routing:
-    """Decide the department for a report of `category` at (lat, lon) in `city`.
+def route(city: City, category: Category, lat: float | None, lon: float | None) -> Routing:
+    """Decide the department for a report of `category` at (lat, lon) in `city` (a suggestion
+    may have no position: then only the any-zone rules apply).
 
     Raises Conflict if the city has no triage desk and nothing else matches (a configuration
     error an administrator must fix).
     """
-    zone_id = zone_id_at(city, lat, lon)
+    zone_id = zone_id_at(city, lat, lon) if lat is not None and lon is not None else None
     zone = db.session.get(Zone, zone_id) if zone_id else None
     rule = _first_rule(category, zone_id)
     if rule is not None:
@@ -69,5 +71,7 @@ def _triage_desk(city: City) -> Department:
         sa.select(Department).where(Department.city_id == city.id, Department.is_triage)
     )
     if desk is None:
-        raise Conflict(f"{city.name} has no triage desk to route reports to", code="no_triage")
+        raise Conflict(
+            _("%(city)s has no triage desk to route reports to", city=city.name), code="no_triage"
+        )
     return desk

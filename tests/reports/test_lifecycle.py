@@ -166,7 +166,7 @@ def test_referral_needs_an_external_body_not_a_department(demo_city, pothole, ag
 def test_a_duplicate_points_at_the_original_not_at_another_duplicate(demo_city, pothole, agent):
     original, copy = submit(demo_city), submit(demo_city)
     transition(copy, "duplicate", agent, duplicate_of=original)
-    with pytest.raises(Invalid, match="itself a duplicate"):
+    with pytest.raises(Invalid, match="est lui-même un doublon"):
         transition(pothole, "duplicate", agent, duplicate_of=copy)
     transition(pothole, "duplicate", agent, duplicate_of=original)
     assert pothole.duplicate_of_id == original.id

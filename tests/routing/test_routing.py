@@ -90,7 +90,7 @@ def test_outside_the_city_a_report_is_refused_with_the_reason(demo_city):
     with pytest.raises(Invalid) as refused:
         submit(demo_city, at=EIFFEL_TOWER)
     assert refused.value.code == "outside_city"
-    assert "outside Issy-les-Moulineaux" in refused.value.message
+    assert "hors des limites de la commune (Issy-les-Moulineaux)" in refused.value.message
 
 
 def test_a_point_on_the_city_limit_is_inside(demo_city):

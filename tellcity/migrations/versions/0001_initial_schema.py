@@ -3,7 +3,7 @@ reports with their sequences, events, photos, supports and subscriptions, and th
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:45:41.357563
+Create Date: 2026-11-25 21:52:20.090992
 
 """
 
@@ -287,8 +287,8 @@ def upgrade():
         sa.Column("department_id", sa.Integer(), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("zone_id", sa.Integer(), nullable=True),
-        sa.Column("lat", sa.Float(), nullable=False),
-        sa.Column("lon", sa.Float(), nullable=False),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
         sa.Column("address", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column(
@@ -312,6 +312,7 @@ def upgrade():
         sa.Column("reporter_name", sa.String(length=120), nullable=True),
         sa.Column("reporter_email", sa.String(length=254), nullable=True),
         sa.Column("reporter_phone", sa.String(length=40), nullable=True),
+        sa.Column("notify_reporter", sa.Boolean(), nullable=False),
         sa.Column("locale", sa.String(length=5), nullable=False),
         sa.Column("is_hidden", sa.Boolean(), nullable=False),
         sa.Column("created_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -320,6 +321,10 @@ def upgrade():
         sa.Column("resolved_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("confirmed_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "(lat IS NULL) = (lon IS NULL) AND (kind = 'suggestion' OR lat IS NOT NULL)",
+            name=op.f("ck_reports_problem_has_position"),
+        ),
         sa.CheckConstraint("kind IN ('problem', 'suggestion')", name=op.f("ck_reports_kind")),
         sa.CheckConstraint(
             "source IN ('web', 'api', 'open311', 'import')", name=op.f("ck_reports_source")
@@ -526,7 +531,7 @@ def upgrade():
         sa.Column("is_hidden", sa.Boolean(), nullable=False),
         sa.Column("created_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "type IN ('created', 'status_change', 'transfer', 'assignment', 'priority_change', 'public_reply', 'internal_note', 'merge', 'photo_added', 'moderation', 'edit', 'confirmation', 'reopen', 'escalation')",
+            "type IN ('created', 'status_change', 'transfer', 'assignment', 'priority_change', 'public_reply', 'comment', 'internal_note', 'merge', 'photo_added', 'moderation', 'edit', 'confirmation', 'reopen', 'escalation')",
             name=op.f("ck_report_events_type"),
         ),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,207 @@
+"""/api/v1 — thin views over the same services as the web form."""
+
+import hashlib
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from tellcity.categories.models import Category
+from tellcity.cities.queries import categories_by_group
+from tellcity.core.errors import Invalid, TellCityError
+from tellcity.core.permissions import Actor
+from tellcity.extensions import csrf, db, limiter
+from tellcity.geo.geocoding import reverse_address, search_address
+from tellcity.photos.services import process_upload, read_gps
+from tellcity.reports import queries, services
+from tellcity.reports.schemas import (
+    CategorySchema,
+    CreatedReportSchema,
+    NearbyReportSchema,
+    PublicReportSchema,
+    ReportInputSchema,
+)
+from tellcity.reports.services import MAX_PHOTOS, Submission
+from tellcity.reports.states import Source
+from tellcity.reports.views.public import city_or_404
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # no cookies are trusted here: nothing acts on a signed-in session
+
+
+def _error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(error=body), status
+
+
+@bp.errorhandler(ValidationError)
+def _invalid_input(error: ValidationError):
+    return _error(422, "validation_error", "some fields are invalid", error.normalized_messages())
+
+
+@bp.errorhandler(TellCityError)
+def _refused(error: TellCityError):
+    fields = {error.field: [error.message]} if error.field else None
+    db.session.rollback()
+    return _error(error.status, error.code, error.message, fields)
+
+
+@bp.get("/categories")
+def categories():
+    city = city_or_404()
+    found = [c for cs in categories_by_group(city, str(get_locale())).values() for c in cs]
+    return jsonify(categories=CategorySchema(many=True).dump(found))
+
+
+def _submit_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+@bp.post("/reports")
+@limiter.limit(_submit_limit)
+def create_report():
+    """A report from an app: JSON, or multipart with up to 3 `photos` files. An
+    Idempotency-Key header makes a retry return the first answer, never a second report."""
+    city = city_or_404()
+    data = ReportInputSchema().load(_payload())
+    category = _category(city, data)
+    photos = [process_upload(f.read()) for f in request.files.getlist("photos") if f.filename]
+    if len(photos) > MAX_PHOTOS:
+        raise Invalid(
+            _("at most %(count)s photos", count=MAX_PHOTOS), code="too_many_photos", field="photos"
+        )
+    key = request.headers.get("Idempotency-Key", "").strip()[:100]
+    submission = Submission(
+        category=category,
+        lat=data["lat"],
+        lon=data["lon"],
+        address=data["address"],
+        description=data["description"],
+        attributes=data["attributes"],
+        reporter_name=data["name"],
+        reporter_email=data["email"],
+        reporter_phone=data["phone"],
+        photos=photos,
+        locale=str(get_locale()),
+        source=Source.API,
+        idempotency_key=f"api:{key}" if key else None,
+    )
+    if submission.address == "" and submission.lat is not None:
+        submission.address = reverse_address(submission.lat, submission.lon) or ""
+    report, _created = services.submit_report(city, submission, Actor.api("public"))
+    db.session.commit()
+    return jsonify(CreatedReportSchema().dump(report)), 201
+
+
+def _payload() -> dict:
+    if request.is_json:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            raise Invalid(_("the body must be a JSON object"), code="invalid_json")
+        return payload
+    return request.form.to_dict()
+
+
+def _category(city, data: dict) -> Category:
+    category = next(
+        (c for cs in categories_by_group(city).values() for c in cs if c.code == data["category"]),
+        None,
+    )
+    if category is None or (data["kind"] and data["kind"] != category.kind):
+        raise Invalid(
+            _("unknown category for this kind of report"), code="unknown_category", field="category"
+        )
+    return category
+
+
+@bp.get("/reports/<reference>")
+def show_report(reference: str):
+    report = queries.public_report(city_or_404(), reference)
+    if report is None:
+        return _error(404, "not_found", f"no public report {reference}")
+    return jsonify(PublicReportSchema().dump(report))
+
+
+@bp.get("/reports/nearby")
+def nearby():
+    """Open reports near a point: ?lat=&lon=[&category=code][&radius_m=150]."""
+    city = city_or_404()
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    if lat is None or lon is None:
+        return _error(
+            400,
+            "missing_position",
+            "lat and lon are required",
+            {"lat": ["required"], "lon": ["required"]},
+        )
+    radius = min(
+        request.args.get("radius_m", current_app.config["NEARBY_RADIUS_M"], type=float), 1000
+    )
+    category = None
+    if code := request.args.get("category"):
+        category = _category(city, {"category": code, "kind": None})
+    found = queries.nearby_open(
+        city, category, lat, lon, radius_m=radius, days=current_app.config["NEARBY_DAYS"]
+    )
+    return jsonify(reports=NearbyReportSchema(many=True).dump(found))
+
+
+def _support_limit() -> str:
+    return current_app.config["RATELIMIT_SUPPORT"]
+
+
+@bp.post("/reports/<reference>/support")
+@limiter.limit(_support_limit)
+def support(reference: str):
+    """ "Me too": once per `supporter` (an app's stable device or install id)."""
+    report = queries.public_report(city_or_404(), reference)
+    if report is None:
+        return _error(404, "not_found", f"no public report {reference}")
+    payload = _payload()
+    supporter = str(payload.get("supporter") or "").strip()
+    if not 8 <= len(supporter) <= 200:
+        return _error(
+            422,
+            "validation_error",
+            "a supporter id is required",
+            {"supporter": ["8 to 200 characters identifying the device"]},
+        )
+    key = hashlib.sha256(f"api:{supporter}".encode()).hexdigest()
+    counted = services.add_support(report, supporter_key=key)
+    db.session.commit()
+    return jsonify(counted=counted, support_count=report.support_count), 200 if not counted else 201
+
+
+@bp.get("/geocode")
+def geocode():
+    """Addresses in the city matching ?q= (for the form's address box)."""
+    query = request.args.get("q", "").strip()
+    if not 3 <= len(query) <= 200:
+        return _error(400, "invalid_query", "q must be 3 to 200 characters")
+    found = search_address(query, city_or_404())
+    places = [{"lat": p.lat, "lon": p.lon, "label": p.label} for p in found.places]
+    return jsonify(available=found.available, places=places)
+
+
+@bp.get("/geocode/reverse")
+def reverse_geocode():
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    if lat is None or lon is None:
+        return _error(400, "missing_position", "lat and lon are required")
+    return jsonify(address=reverse_address(lat, lon))
+
+
+@bp.post("/photos/gps")
+@limiter.limit(_submit_limit)
+def photo_gps():
+    """The position stored in a photo, to offer it for the pin. The photo is not kept."""
+    upload = request.files.get("photo")
+    if upload is None:
+        abort(400)
+    position = read_gps(upload.read())
+    if position is None:
+        return jsonify(position=None)
+    return jsonify(position={"lat": position[0], "lon": position[1]})

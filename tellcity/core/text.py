@@ -1,0 +1,18 @@
+"""Text shown to the public: contact details typed into a description are masked."""
+
+import re
+
+from flask_babel import gettext as _
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+#: Phone numbers: French (06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78) and most
+#: international forms — 8 or more digits with the usual separators.
+PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d(?:[\s.\-/()]{0,2}\d){7,14}(?![\w])")
+
+
+def mask_contacts(text: str | None) -> str:
+    """`text` with email addresses and phone numbers replaced by a placeholder."""
+    if not text:
+        return ""
+    text = EMAIL.sub(_("[email hidden]"), text)
+    return PHONE.sub(_("[phone hidden]"), text)

@@ -1,0 +1,1 @@
+"""Importing other cities' 311 exports (CSV) as reports, through a column mapping (a profile)."""

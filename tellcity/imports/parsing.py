@@ -1,0 +1,346 @@
+"""Reading the rows of a 311 export: from CSV fields to the values of a report, or the reason
+the row cannot be one. Pure functions and small classes, no database."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from tellcity.imports.mapping import ISO, ImportMapping, MappingError
+from tellcity.reports.states import OPEN_STATUSES, Status
+
+#: Column widths of the reports table the values must fit in.
+EXTERNAL_ID_MAX = 64
+ADDRESS_MAX = 300
+NAME_MAX = 200
+
+
+class Skip(StrEnum):
+    """Why a row of the file did not become a report."""
+
+    MALFORMED = "malformed"
+    NO_ID = "no_id"
+    ID_TOO_LONG = "id_too_long"
+    DUPLICATE_ID = "duplicate_id"
+    BAD_CREATED = "bad_created"
+    UNKNOWN_STATUS = "unknown_status"
+    NO_POSITION = "no_position"
+    OUTSIDE_CITY = "outside_city"
+
+
+class Change(StrEnum):
+    """What was changed or filled in on a row that did become a report."""
+
+    CLOSED_BEFORE_OPENED = "closed_before_opened"
+    BAD_CLOSED = "bad_closed"
+    CLOSED_WITHOUT_DATE = "closed_without_date"
+    OPEN_WITH_CLOSED_DATE = "open_with_closed_date"
+    DUPLICATE_WITHOUT_ORIGINAL = "duplicate_without_original"
+    NO_AGENCY = "no_agency"
+    NO_CATEGORY = "no_category"
+    SHORTENED = "shortened"
+
+
+SKIP_MESSAGES = {
+    Skip.MALFORMED: "malformed (not as many fields as the header)",
+    Skip.NO_ID: "without an id",
+    Skip.ID_TOO_LONG: f"with an id longer than {EXTERNAL_ID_MAX} characters",
+    Skip.DUPLICATE_ID: "repeating an id seen earlier in the file",
+    Skip.BAD_CREATED: "without a readable creation date",
+    Skip.UNKNOWN_STATUS: "with a status the mapping does not list",
+    Skip.NO_POSITION: "without a position (empty, unreadable or a placeholder)",
+    Skip.OUTSIDE_CITY: "outside the city limits",
+}
+CHANGE_MESSAGES = {
+    Change.CLOSED_BEFORE_OPENED: "closed before they were opened (closing date dropped)",
+    Change.BAD_CLOSED: "with an unreadable closing date (dropped)",
+    Change.CLOSED_WITHOUT_DATE: "closed without a closing date (closing time left empty)",
+    Change.OPEN_WITH_CLOSED_DATE: "still open but with a closing date (dropped)",
+    Change.DUPLICATE_WITHOUT_ORIGINAL: (
+        "duplicates whose original is unknown (imported as not_actionable)"
+    ),
+    Change.NO_AGENCY: "without an agency (sent to the triage department)",
+    Change.NO_CATEGORY: "without a category (filed under Other)",
+    Change.SHORTENED: "with an address or a name shortened to fit",
+}
+
+#: The category of rows that name none.
+OTHER_CATEGORY = "Other"
+
+
+class Skipped(Exception):
+    """Raised by RowParser.parse: the row cannot become a report, for `reason`."""
+
+    def __init__(self, reason: Skip, detail: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class Row:
+    """The values of one report, as read from one row."""
+
+    external_id: str
+    created_at: datetime  # aware, UTC
+    closed_at: datetime | None  # aware, UTC; only on a closed status
+    status: Status
+    source_status: str
+    category: str
+    agency: str  # "" for none
+    lat: float
+    lon: float
+    address: str
+    description: str
+    changes: tuple[Change, ...]
+
+
+#: strptime directives the fast parser handles: (regex, field). Other formats go to strptime.
+_DIRECTIVES = {
+    "%Y": (r"(\d{4})", "year"),
+    "%y": (r"(\d{2})", "year2"),
+    "%m": (r"(\d{1,2})", "month"),
+    "%d": (r"(\d{1,2})", "day"),
+    "%H": (r"(\d{1,2})", "hour"),
+    "%I": (r"(\d{1,2})", "hour12"),
+    "%M": (r"(\d{1,2})", "minute"),
+    "%S": (r"(\d{1,2})", "second"),
+    "%p": (r"([AaPp][Mm])", "ampm"),
+}
+_DIRECTIVE = re.compile(r"%.")
+
+
+def compile_format(date_format: str) -> Callable[[str], datetime | None] | None:
+    """A parser for `date_format` several times faster than strptime (which rebuilds its
+    state at each call), or None when the format uses a directive it does not handle. Like
+    strptime: %y 69-99 is 19xx, 00-68 20xx; %I goes with %p; spaces match any run of spaces."""
+    pattern, fields = "", []
+    position = 0
+    for match in _DIRECTIVE.finditer(date_format):
+        if match.group() not in _DIRECTIVES:
+            return None
+        regex, name = _DIRECTIVES[match.group()]
+        pattern += _literal(date_format[position : match.start()]) + regex
+        fields.append(name)
+        position = match.end()
+    compiled = re.compile(pattern + _literal(date_format[position:]) + r"\Z")
+
+    def parse(text: str) -> datetime | None:
+        match = compiled.match(text)
+        if match is None:
+            return None
+        try:
+            return _build(dict(zip(fields, match.groups(), strict=True)))
+        except ValueError:  # 31 February, hour 25...
+            return None
+
+    return parse
+
+
+def _literal(text: str) -> str:
+    return r"\s+".join(re.escape(part) for part in text.split(" "))
+
+
+def _build(values: dict[str, str]) -> datetime:
+    if "year2" in values:
+        short = int(values["year2"])
+        year = 1900 + short if short >= 69 else 2000 + short
+    else:
+        year = int(values.get("year", 1900))
+    hour = int(values.get("hour", 0))
+    if "hour12" in values:
+        hour = int(values["hour12"])
+        if not 1 <= hour <= 12:
+            raise ValueError("hour out of range")
+        hour %= 12
+        if values.get("ampm", "am").lower() == "pm":
+            hour += 12
+    return datetime(
+        year,
+        int(values.get("month", 1)),
+        int(values.get("day", 1)),
+        hour,
+        int(values.get("minute", 0)),
+        int(values.get("second", 0)),
+    )
+
+
+class DateParser:
+    """Parses timestamps with the mapping's formats, the first that fits winning. Timestamps
+    without an offset are local time in `zone`. Results are cached: exports repeat the same
+    minute many times, and strptime is the slowest step of an import."""
+
+    CACHE_SIZE = 200_000
+
+    def __init__(self, formats: tuple[str, ...], zone: ZoneInfo):
+        self.parsers = [_parser(date_format) for date_format in formats]
+        self.zone = zone
+        self._cache: dict[str, datetime | None] = {}
+
+    def __call__(self, text: str) -> datetime | None:
+        """The timestamp in UTC, or None when no format fits."""
+        try:
+            return self._cache[text]
+        except KeyError:
+            pass
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.clear()
+        value = self._cache[text] = self._parse(text)
+        return value
+
+    def _parse(self, text: str) -> datetime | None:
+        for parser in self.parsers:
+            value = parser(text)
+            if value is not None:
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=self.zone)
+                return value.astimezone(UTC)
+        return None
+
+
+def _parser(date_format: str) -> Callable[[str], datetime | None]:
+    """A function parsing timestamps written in `date_format` (None when one does not fit)."""
+    if date_format == ISO:
+        return _or_none(datetime.fromisoformat)
+    return compile_format(date_format) or _or_none(
+        lambda text: datetime.strptime(text, date_format)
+    )
+
+
+def _or_none(parse: Callable[[str], datetime]) -> Callable[[str], datetime | None]:
+    def parse_or_none(text: str) -> datetime | None:
+        try:
+            return parse(text)
+        except ValueError:
+            return None
+
+    return parse_or_none
+
+
+class RowParser:
+    """Turns the fields of one CSV row into a Row, following a mapping."""
+
+    def __init__(self, mapping: ImportMapping, header: list[str]):
+        """Raises MappingError when a column the mapping names is not in `header`."""
+        self.mapping = mapping
+        self.width = len(header)
+        self.index = {
+            field: column_index(header, column) for field, column in mapping.columns.items()
+        }
+        self.dates = DateParser(mapping.date_formats, ZoneInfo(mapping.city.timezone))
+
+    def value(self, fields: list[str], name: str) -> str:
+        """The field's value, stripped; "" when the mapping has no such column or the cell
+        holds one of the mapping's missing values ("NA", "N/A"...)."""
+        index = self.index.get(name)
+        if index is None:
+            return ""
+        value = fields[index].strip()
+        return "" if value.casefold() in self.mapping.missing_values else value
+
+    def parse(self, fields: list[str]) -> Row:
+        """The report values of one row. Raises Skipped when it cannot be a report."""
+        if len(fields) != self.width:
+            raise Skipped(Skip.MALFORMED)
+        changes: list[Change] = []
+        external_id = self._external_id(fields)
+        created_at = self.dates(self.value(fields, "created"))
+        if created_at is None:
+            raise Skipped(Skip.BAD_CREATED)
+        source_status = self.value(fields, "status")
+        status = self.mapping.statuses.get(source_status.casefold())
+        if status is None:
+            raise Skipped(Skip.UNKNOWN_STATUS, source_status)
+        lat, lon = self._position(fields)
+        return Row(
+            external_id=external_id,
+            created_at=created_at,
+            closed_at=self._closed_at(fields, status, created_at, changes),
+            status=status,
+            source_status=source_status,
+            category=self._name(fields, "category", changes),
+            agency=self._name(fields, "agency", changes),
+            lat=lat,
+            lon=lon,
+            address=self._address(fields, changes),
+            description=self.value(fields, "description"),
+            changes=tuple(changes),
+        )
+
+    def _external_id(self, fields: list[str]) -> str:
+        external_id = self.value(fields, "id")
+        if not external_id:
+            raise Skipped(Skip.NO_ID)
+        if len(external_id) > EXTERNAL_ID_MAX:
+            raise Skipped(Skip.ID_TOO_LONG)
+        return external_id
+
+    def _position(self, fields: list[str]) -> tuple[float, float]:
+        try:
+            lat = float(self.value(fields, "lat"))
+            lon = float(self.value(fields, "lon"))
+        except ValueError:
+            raise Skipped(Skip.NO_POSITION) from None
+        # NaN fails every comparison, so it is caught here too.
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise Skipped(Skip.NO_POSITION)
+        if (lat, lon) in self.mapping.placeholder_positions:
+            raise Skipped(Skip.NO_POSITION)
+        return lat, lon
+
+    def _closed_at(
+        self, fields: list[str], status: Status, created_at: datetime, changes: list[Change]
+    ) -> datetime | None:
+        """The closing time, kept only where it makes sense: on a closed status, not before the
+        report was created. Each dropped or missing date is noted in `changes`."""
+        text = self.value(fields, "closed")
+        closed_at = self.dates(text) if text else None
+        if text and closed_at is None:
+            changes.append(Change.BAD_CLOSED)
+        if status in OPEN_STATUSES:
+            if closed_at is not None:
+                changes.append(Change.OPEN_WITH_CLOSED_DATE)
+            return None
+        if closed_at is None:
+            if not text:
+                changes.append(Change.CLOSED_WITHOUT_DATE)
+            return None
+        if closed_at < created_at:
+            changes.append(Change.CLOSED_BEFORE_OPENED)
+            return None
+        return closed_at
+
+    def _name(self, fields: list[str], name: str, changes: list[Change]) -> str:
+        value = self.value(fields, name)
+        if name == "agency":
+            value = self.mapping.agencies.get(value, value)
+            if not value:
+                changes.append(Change.NO_AGENCY)
+        elif not value:
+            changes.append(Change.NO_CATEGORY)
+            value = OTHER_CATEGORY
+        if len(value) > NAME_MAX:
+            changes.append(Change.SHORTENED)
+            value = value[:NAME_MAX]
+        return value
+
+    def _address(self, fields: list[str], changes: list[Change]) -> str:
+        address = self.value(fields, "address")
+        if len(address) > ADDRESS_MAX:
+            changes.append(Change.SHORTENED)
+            address = address[:ADDRESS_MAX]
+        return address
+
+
+def column_index(header: list[str], column: str) -> int:
+    """The position of `column` in the header: an exact match, else one ignoring case and
+    surrounding spaces. Raises MappingError when it is not there."""
+    if column in header:
+        return header.index(column)
+    wanted = column.strip().casefold()
+    for index, name in enumerate(header):
+        if name.strip().casefold() == wanted:
+            return index
+    raise MappingError(f"the file has no column {column!r} (its columns: {', '.join(header)})")

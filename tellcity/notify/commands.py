@@ -1,0 +1,98 @@
+"""Commands: `tellcity worker`, `tellcity outbox-status`, `tellcity outbox-retry ID`."""
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask.logging import default_handler
+
+from tellcity.core.errors import TellCityError
+from tellcity.extensions import db
+from tellcity.notify.queries import dead_messages, status_counts
+from tellcity.notify.services import retry_dead
+from tellcity.notify.worker import run_worker
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due, run each job once, and exit.")
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait when nothing is left to deliver.",
+)
+@click.option(
+    "--batch",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Messages claimed at a time.",
+)
+@with_appcontext
+def worker_command(once: bool, interval: float, batch: int):
+    """Deliver queued notifications (emails, webhooks) with retries, and run the periodic jobs,
+    until stopped by SIGTERM or Ctrl+C. Any number of workers can run against PostgreSQL."""
+    _log_to_stderr()
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        counts = run_worker(app, interval=interval, batch=batch, once=once, stop=stop)
+    click.echo(f"Outbox worker stopped: {counts}.")
+
+
+@click.command("outbox-status")
+@with_appcontext
+def outbox_status_command():
+    """How many messages are pending, being sent, sent and dead; and the dead ones."""
+    counts = status_counts()
+    click.echo(", ".join(f"{status}: {count}" for status, count in counts.items()))
+    for message in dead_messages():
+        click.echo(
+            f"dead {message.id}: {message.channel} to {message.recipient}, "
+            f"{message.attempts} attempts, last error: {message.last_error}"
+        )
+
+
+@click.command("outbox-retry")
+@click.argument("message_id", type=int)
+@with_appcontext
+def outbox_retry_command(message_id: int):
+    """Put the dead outbox message MESSAGE_ID back in the queue, with a fresh set of attempts."""
+    try:
+        message = retry_dead(message_id)
+    except TellCityError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Outbox message {message.id} to {message.recipient} is queued again.")
+
+
+def _log_to_stderr() -> None:
+    """Show the worker's log (what it sent, what failed) unless logging is set up already."""
+    logger = logging.getLogger("tellcity.notify")
+    logger.setLevel(logging.INFO)
+    if not logger.hasHandlers():
+        logger.addHandler(default_handler)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set `stop` on SIGTERM and SIGINT (the worker finishes the message in hand, hands the
+    rest of its batch back and exits), then restore the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {number: signal.getsignal(number) for number in signals}
+    for number in signals:
+        signal.signal(number, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,0 +1,62 @@
+"""Reads of the notify feature: a report's followers, subscriptions by token, and the state of
+the outbox for staff."""
+
+from typing import NamedTuple
+
+import sqlalchemy as sa
+
+from tellcity.accounts.models import User
+from tellcity.extensions import db
+from tellcity.notify.models import OutboxMessage, OutboxStatus
+from tellcity.reports.models import Report, Subscription
+
+
+class Follower(NamedTuple):
+    """Where and in which language to tell one follower of a report, and the token of their
+    unsubscribe link."""
+
+    email: str
+    locale: str
+    token: str
+
+
+def report_followers(report: Report) -> list[Follower]:
+    """Everyone following `report`: signed-in users by their account's address and language,
+    the others by the address they gave (in French), oldest subscription first."""
+    rows = db.session.execute(
+        sa.select(Subscription.email, Subscription.token, User.email, User.locale)
+        .outerjoin(User, User.id == Subscription.user_id)
+        .where(Subscription.report_id == report.id)
+        .order_by(Subscription.id)
+    )
+    return [
+        Follower(user_email or email, user_locale or "fr", token)
+        for email, token, user_email, user_locale in rows
+        if user_email or email
+    ]
+
+
+def subscription_by_token(token: str) -> Subscription | None:
+    """The subscription whose unsubscribe link carries `token`, if it still exists."""
+    return db.session.scalar(sa.select(Subscription).where(Subscription.token == token))
+
+
+def dead_messages(limit: int = 100) -> list[OutboxMessage]:
+    """Messages the worker gave up on, most recent first, for staff to look at and retry."""
+    query = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.DEAD)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def status_counts() -> dict[str, int]:
+    """How many messages are in each status (every status present, zero or not)."""
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    )
+    counts = dict.fromkeys(OutboxStatus, 0)
+    counts.update({OutboxStatus(status): count for status, count in rows})
+    return {str(status): count for status, count in counts.items()}

@@ -1,0 +1,479 @@
+"""Queuing notifications, and the few other writes of the notify feature.
+
+Each `notify_*` function adds OutboxMessages to the session and flushes; the caller commits, so
+a message is written in the same transaction as the change that caused it (a rolled-back change
+leaves no message behind) and the worker (`tellcity.notify.worker`) delivers it afterwards.
+They return the messages they queued.
+
+Every message has a `dedupe_key` naming the notification (its event, its recipient): queuing the
+same notification again queues nothing, so a retried request or command cannot send it twice.
+The unique column is the last line of defence: two transactions racing to queue the same key
+cannot both commit.
+
+Who reads what: the city's own departments get the reporter's contact; outside bodies (a
+referral) and followers never do, and every person gets an email of their own (no CC lists).
+"""
+
+import hashlib
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from jinja2 import TemplateNotFound
+
+from tellcity.accounts.models import User
+from tellcity.core.db import utcnow
+from tellcity.core.errors import Conflict, TellCityError
+from tellcity.departments.models import Delivery, Department
+from tellcity.extensions import db
+from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
+from tellcity.notify.queries import Follower, report_followers
+from tellcity.reports.links import reporter_action_url, tracking_url
+from tellcity.reports.models import Report, ReportEvent, Subscription
+from tellcity.reports.states import EventType, Priority, Status
+
+LOCALES = ("fr", "en")
+#: Of each email, the subject line comes from the `subject` variable its text template sets.
+EMAIL_TEMPLATES = "emails/{name}.{locale}.{ext}"
+
+#: The `event` field of each webhook call, by notification.
+WEBHOOK_EVENTS = {
+    "new_report": "report.created",
+    "transfer": "report.transferred",
+    "referral": "report.referred",
+    "reopen": "report.reopened",
+}
+
+STATUS_LABELS = {
+    "fr": {
+        Status.NEW: "nouveau",
+        Status.ACKNOWLEDGED: "pris en compte",
+        Status.IN_PROGRESS: "en cours de traitement",
+        Status.RESOLVED: "résolu",
+        Status.DUPLICATE: "doublon",
+        Status.REFERRED: "transmis à l'organisme compétent",
+        Status.NOT_ACTIONABLE: "non traitable",
+        Status.REJECTED: "rejeté",
+        Status.UNDER_REVIEW: "à l'étude",
+        Status.PLANNED: "prévu",
+        Status.DECLINED: "non retenu",
+        Status.DONE: "réalisé",
+    },
+    "en": {
+        Status.NEW: "new",
+        Status.ACKNOWLEDGED: "acknowledged",
+        Status.IN_PROGRESS: "in progress",
+        Status.RESOLVED: "resolved",
+        Status.DUPLICATE: "duplicate",
+        Status.REFERRED: "referred to the body in charge",
+        Status.NOT_ACTIONABLE: "not actionable",
+        Status.REJECTED: "rejected",
+        Status.UNDER_REVIEW: "under review",
+        Status.PLANNED: "planned",
+        Status.DECLINED: "declined",
+        Status.DONE: "done",
+    },
+}
+PRIORITY_LABELS = {
+    "fr": {
+        Priority.URGENT: "urgente",
+        Priority.HIGH: "haute",
+        Priority.NORMAL: "normale",
+        Priority.LOW: "basse",
+    },
+    "en": Priority.NAMES,
+}
+DATE_FORMATS = {"fr": "%d/%m/%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
+
+
+class MessageNotFound(TellCityError):
+    status = 404
+    code = "not_found"
+
+
+# The notifications the report lifecycle queues
+
+
+def notify_new_report(report: Report) -> list[OutboxMessage]:
+    """Tell the report's department of a new report, by its delivery method (nothing for a
+    dashboard-only department)."""
+    department = report.department
+    return _notify_department(
+        department,
+        report,
+        "new_report",
+        key=f"new_report:{report.id}",
+        contact=_department_contact(department, report),
+    )
+
+
+def notify_transfer(report: Report, event: ReportEvent) -> list[OutboxMessage]:
+    """Tell the department the report was just transferred to (`report.department`) that it
+    now has it, and why (`event.text`)."""
+    department = report.department
+    return _notify_department(
+        department,
+        report,
+        "transfer",
+        key=f"transfer:{event.id}",
+        reason=event.text,
+        contact=_department_contact(department, report),
+    )
+
+
+def notify_referral(report: Report, event: ReportEvent) -> list[OutboxMessage]:
+    """Send the report to the outside body it was referred to (`report.referred_to`), with
+    the reason, and without the reporter's contact: that body is a third party."""
+    if report.referred_to is None:
+        return []
+    return _notify_department(
+        report.referred_to, report, "referral", key=f"referral:{event.id}", reason=event.text
+    )
+
+
+def notify_reopen(report: Report, event: ReportEvent) -> list[OutboxMessage]:
+    """Tell the department the resident reopened the report, with their comment."""
+    department = report.department
+    return _notify_department(
+        department,
+        report,
+        "reopen",
+        key=f"reopen:{event.id}",
+        reason=event.text,
+        contact=_department_contact(department, report),
+    )
+
+
+def notify_status_change(report: Report, event: ReportEvent) -> list[OutboxMessage]:
+    """Email the reporter and each follower about a public event with a text (a status change
+    or a reply): one email per address, followers' without any of the reporter's data and with
+    an unsubscribe link. When the report is resolved, the reporter's email carries the links
+    to confirm the fix or reopen the report."""
+    if not (event.is_public and (event.text or "").strip()):
+        return []
+    queued = []
+    reporter = _reporter_contact(report)["email"]
+    seen = {reporter.lower()} if reporter else set()
+    if reporter and report.notify_reporter:
+        queued.append(_email_reporter(report, event, reporter))
+    for follower in report_followers(report):
+        if follower.email.lower() not in seen:
+            seen.add(follower.email.lower())
+            queued.append(_email_follower(report, event, follower))
+    return [message for message in queued if message is not None]
+
+
+def notify_escalation(report: Report, managers: list[User]) -> list[OutboxMessage]:
+    """Email each manager that the ticket is overdue. Queued once per deadline: a ticket given
+    a new due date can escalate again."""
+    deadline = int(report.due_at.timestamp()) if report.due_at else "none"
+    queued = []
+    for manager in managers:
+        locale = _locale(manager.locale)
+        context = {**_ticket_facts(report, locale), "manager_name": manager.name}
+        key = f"escalation:{report.id}:{deadline}:{manager.id}"
+        queued.append(_queue_email(key, manager.email, "escalation", locale, context, report))
+    return [message for message in queued if message is not None]
+
+
+# Staff actions on the outbox, and followers
+
+
+def retry_dead(message_id: int, now: datetime | None = None) -> OutboxMessage:
+    """Put a dead message back in the queue, due now, with a fresh set of attempts (its last
+    error is kept until the next attempt). Flushes; the caller commits.
+
+    Raises MessageNotFound for an unknown id and Conflict when the message is not dead.
+    """
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise MessageNotFound(f"no outbox message {message_id}")
+    if message.status != OutboxStatus.DEAD:
+        raise Conflict(f"outbox message {message_id} is {message.status}, not dead")
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now or utcnow()
+    message.locked_until = None
+    db.session.flush()
+    return message
+
+
+def unsubscribe(subscription: Subscription) -> None:
+    """Stop a follower's emails: delete their subscription. Flushes; the caller commits."""
+    db.session.delete(subscription)
+    db.session.flush()
+
+
+# Rendering
+
+
+def render_email(name: str, locale: str, context: dict) -> tuple[str, str, str | None]:
+    """(subject, text, html) of the email template `name` in `locale`. The text template is
+    required and sets `subject`; the HTML one is optional (and autoescaped, being .html)."""
+    env = current_app.jinja_env
+    text = env.get_template(_template(name, locale, "txt")).make_module(context)
+    subject = " ".join(str(getattr(text, "subject", "")).split())
+    try:
+        html_template = env.get_template(_template(name, locale, "html"))
+    except TemplateNotFound:
+        return subject, _tidy(str(text)), None
+    html = html_template.render({**context, "subject": subject})
+    return subject, _tidy(str(text)), _tidy(html)
+
+
+def _template(name: str, locale: str, ext: str) -> str:
+    return EMAIL_TEMPLATES.format(name=name, locale=locale, ext=ext)
+
+
+def _tidy(text: str) -> str:
+    return text.strip() + "\n"
+
+
+# Queuing
+
+
+def _is_queued(key: str) -> bool:
+    found = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
+    return found is not None
+
+
+def _add(message: OutboxMessage) -> OutboxMessage:
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def _queue_email(
+    key: str,
+    recipient: str,
+    template: str,
+    locale: str,
+    context: dict,
+    report: Report,
+    headers: dict | None = None,
+) -> OutboxMessage | None:
+    """Render and queue one email, unless `key` is queued already. `headers` are extra email
+    headers (List-Unsubscribe), kept in the payload for the sender."""
+    if _is_queued(key):
+        return None
+    subject, text, html = render_email(template, locale, context)
+    message = OutboxMessage(
+        dedupe_key=key,
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        subject=subject,
+        body=text,
+        html_body=html,
+        payload={"headers": headers} if headers else None,
+        report_id=report.id,
+    )
+    return _add(message)
+
+
+def _queue_webhook(
+    key: str, department: Department, report: Report, name: str, reason: str, contact: dict | None
+) -> OutboxMessage | None:
+    if _is_queued(key):
+        return None
+    message_id = str(uuid.uuid4())
+    payload = {
+        "id": message_id,
+        "event": WEBHOOK_EVENTS[name],
+        "occurred_at": utcnow().isoformat(),
+        "department": {"id": department.id, "slug": department.slug, "name": department.name},
+        "report": _report_document(report, internal=not department.is_external),
+    }
+    if reason:
+        payload["reason"] = reason
+    if contact:
+        payload["reporter"] = contact
+    message = OutboxMessage(
+        message_id=message_id,
+        dedupe_key=key,
+        channel=Channel.WEBHOOK,
+        recipient=department.webhook_url,
+        subject=f"{payload['event']} {report.reference}",
+        payload=payload,
+        report_id=report.id,
+    )
+    return _add(message)
+
+
+def _notify_department(
+    department: Department,
+    report: Report,
+    name: str,
+    *,
+    key: str,
+    reason: str = "",
+    contact: dict | None = None,
+) -> list[OutboxMessage]:
+    """One message to a department by its delivery method: email, webhook, or nothing."""
+    if department.delivery_method == Delivery.EMAIL:
+        locale = _locale(report.city.locale)
+        facts = _public_facts(report, locale)
+        if not department.is_external:
+            facts |= _ticket_facts(report, locale)
+        context = {**facts, "department": department.name, "reason": reason, "contact": contact}
+        message = _queue_email(key, department.email, name, locale, context, report)
+    elif department.delivery_method == Delivery.WEBHOOK:
+        message = _queue_webhook(key, department, report, name, reason, contact)
+    else:
+        return []
+    return [message] if message is not None else []
+
+
+def _email_reporter(report: Report, event: ReportEvent, address: str) -> OutboxMessage | None:
+    locale = _locale(report.locale)
+    context = {
+        **_event_facts(report, event, locale),
+        "is_reporter": True,
+        "public_url": tracking_url(report, external=True),
+    }
+    if event.type == EventType.STATUS_CHANGE and event.to_value == Status.RESOLVED:
+        context["confirm_url"] = reporter_action_url(report, "confirm")
+        context["reopen_url"] = reporter_action_url(report, "reopen")
+    key = f"status_change:{event.id}:{_digest(address)}"
+    return _queue_email(key, address, "status_change", locale, context, report)
+
+
+def _email_follower(report: Report, event: ReportEvent, follower: Follower) -> OutboxMessage | None:
+    locale = _locale(follower.locale)
+    unsubscribe_url = _url(f"/subscriptions/{follower.token}/unsubscribe")
+    context = {
+        **_event_facts(report, event, locale),
+        "is_reporter": False,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    key = f"status_change:{event.id}:{_digest(follower.email)}"
+    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>"}
+    return _queue_email(key, follower.email, "status_change", locale, context, report, headers)
+
+
+# What each recipient may know of a report
+
+
+def _public_facts(report: Report, locale: str) -> dict:
+    """What anybody may read of the report: never who reported it."""
+    return {
+        "reference": report.reference,
+        "category": report.category.name(locale),
+        "status_label": _status_label(report.status, locale),
+        "description": report.description,
+        "address": report.address,
+        "position": _position(report),
+        "photos_count": _photos_count(report),
+        "created_at": _local_time(report, report.created_at, locale),
+        "public_url": _url(f"/reports/{report.reference}"),
+    }
+
+
+def _ticket_facts(report: Report, locale: str) -> dict:
+    """What the city's staff see besides: priority, deadline, the ticket page."""
+    return {
+        "reference": report.reference,
+        "category": report.category.name(locale),
+        "priority": PRIORITY_LABELS[locale].get(report.priority, str(report.priority)),
+        "zone": report.zone.name if report.zone else "",
+        "due_at": _local_time(report, report.due_at, locale),
+        "staff_url": _url(f"/staff/tickets/{report.reference}"),
+    }
+
+
+def _event_facts(report: Report, event: ReportEvent, locale: str) -> dict:
+    """What a resident's email says of an event: the report's public facts and the text."""
+    is_status_change = event.type == EventType.STATUS_CHANGE
+    return {
+        "reference": report.reference,
+        "category": report.category.name(locale),
+        "address": report.address,
+        "public_url": _url(f"/reports/{report.reference}"),
+        "new_status": _status_label(event.to_value, locale) if is_status_change else None,
+        "text": event.text,
+    }
+
+
+def _report_document(report: Report, *, internal: bool) -> dict:
+    """The report in a webhook call; `internal` adds what only the city's staff see."""
+    document = {
+        "reference": report.reference,
+        "kind": report.kind,
+        "category": {
+            "code": report.category.code,
+            "name_fr": report.category.name_fr,
+            "name_en": report.category.name_en,
+        },
+        "status": report.status,
+        "description": report.description,
+        "lat": report.lat,
+        "lon": report.lon,
+        "address": report.address,
+        "photos_count": _photos_count(report),
+        "created_at": report.created_at.isoformat() if report.created_at else None,
+        "url": _url(f"/reports/{report.reference}"),
+    }
+    if internal:
+        document |= {
+            "priority": Priority.NAMES.get(report.priority),
+            "zone": report.zone.name if report.zone else None,
+            "due_at": report.due_at.isoformat() if report.due_at else None,
+            "staff_url": _url(f"/staff/tickets/{report.reference}"),
+        }
+    return document
+
+
+def _reporter_contact(report: Report) -> dict:
+    """The reporter's name, email and phone, completed from their account if they had one."""
+    user = db.session.get(User, report.reporter_id) if report.reporter_id else None
+    return {
+        "name": report.reporter_name or (user.name if user else None) or None,
+        "email": report.reporter_email or (user.email if user else None),
+        "phone": report.reporter_phone or None,
+    }
+
+
+def _department_contact(department: Department, report: Report) -> dict | None:
+    """The reporter's contact for the city's own departments; none for an outside body."""
+    return None if department.is_external else _reporter_contact(report)
+
+
+# Small helpers
+
+
+def _locale(value: str | None) -> str:
+    value = (value or "").lower()[:2]
+    return value if value in LOCALES else "fr"
+
+
+def _url(path: str) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def _digest(address: str) -> str:
+    """A short stable stand-in for an email address in a dedupe key (keys are 128 long at
+    most; addresses up to 254)."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
+
+
+def _status_label(status: str | None, locale: str) -> str:
+    return STATUS_LABELS[locale].get(status, status or "")
+
+
+def _position(report: Report) -> str:
+    """ "lat, lon" to six decimals (10 cm), or nothing for a suggestion about the whole city."""
+    if report.lat is None or report.lon is None:
+        return ""
+    return f"{report.lat:.6f}, {report.lon:.6f}"
+
+
+def _photos_count(report: Report) -> int:
+    return sum(1 for photo in report.photos if not photo.is_hidden)
+
+
+def _local_time(report: Report, moment: datetime | None, locale: str) -> str:
+    """`moment` in the city's timezone, as people there write it."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(report.city.timezone)).strftime(DATE_FORMATS[locale])

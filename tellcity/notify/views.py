@@ -1,0 +1,33 @@
+"""The page a follower reaches from the unsubscribe link of an email."""
+
+from flask import Blueprint, abort, render_template
+
+from tellcity.extensions import db
+from tellcity.notify import services
+from tellcity.notify.queries import subscription_by_token
+from tellcity.reports.models import Report, Subscription
+
+bp = Blueprint("notify", __name__)
+
+
+def _subscription(token: str) -> tuple[Subscription, Report | None]:
+    subscription = subscription_by_token(token)
+    if subscription is None:
+        abort(404, description="Ce lien de désabonnement n'est plus valable.")
+    report = db.session.get(Report, subscription.report_id) if subscription.report_id else None
+    return subscription, report
+
+
+@bp.get("/subscriptions/<token>/unsubscribe")
+def unsubscribe_form(token: str):
+    """Ask before unsubscribing: mail scanners follow links, so a GET changes nothing."""
+    _, report = _subscription(token)
+    return render_template("notify/unsubscribe.html", token=token, report=report, done=False)
+
+
+@bp.post("/subscriptions/<token>/unsubscribe")
+def unsubscribe(token: str):
+    subscription, report = _subscription(token)
+    services.unsubscribe(subscription)
+    db.session.commit()
+    return render_template("notify/unsubscribe.html", token=token, report=report, done=True)

@@ -1,0 +1,271 @@
+"""The outbox worker: claim the messages that are due, deliver them, record each outcome.
+
+Claiming is one statement, committed before anything is sent:
+
+    UPDATE outbox_messages SET status = 'sending', locked_until = now + lease
+    WHERE id IN (SELECT id FROM outbox_messages WHERE <due> ORDER BY id LIMIT n
+                 FOR UPDATE SKIP LOCKED)
+    RETURNING id
+
+where <due> is "pending and next_attempt_at has come" or "sending and locked_until has passed"
+(its worker died). On PostgreSQL SKIP LOCKED lets any number of workers claim side by side
+without ever claiming the same message; SQLite serialises writers, and its UPDATE ... RETURNING
+is atomic, so it needs no row lock.
+
+Just before sending each message the worker renews its lease, but only if the message still
+holds the `locked_until` it was claimed with: had a long batch outlived its lease and another
+worker taken the message over, the first worker leaves it alone. Each outcome (sent; or failed,
+to retry after an exponential backoff; or dead after the last attempt) is committed on its own,
+so a crash re-sends at most the one message that was in flight, and receivers drop that repeat
+by its message id.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from tellcity.core.db import utcnow
+from tellcity.extensions import db
+from tellcity.notify.delivery import DeliveryError, deliver
+from tellcity.notify.models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+#: Jobs the worker runs besides delivering: (interval in seconds, job). Each run happens in an
+#: app context and a transaction of its own, committed when the job returns, rolled back (and
+#: logged) when it raises.
+PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = []
+
+#: The backoff doubles with each attempt up to this.
+MAX_BACKOFF_SECONDS = 6 * 3600
+#: How much of an error is kept in last_error.
+ERROR_LENGTH = 2000
+
+
+@dataclass
+class DeliveryCounts:
+    """What a worker did with the messages it claimed."""
+
+    sent: int = 0
+    #: Failed this time, to be tried again later.
+    retrying: int = 0
+    #: Failed for the last time.
+    dead: int = 0
+    #: Claimed but not sent: taken over by another worker, or handed back when stopping.
+    skipped: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.dead + self.skipped
+
+    def add(self, other: "DeliveryCounts") -> None:
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.dead} dead"
+
+
+def deliver_due(
+    now: datetime | None = None, batch: int = 50, should_stop: Callable[[], bool] | None = None
+) -> DeliveryCounts:
+    """Claim up to `batch` due messages, deliver them one by one and commit each outcome.
+
+    `now` fixes the clock (tests); by default each step reads the time afresh. When
+    `should_stop` turns true between two messages, the messages not sent yet are handed back to
+    the queue. Raises SQLAlchemyError when the database fails (claimed messages then wait for
+    their lease to end).
+    """
+    clock = (lambda: now) if now is not None else utcnow
+    claimed, lease = claim_due(clock(), batch)
+    counts = DeliveryCounts()
+    for position, message_id in enumerate(claimed):
+        if should_stop is not None and should_stop():
+            counts.skipped += release(claimed[position:], lease)
+            break
+        outcome = _deliver_one(message_id, lease, clock)
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+    return counts
+
+
+def claim_due(now: datetime, batch: int) -> tuple[list[int], datetime]:
+    """Mark up to `batch` due messages as being sent by this worker, and commit. Returns their
+    ids, oldest first, and the `locked_until` they were claimed with (the claim's token)."""
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    due = sa.or_(
+        sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now),
+    )
+    ids = sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(batch)
+    if db.engine.dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    claim = (
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING, locked_until=lease)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = sorted(db.session.scalars(claim))
+    db.session.commit()
+    return claimed, lease
+
+
+def release(message_ids: list[int], lease: datetime) -> int:
+    """Hand claimed messages back to the queue, due at once (those another worker has not taken
+    over since). Commits; returns how many there were."""
+    if message_ids:
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(_still_ours(message_ids, lease))
+            .values(status=OutboxStatus.PENDING, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    return len(message_ids)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failure: the configured backoff, doubled for
+    each attempt after the first, at most 6 hours."""
+    base = current_app.config["OUTBOX_BACKOFF_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** min(attempts - 1, 30), MAX_BACKOFF_SECONDS))
+
+
+def _still_ours(message_ids: list[int], lease: datetime):
+    return sa.and_(
+        OutboxMessage.id.in_(message_ids),
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.locked_until == lease,
+    )
+
+
+def _deliver_one(message_id: int, lease: datetime, clock: Callable[[], datetime]) -> str:
+    """Renew the lease, send, record the outcome. Returns the name of a DeliveryCounts field."""
+    if not _renew_lease(message_id, lease, clock()):
+        return "skipped"
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        deliver(message)
+    except DeliveryError as error:
+        return _record_failure(message, str(error), clock())
+    except SQLAlchemyError:
+        raise
+    except Exception as error:
+        # A bug in rendering or sending one message must not stop the others.
+        logger.exception("Outbox message %s could not be sent", message_id)
+        return _record_failure(message, f"{type(error).__name__}: {error}", clock())
+    return _record_success(message, clock())
+
+
+def _renew_lease(message_id: int, lease: datetime, now: datetime) -> bool:
+    renewed = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(_still_ours([message_id], lease))
+        .values(locked_until=now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"]))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return renewed.rowcount == 1
+
+
+def _record_success(message: OutboxMessage, now: datetime) -> str:
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.locked_until = None
+    db.session.commit()
+    logger.info(
+        "Sent outbox message %s (%s, report %s)", message.id, message.channel, message.report_id
+    )
+    return "sent"
+
+
+def _record_failure(message: OutboxMessage, error: str, now: datetime) -> str:
+    message.attempts += 1
+    message.last_error = error[:ERROR_LENGTH]
+    message.locked_until = None
+    if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.DEAD
+        outcome = "dead"
+    else:
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = now + backoff(message.attempts)
+        outcome = "retrying"
+    db.session.commit()
+    logger.warning(
+        "Outbox message %s failed (attempt %s, %s): %s",
+        message.id,
+        message.attempts,
+        "given up" if outcome == "dead" else f"next at {message.next_attempt_at:%H:%M:%S} UTC",
+        error,
+    )
+    return outcome
+
+
+# The loop
+
+
+def run_worker(
+    app: Flask,
+    *,
+    interval: float = 5.0,
+    batch: int = 50,
+    once: bool = False,
+    stop: threading.Event | None = None,
+) -> DeliveryCounts:
+    """Run the periodic jobs that are due, then deliver, then wait `interval` seconds, until
+    `stop` is set; at once again instead of waiting after a full batch (more may be due).
+    With `once`, deliver everything due, run each job once, and return. Returns the totals."""
+    stop = stop or threading.Event()
+    last_runs: dict[int, float] = {}
+    total = DeliveryCounts()
+    while not stop.is_set():
+        _run_due_jobs(app, last_runs)
+        counts = _delivery_pass(app, batch, stop)
+        total.add(counts)
+        busy = counts.claimed >= batch
+        if once and not busy:
+            break
+        if not busy:
+            stop.wait(interval)
+    return total
+
+
+def _delivery_pass(app: Flask, batch: int, stop: threading.Event) -> DeliveryCounts:
+    with app.app_context():
+        try:
+            counts = deliver_due(batch=batch, should_stop=stop.is_set)
+        except SQLAlchemyError:
+            db.session.rollback()
+            logger.exception("Outbox delivery failed; trying again at the next pass")
+            return DeliveryCounts()
+    if counts.claimed:
+        logger.info("Outbox: %s", counts)
+    return counts
+
+
+def _run_due_jobs(app: Flask, last_runs: dict[int, float]) -> None:
+    for index, (interval, job) in enumerate(PERIODIC_JOBS):
+        last = last_runs.get(index)
+        if last is not None and time.monotonic() - last < interval:
+            continue
+        last_runs[index] = time.monotonic()
+        _run_job(app, job)
+
+
+def _run_job(app: Flask, job: Callable[[], None]) -> None:
+    with app.app_context():
+        try:
+            job()
+            db.session.commit()
+        except Exception:
+            # A failing job is logged and tried again at its next interval; the worker goes on.
+            db.session.rollback()
+            logger.exception("Periodic job %s failed", getattr(job, "__name__", job))

@@ -1,0 +1,156 @@
+"""Reading reports for the public: the map, lists, one report, and the open reports near a
+place ("is it the same problem?"). Hidden and rejected reports never come out of here."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from tellcity.categories.models import Category
+from tellcity.cities.models import City
+from tellcity.core.db import utcnow
+from tellcity.extensions import db
+from tellcity.reports.models import Report, Subscription
+from tellcity.reports.states import OPEN_STATUSES, Kind, Status
+
+EARTH_RADIUS_M = 6_371_000
+METRES_PER_DEGREE = 111_320
+
+
+def is_public():
+    """A filter: reports anyone may see."""
+    return sa.and_(Report.is_hidden.is_(False), Report.status != Status.REJECTED)
+
+
+def public_report(city: City, reference: str) -> Report | None:
+    return db.session.scalar(
+        sa.select(Report)
+        .where(Report.city_id == city.id, Report.reference == reference, is_public())
+        .options(selectinload(Report.photos), selectinload(Report.events))
+    )
+
+
+def report_by_reference(reference: str) -> Report | None:
+    """Any report, hidden or not: for its reporter's private page and for staff."""
+    return db.session.scalar(sa.select(Report).where(Report.reference == reference))
+
+
+def recent_public(city: City, kind: str | None = None, limit: int = 20) -> list[Report]:
+    query = sa.select(Report).where(Report.city_id == city.id, is_public())
+    if kind:
+        query = query.where(Report.kind == kind)
+    query = query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
+    return db.session.scalars(query.options(selectinload(Report.category))).all()
+
+
+@dataclass(frozen=True)
+class Marker:
+    reference: str
+    kind: str
+    status: str
+    category: str
+    lat: float
+    lon: float
+
+
+def markers_in_box(
+    city: City, south: float, west: float, north: float, east: float, limit: int = 500
+) -> list[Marker]:
+    """Public reports with a position inside the box, newest first, at most `limit`: a map
+    viewport. Reads only the columns a marker needs, through the (lat, lon) index."""
+    rows = db.session.execute(
+        sa.select(
+            Report.reference, Report.kind, Report.status, Category.code, Report.lat, Report.lon
+        )
+        .join(Category, Category.id == Report.category_id)
+        .where(
+            Report.city_id == city.id,
+            is_public(),
+            Report.lat.between(south, north),
+            Report.lon.between(west, east),
+        )
+        .order_by(Report.id.desc())
+        .limit(limit)
+    )
+    return [Marker(*row) for row in rows]
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def nearby_open(
+    city: City,
+    category: Category | None,
+    lat: float,
+    lon: float,
+    *,
+    radius_m: float = 150,
+    days: int = 30,
+    now: datetime | None = None,
+    limit: int = 10,
+) -> list[tuple[Report, float]]:
+    """Open public reports within `radius_m` of the point, filed in the last `days`, of
+    `category` when given, nearest first, with their distance: a bounding box on the indexed
+    lat/lon, then the exact distance."""
+    since = (now or utcnow()) - timedelta(days=days)
+    dlat = radius_m / METRES_PER_DEGREE
+    dlon = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    query = sa.select(Report).where(
+        Report.city_id == city.id,
+        is_public(),
+        Report.status.in_([str(status) for status in OPEN_STATUSES]),
+        Report.created_at >= since,
+        Report.lat.between(lat - dlat, lat + dlat),
+        Report.lon.between(lon - dlon, lon + dlon),
+    )
+    if category is not None:
+        query = query.where(Report.category_id == category.id)
+    candidates = db.session.scalars(query.options(selectinload(Report.photos))).all()
+    near = [(report, distance_m(lat, lon, report.lat, report.lon)) for report in candidates]
+    near = sorted((pair for pair in near if pair[1] <= radius_m), key=lambda pair: pair[1])
+    return near[:limit]
+
+
+SUGGESTION_ORDERS = {
+    "support": (Report.support_count.desc(), Report.created_at.desc()),
+    "recent": (Report.created_at.desc(),),
+}
+
+
+def public_suggestions(
+    city: City, order: str = "support", page: int = 1, per_page: int = 20
+) -> list[Report]:
+    """Ideas, most supported (or newest) first, with their public answers."""
+    query = (
+        sa.select(Report)
+        .where(Report.city_id == city.id, Report.kind == Kind.SUGGESTION, is_public())
+        .order_by(*SUGGESTION_ORDERS.get(order, SUGGESTION_ORDERS["support"]), Report.id.desc())
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(Report.events), selectinload(Report.category))
+    )
+    return db.session.scalars(query).all()
+
+
+def reports_of(user_id: int) -> list[Report]:
+    """A signed-in resident's own reports, newest first ("my reports")."""
+    query = (
+        sa.select(Report)
+        .where(Report.reporter_id == user_id)
+        .order_by(Report.created_at.desc())
+        .options(selectinload(Report.category))
+    )
+    return db.session.scalars(query).all()
+
+
+def followers(report: Report) -> list[Subscription]:
+    """Who follows the report by email (shown only on its reporter's private page)."""
+    query = sa.select(Subscription).where(Subscription.report_id == report.id)
+    return db.session.scalars(query.order_by(Subscription.id)).all()

@@ -1,0 +1,139 @@
+"""What goes in and out of the JSON API for reports. The public schemas have no field for the
+reporter's identity or contact, nor for internal events: they cannot leak by accident."""
+
+from flask import url_for
+from flask_babel import get_locale
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from tellcity.core.text import mask_contacts
+from tellcity.reports.links import tracking_url
+from tellcity.reports.models import Report
+from tellcity.reports.services import DESCRIPTION_MAX
+from tellcity.reports.states import STATUS_LABELS, Kind, open311_status
+
+#: Public timeline entries: what the city and the reporter said, and how the status moved.
+PUBLIC_EVENT_TYPES = {"status_change", "public_reply", "comment", "confirmation", "reopen"}
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def photo_urls(report: Report) -> list[dict]:
+    return [
+        {
+            "url": url_for("photos.image", key=photo.storage_key, _external=True),
+            "thumbnail_url": url_for("photos.thumbnail", key=photo.thumbnail_key, _external=True),
+            "width": photo.width,
+            "height": photo.height,
+        }
+        for photo in report.photos
+        if not photo.is_hidden
+    ]
+
+
+def public_timeline(report: Report) -> list[dict]:
+    return [
+        {
+            "type": event.type,
+            "status": event.to_value if event.type in ("status_change", "reopen") else None,
+            "text": mask_contacts(event.text),
+            "at": event.created_at.isoformat(),
+        }
+        for event in report.events
+        if event.is_public and not event.is_hidden and event.type in PUBLIC_EVENT_TYPES
+    ]
+
+
+class CategorySchema(Schema):
+    code = fields.String()
+    kind = fields.String()
+    name = fields.Function(lambda c: c.name(_locale()))
+    group = fields.Function(lambda c: c.group_en if _locale() == "en" else c.group_fr)
+    description = fields.Function(
+        lambda c: c.description_en if _locale() == "en" else c.description_fr
+    )
+    attributes = fields.List(fields.Dict())
+
+
+class PublicReportSchema(Schema):
+    reference = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    status_label = fields.Function(lambda r: str(STATUS_LABELS[r.status]))
+    open311_status = fields.Function(lambda r: open311_status(r.status))
+    category = fields.Function(
+        lambda r: {"code": r.category.code, "name": r.category.name(_locale())}
+    )
+    department = fields.Function(lambda r: r.department.name)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    address = fields.String()
+    description = fields.Function(lambda r: mask_contacts(r.description))
+    support_count = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    photos = fields.Function(photo_urls)
+    timeline = fields.Function(public_timeline)
+    url = fields.Function(lambda r: url_for("reports.show", reference=r.reference, _external=True))
+
+
+class CreatedReportSchema(Schema):
+    """The answer to a submission: its reporter is the only one who gets the tracking link."""
+
+    reference = fields.String()
+    status = fields.String()
+    kind = fields.String()
+    department = fields.Function(lambda r: r.department.name)
+    due_at = fields.DateTime(allow_none=True)
+    url = fields.Function(lambda r: url_for("reports.show", reference=r.reference, _external=True))
+    tracking_url = fields.Function(lambda r: tracking_url(r, external=True))
+
+
+class NearbyReportSchema(Schema):
+    reference = fields.Function(lambda pair: pair[0].reference)
+    status = fields.Function(lambda pair: pair[0].status)
+    category = fields.Function(lambda pair: pair[0].category.code)
+    description = fields.Function(lambda pair: mask_contacts(pair[0].description)[:200])
+    distance_m = fields.Function(lambda pair: round(pair[1]))
+    support_count = fields.Function(lambda pair: pair[0].support_count)
+    created_at = fields.Function(lambda pair: pair[0].created_at.isoformat())
+    photo = fields.Function(lambda pair: (photo_urls(pair[0]) or [None])[0])
+    url = fields.Function(
+        lambda pair: url_for("reports.show", reference=pair[0].reference, _external=True)
+    )
+
+
+class MarkerSchema(Schema):
+    """A GeoJSON feature for the public map."""
+
+    type = fields.Constant("Feature")
+    geometry = fields.Function(lambda m: {"type": "Point", "coordinates": [m.lon, m.lat]})
+    properties = fields.Function(
+        lambda m: {
+            "reference": m.reference,
+            "kind": m.kind,
+            "status": m.status,
+            "open": open311_status(m.status) == "open",
+            "category": m.category,
+        }
+    )
+
+
+class ReportInputSchema(Schema):
+    """POST /api/v1/reports (JSON, or form fields of a multipart request)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(validate=validate.OneOf([k.value for k in Kind]), load_default=None)
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    lat = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    lon = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    attributes = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)

@@ -1,0 +1,135 @@
+"""Public pages: home with the map, the list of reports, one report, ideas, "me too"."""
+
+import hashlib
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tellcity.cities.queries import categories_by_group, default_city
+from tellcity.core.errors import TellCityError
+from tellcity.core.urls import safe_next
+from tellcity.extensions import db, limiter
+from tellcity.reports import queries, services
+from tellcity.reports.schemas import MarkerSchema
+
+bp = Blueprint("reports", __name__)
+
+
+def city_or_404():
+    city = default_city()
+    if city is None:
+        abort(404, description=_("No city is configured here yet."))
+    return city
+
+
+@bp.get("/")
+def home():
+    city = default_city()
+    if city is None:
+        slug = current_app.config["DEFAULT_CITY"]
+        return render_template("reports/no_city.html", slug=slug)
+    recent = queries.recent_public(city, limit=10)
+    return render_template("reports/home.html", city=city, recent=recent)
+
+
+@bp.get("/reports")
+def index():
+    city = city_or_404()
+    return render_template(
+        "reports/index.html", city=city, reports=queries.recent_public(city, limit=50)
+    )
+
+
+@bp.get("/reports/markers.json")
+def markers():
+    """Public reports in a map viewport, as GeoJSON: ?bbox=west,south,east,north."""
+    city = city_or_404()
+    try:
+        west, south, east, north = (float(part) for part in request.args["bbox"].split(","))
+    except (KeyError, ValueError):
+        return jsonify(
+            error={
+                "code": "invalid_bbox",
+                "field": "bbox",
+                "message": "bbox=west,south,east,north in degrees",
+            }
+        ), 400
+    found = queries.markers_in_box(city, south, west, north, east)
+    return jsonify(type="FeatureCollection", features=MarkerSchema(many=True).dump(found))
+
+
+@bp.get("/reports/<reference>")
+def show(reference: str):
+    city = city_or_404()
+    report = queries.public_report(city, reference)
+    if report is None:
+        abort(404)
+    return render_template("reports/show.html", city=city, report=report)
+
+
+@bp.get("/ideas")
+def ideas():
+    city = city_or_404()
+    order = request.args.get("order", "support")
+    page = request.args.get("page", 1, type=int)
+    found = queries.public_suggestions(city, order=order, page=page)
+    return render_template(
+        "reports/ideas.html",
+        city=city,
+        ideas=found,
+        order=order,
+        page=page,
+        groups=categories_by_group(city),
+    )
+
+
+def supporter_key() -> str:
+    """An anonymous supporter's key: the hash of a random token kept in their signed session
+    cookie, so one browser counts once."""
+    token = session.setdefault("supporter", secrets.token_urlsafe(24))
+    session.permanent = True
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _support_limit() -> str:
+    return current_app.config["RATELIMIT_SUPPORT"]
+
+
+@bp.post("/reports/<reference>/support")
+@limiter.limit(_support_limit)
+def support(reference: str):
+    city = city_or_404()
+    report = queries.public_report(city, reference)
+    if report is None:
+        abort(404)
+    user = current_user if current_user.is_authenticated else None
+    try:
+        counted = services.add_support(
+            report, user=user, supporter_key=None if user else supporter_key()
+        )
+    except TellCityError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _("Thank you: your support is counted.")
+            if counted
+            else _("You had already supported this."),
+            "success",
+        )
+    back = url_for("reports.show", reference=reference)
+    return redirect(safe_next(request.form.get("next"), back))
