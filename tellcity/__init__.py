@@ -51,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from tellcity.accounts.views import bp as accounts_bp
     from tellcity.api.views import bp as api_bp
     from tellcity.core import errors, i18n
     from tellcity.core.views import bp as core_bp
@@ -59,7 +60,17 @@ def _register_blueprints(app: Flask) -> None:
     from tellcity.reports.views import public, submit, tracking
 
     errors.register(app)
-    blueprints = (core_bp, i18n.bp, public.bp, submit.bp, tracking.bp, api_bp, photos_bp, notify_bp)
+    blueprints = (
+        core_bp,
+        i18n.bp,
+        public.bp,
+        submit.bp,
+        tracking.bp,
+        accounts_bp,
+        api_bp,
+        photos_bp,
+        notify_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -43,13 +43,16 @@ def init_command():
 def demo_command(host: str, port: int, no_serve: bool):
     """Run the demo city: create the database, load Issy-les-Moulineaux into it if it holds no
     city yet (printing the staff accounts), and serve the app."""
+    from tellcity.demo.reports import add_demo_reports
     from tellcity.demo.services import load_city_file
 
     upgrade_database()
     if db.session.scalar(sa.select(City.id).limit(1)) is None:
         city, accounts = load_city_file()
+        reports = add_demo_reports(city)
         db.session.commit()
-        click.echo(f"\nLoaded the demo city {city.name}. Staff accounts (shown this once):\n")
+        click.echo(f"\nLoaded the demo city {city.name} with {reports} reports.")
+        click.echo("Staff accounts (shown this once):\n")
         for account in accounts:
             where = f" ({account.department})" if account.department else ""
             click.echo(f"  {account.role + where:<28} {account.email:<34} {account.password}")

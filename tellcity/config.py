@@ -43,6 +43,7 @@ DEFAULTS = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SUBMIT": "10 per minute;100 per day",
     "RATELIMIT_SUPPORT": "30 per minute",
+    "RATELIMIT_SIGNIN": "10 per minute;50 per hour",
     # The public map's tiles (OpenStreetMap by default); pages stay usable when they cannot load.
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "MAP_TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",

@@ -13,6 +13,7 @@ from tellcity.core.db import Base
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
+login_manager.login_view = "accounts.signin"
 csrf = CSRFProtect()
 babel = Babel()
 #: Limits are declared on the public write routes; none apply by default.

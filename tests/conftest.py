@@ -98,6 +98,8 @@ def _test_config(tmp_path, url: str) -> dict:
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "tests-only-secret",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
+        # Nothing outside this machine: the geocoder is "down" unless a test starts one.
+        "GEOCODER_OPTIONS": {"domain": "127.0.0.1:9", "scheme": "http"},
         "DATABASE_URL": url,
     }
 
@@ -154,3 +156,23 @@ def staff(demo_city):
 
     users = db.session.scalars(sa.select(User).where(User.city_id == demo_city.id)).all()
     return {user.email.split("@")[0]: user for user in users}
+
+
+@pytest.fixture
+def ban(app):
+    """A local server answering like the national address base; the app's geocoder asks it."""
+    from tests.geo.ban_server import FakeBAN, serve
+
+    server = FakeBAN()
+    stop = serve(server)
+    app.config["GEOCODER_OPTIONS"] = server.options
+    yield server
+    stop()
+
+
+@pytest.fixture
+def ban_down(app):
+    """The geocoder's address, with nothing listening there."""
+    from tests.geo.ban_server import free_port
+
+    app.config["GEOCODER_OPTIONS"] = {"domain": f"127.0.0.1:{free_port()}", "scheme": "http"}

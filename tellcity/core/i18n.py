@@ -34,12 +34,12 @@ def switch(code: str):
     return response
 
 
-def datetime_local(moment, format: str = "medium") -> str:
+def datetime_local(moment, format: str = "d MMM y, HH:mm") -> str:
     """A date and time in the city's time zone and the page's language."""
     return format_datetime(moment, format) if moment else ""
 
 
-def date_local(moment, format: str = "long") -> str:
+def date_local(moment, format: str = "d MMMM y") -> str:
     return format_date(moment, format) if moment else ""
 
 

@@ -24,17 +24,21 @@ class BulkInsert:
     def __init__(self, table: sa.Table, prebound: Iterable[str], dialect: Dialect):
         self.table = table.to_metadata(sa.MetaData())
         self.processors = {}
+        #: Columns of the same type share their cache (a report's updated_at is its closed_at).
+        self.kinds: dict[str, type] = {}
         for name in prebound:
-            self.processors[name] = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            column_type = table.c[name].type
+            self.processors[name] = column_type.dialect_impl(dialect).bind_processor(dialect)
+            self.kinds[name] = type(column_type)
             self.table.c[name].type = sa.types.NullType()
-        self._cache: dict[tuple[str, Hashable], object] = {}
+        self._cache: dict[tuple[type, Hashable], object] = {}
 
     def bind(self, name: str, value):
         """`value` as the database driver takes it for the prebound column `name`: what the
         column's own type would send."""
         if value is None:
             return None
-        key = (name, value)
+        key = (self.kinds[name], value)
         try:
             return self._cache[key]
         except KeyError:

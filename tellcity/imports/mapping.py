@@ -3,6 +3,7 @@ written, what each status value means here, which positions are placeholders, an
 data belongs to. The shipped ones (profiles) are TOML files in `profiles/`; `--mapping FILE`
 reads any other file written the same way (see the README, "Importing 311 data")."""
 
+import codecs
 import re
 import tomllib
 from dataclasses import dataclass
@@ -136,7 +137,7 @@ def parse_mapping(data: dict, source: str = "mapping") -> ImportMapping:
         ),
         placeholder_positions=_placeholders(data.get("placeholder_positions", []), source),
         agencies={str(code): str(name) for code, name in data.get("agencies", {}).items()},
-        encoding=str(data.get("encoding", "utf-8-sig")),
+        encoding=_encoding(data.get("encoding", "utf-8-sig"), source),
         delimiter=str(data.get("delimiter", ",")),
     )
 
@@ -190,6 +191,14 @@ def _statuses(table: dict | None, source: str) -> dict[str, Status]:
             raise MappingError(f"{source} [statuses]: {raw!r} = {ours!r} is not one of {known}")
         statuses[raw.strip().casefold()] = Status(ours)
     return statuses
+
+
+def _encoding(name: str, source: str) -> str:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise MappingError(f"{source}: unknown encoding {name!r}") from None
+    return name
 
 
 def _placeholders(pairs: list, source: str) -> frozenset[tuple[float, float]]:

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from tellcity.imports.mapping import ISO, ImportMapping, MappingError
+from tellcity.imports.mapping import (
+    ISO,
+    OPTIONAL_FIELDS,
+    REQUIRED_FIELDS,
+    ImportMapping,
+    MappingError,
+)
 from tellcity.reports.states import OPEN_STATUSES, Status
 
 #: Column widths of the reports table the values must fit in.
@@ -226,61 +232,59 @@ class RowParser:
         """Raises MappingError when a column the mapping names is not in `header`."""
         self.mapping = mapping
         self.width = len(header)
-        self.index = {
-            field: column_index(header, column) for field, column in mapping.columns.items()
-        }
+        self.index = [
+            (field, column_index(header, column)) for field, column in mapping.columns.items()
+        ]
+        self.absent = dict.fromkeys(
+            name for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS) if name not in mapping.columns
+        )
         self.dates = DateParser(mapping.date_formats, ZoneInfo(mapping.city.timezone))
 
-    def value(self, fields: list[str], name: str) -> str:
-        """The field's value, stripped; "" when the mapping has no such column or the cell
-        holds one of the mapping's missing values ("NA", "N/A"...)."""
-        index = self.index.get(name)
-        if index is None:
-            return ""
-        value = fields[index].strip()
-        return "" if value.casefold() in self.mapping.missing_values else value
+    def values(self, fields: list[str]) -> dict[str, str]:
+        """Every field of the mapping by name, stripped; "" for a field the mapping has no
+        column for, or a cell holding one of its missing values ("NA", "N/A"...)."""
+        missing = self.mapping.missing_values
+        values = {
+            name: "" if (value := fields[index].strip()).casefold() in missing else value
+            for name, index in self.index
+        }
+        values.update(dict.fromkeys(self.absent, ""))
+        return values
 
     def parse(self, fields: list[str]) -> Row:
         """The report values of one row. Raises Skipped when it cannot be a report."""
         if len(fields) != self.width:
             raise Skipped(Skip.MALFORMED)
+        values = self.values(fields)
         changes: list[Change] = []
-        external_id = self._external_id(fields)
-        created_at = self.dates(self.value(fields, "created"))
+        external_id = _external_id(values["id"])
+        created_at = self.dates(values["created"])
         if created_at is None:
             raise Skipped(Skip.BAD_CREATED)
-        source_status = self.value(fields, "status")
+        source_status = values["status"]
         status = self.mapping.statuses.get(source_status.casefold())
         if status is None:
             raise Skipped(Skip.UNKNOWN_STATUS, source_status)
-        lat, lon = self._position(fields)
+        lat, lon = self._position(values["lat"], values["lon"])
+        agency = values["agency"]
         return Row(
             external_id=external_id,
             created_at=created_at,
-            closed_at=self._closed_at(fields, status, created_at, changes),
+            closed_at=self._closed_at(values["closed"], status, created_at, changes),
             status=status,
             source_status=source_status,
-            category=self._name(fields, "category", changes),
-            agency=self._name(fields, "agency", changes),
+            category=_category(values["category"], changes),
+            agency=_agency(self.mapping.agencies.get(agency, agency), changes),
             lat=lat,
             lon=lon,
-            address=self._address(fields, changes),
-            description=self.value(fields, "description"),
-            changes=tuple(changes),
+            address=_shortened(values["address"], ADDRESS_MAX, changes),
+            description=values["description"],
+            changes=tuple(dict.fromkeys(changes)),
         )
 
-    def _external_id(self, fields: list[str]) -> str:
-        external_id = self.value(fields, "id")
-        if not external_id:
-            raise Skipped(Skip.NO_ID)
-        if len(external_id) > EXTERNAL_ID_MAX:
-            raise Skipped(Skip.ID_TOO_LONG)
-        return external_id
-
-    def _position(self, fields: list[str]) -> tuple[float, float]:
+    def _position(self, lat_text: str, lon_text: str) -> tuple[float, float]:
         try:
-            lat = float(self.value(fields, "lat"))
-            lon = float(self.value(fields, "lon"))
+            lat, lon = float(lat_text), float(lon_text)
         except ValueError:
             raise Skipped(Skip.NO_POSITION) from None
         # NaN fails every comparison, so it is caught here too.
@@ -291,11 +295,10 @@ class RowParser:
         return lat, lon
 
     def _closed_at(
-        self, fields: list[str], status: Status, created_at: datetime, changes: list[Change]
+        self, text: str, status: Status, created_at: datetime, changes: list[Change]
     ) -> datetime | None:
         """The closing time, kept only where it makes sense: on a closed status, not before the
         report was created. Each dropped or missing date is noted in `changes`."""
-        text = self.value(fields, "closed")
         closed_at = self.dates(text) if text else None
         if text and closed_at is None:
             changes.append(Change.BAD_CLOSED)
@@ -312,26 +315,33 @@ class RowParser:
             return None
         return closed_at
 
-    def _name(self, fields: list[str], name: str, changes: list[Change]) -> str:
-        value = self.value(fields, name)
-        if name == "agency":
-            value = self.mapping.agencies.get(value, value)
-            if not value:
-                changes.append(Change.NO_AGENCY)
-        elif not value:
-            changes.append(Change.NO_CATEGORY)
-            value = OTHER_CATEGORY
-        if len(value) > NAME_MAX:
-            changes.append(Change.SHORTENED)
-            value = value[:NAME_MAX]
-        return value
 
-    def _address(self, fields: list[str], changes: list[Change]) -> str:
-        address = self.value(fields, "address")
-        if len(address) > ADDRESS_MAX:
-            changes.append(Change.SHORTENED)
-            address = address[:ADDRESS_MAX]
-        return address
+def _external_id(value: str) -> str:
+    if not value:
+        raise Skipped(Skip.NO_ID)
+    if len(value) > EXTERNAL_ID_MAX:
+        raise Skipped(Skip.ID_TOO_LONG)
+    return value
+
+
+def _category(name: str, changes: list[Change]) -> str:
+    if not name:
+        changes.append(Change.NO_CATEGORY)
+        return OTHER_CATEGORY
+    return _shortened(name, NAME_MAX, changes)
+
+
+def _agency(name: str, changes: list[Change]) -> str:
+    if not name:
+        changes.append(Change.NO_AGENCY)
+    return _shortened(name, NAME_MAX, changes)
+
+
+def _shortened(text: str, length: int, changes: list[Change]) -> str:
+    if len(text) <= length:
+        return text
+    changes.append(Change.SHORTENED)
+    return text[:length]
 
 
 def column_index(header: list[str], column: str) -> int:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from tellcity.accounts.models import User
@@ -32,7 +33,7 @@ from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
 from tellcity.notify.queries import Follower, report_followers
 from tellcity.reports.links import reporter_action_url, tracking_url
 from tellcity.reports.models import Report, ReportEvent, Subscription
-from tellcity.reports.states import EventType, Priority, Status
+from tellcity.reports.states import STATUS_LABELS, EventType, Priority, Status
 
 LOCALES = ("fr", "en")
 #: Of each email, the subject line comes from the `subject` variable its text template sets.
@@ -46,36 +47,6 @@ WEBHOOK_EVENTS = {
     "reopen": "report.reopened",
 }
 
-STATUS_LABELS = {
-    "fr": {
-        Status.NEW: "nouveau",
-        Status.ACKNOWLEDGED: "pris en compte",
-        Status.IN_PROGRESS: "en cours de traitement",
-        Status.RESOLVED: "résolu",
-        Status.DUPLICATE: "doublon",
-        Status.REFERRED: "transmis à l'organisme compétent",
-        Status.NOT_ACTIONABLE: "non traitable",
-        Status.REJECTED: "rejeté",
-        Status.UNDER_REVIEW: "à l'étude",
-        Status.PLANNED: "prévu",
-        Status.DECLINED: "non retenu",
-        Status.DONE: "réalisé",
-    },
-    "en": {
-        Status.NEW: "new",
-        Status.ACKNOWLEDGED: "acknowledged",
-        Status.IN_PROGRESS: "in progress",
-        Status.RESOLVED: "resolved",
-        Status.DUPLICATE: "duplicate",
-        Status.REFERRED: "referred to the body in charge",
-        Status.NOT_ACTIONABLE: "not actionable",
-        Status.REJECTED: "rejected",
-        Status.UNDER_REVIEW: "under review",
-        Status.PLANNED: "planned",
-        Status.DECLINED: "declined",
-        Status.DONE: "done",
-    },
-}
 PRIORITY_LABELS = {
     "fr": {
         Priority.URGENT: "urgente",
@@ -89,6 +60,8 @@ DATE_FORMATS = {"fr": "%d/%m/%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
 
 
 class MessageNotFound(TellCityError):
+    """No outbox message has this id."""
+
     status = 404
     code = "not_found"
 
@@ -155,6 +128,7 @@ def notify_status_change(report: Report, event: ReportEvent) -> list[OutboxMessa
         return []
     queued = []
     reporter = _reporter_contact(report)["email"]
+    # A reporter who turned their emails off gets none, not even as a follower.
     seen = {reporter.lower()} if reporter else set()
     if reporter and report.notify_reporter:
         queued.append(_email_reporter(report, event, reporter))
@@ -458,7 +432,12 @@ def _digest(address: str) -> str:
 
 
 def _status_label(status: str | None, locale: str) -> str:
-    return STATUS_LABELS[locale].get(status, status or "")
+    """The status as the site names it (the same words as the report's page)."""
+    label = STATUS_LABELS.get(status)
+    if label is None:
+        return status or ""
+    with force_locale(locale):
+        return str(label)
 
 
 def _position(report: Report) -> str:

@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 #: Jobs the worker runs besides delivering: (interval in seconds, job). Each run happens in an
 #: app context and a transaction of its own, committed when the job returns, rolled back (and
-#: logged) when it raises.
+#: logged) when it raises. They are looked at before each delivery pass, so a job runs at most
+#: one worker interval late, and what it queues goes out in the same pass.
 PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = []
 
 #: The backoff doubles with each attempt up to this.

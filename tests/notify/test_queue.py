@@ -155,6 +155,8 @@ def test_followers_never_see_the_reporter_and_can_unsubscribe(app):
             assert private not in text
     assert link in follower.body
     assert link in follower.html_body
+    assert "/track/" not in follower.body  # the reporter's private page is theirs alone
+    assert "/track/" in messages["alice@example.org"].body
     assert follower.payload == {"headers": {"List-Unsubscribe": f"<{link}>"}}
     assert "Une équipe passe demain." in follower.body
     assert "/subscriptions/" not in messages["alice@example.org"].body

@@ -41,6 +41,18 @@ def test_the_unsubscribe_link_of_an_email_stops_the_emails(app, client, smtp):
     assert client.get(path).status_code == 404
 
 
+def test_the_page_speaks_the_visitors_language(app, client):
+    subscription = make_subscription(
+        reported(make_department(make_city())), email="bob@example.org"
+    )
+    db.session.commit()
+    client.set_cookie("lang", "en")
+    page = client.get(f"/subscriptions/{subscription.token}/unsubscribe")
+    assert "Stop following report" in page.text
+    done = client.post(page.request.path, data={"csrf_token": CSRF.search(page.text).group(1)})
+    assert "You will no longer receive updates" in done.text
+
+
 def test_unsubscribing_needs_the_form_token(app, client):
     subscription = make_subscription(
         reported(make_department(make_city())), email="bob@example.org"

@@ -1,0 +1,27 @@
+"""Sign-up and sign-in forms (Flask-WTF: CSRF included)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+MIN_PASSWORD = 10
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password (at least %(count)s characters)", count=MIN_PASSWORD),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in"))
