@@ -1,11 +1,13 @@
 """Fixtures: an app on a fresh SQLite database, and the same on PostgreSQL when
 TELLCITY_TEST_DATABASE_URL names a server (the tests that use `app` run on both)."""
 
+import contextvars
 import os
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from tellcity import create_app
@@ -127,8 +129,18 @@ def _empty_tables() -> None:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+class RequestClient(FlaskClient):
+    """A test client whose requests each run in an app context of their own, as in production,
+    not in the test's: nothing cached on `g` (the signed-in user, the language) or in the
+    database session leaks from one request to the next. Commit what a request must see."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestClient
     return app.test_client()
 
 

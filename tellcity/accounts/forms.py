@@ -3,14 +3,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from tellcity.reports.services import EMAIL_PATTERN
 
 MIN_PASSWORD = 10
 
 
 class SignUpForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+    )
     password = PasswordField(
         _l("Password (at least %(count)s characters)", count=MIN_PASSWORD),
         validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],

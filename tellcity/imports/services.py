@@ -149,20 +149,20 @@ def _open_csv(
         binary = path.open("rb")
     except OSError as error:
         raise ImportFailed(f"cannot read {path}: {error.strerror}") from error
+    text = io.TextIOWrapper(binary, encoding=mapping.encoding, newline="")
     try:
-        with io.TextIOWrapper(binary, encoding=mapping.encoding, newline="") as text:
-            records = csv.reader(text, delimiter=mapping.delimiter)
-            header = next(records, None)
-            if not header:
-                raise ImportFailed(f"{path.name} is empty: no header row")
-            yield [name.strip() for name in header], records, binary
+        records = csv.reader(text, delimiter=mapping.delimiter)
+        header = next(records, None)
+        if not header:
+            raise ImportFailed(f"{path.name} is empty: no header row")
+        yield [name.strip() for name in header], records, binary
     except UnicodeDecodeError as error:
         raise ImportFailed(
-            f"{path.name} is not {mapping.encoding} text (byte {binary.tell():,}); set "
-            f"`encoding` in the mapping. Rows before it are imported: fix and run again."
+            f"{path.name} is not {mapping.encoding} text (near byte {binary.tell():,}); set "
+            f"`encoding` in the mapping. The rows before it are imported: run again when fixed."
         ) from error
     finally:
-        binary.close()
+        text.close()
 
 
 def _rows(records: Iterator[list[str]], parser: RowParser, result: ImportResult) -> Iterator[Row]:

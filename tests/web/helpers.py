@@ -15,10 +15,10 @@ def form_tokens(client, url: str) -> dict:
     return tokens
 
 
-def post_form(client, url: str, data: dict, **kwargs):
-    return client.post(
-        url, data={**form_tokens(client, url), **data}, content_type="multipart/form-data", **kwargs
-    )
+def post_form(client, url: str, data: dict, page: str | None = None, **kwargs):
+    """POST `data` to `url` with the hidden fields of the form on `page` (default: `url`)."""
+    tokens = form_tokens(client, page or url)
+    return client.post(url, data={**tokens, **data}, content_type="multipart/form-data", **kwargs)
 
 
 def text(response) -> str:

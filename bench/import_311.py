@@ -1,0 +1,172 @@
+"""How fast `tellcity import-311` loads the two 311 exports, against a bare insert.
+
+    python bench/import_311.py [--database postgresql://postgres@127.0.0.1:5432/test] [--repeat 3]
+
+Each file is imported into a fresh database (a temporary SQLite file; with --database, also a
+scratch database created on that PostgreSQL server and dropped afterwards), migrated to the
+latest schema. The baseline, measured in the same run on the same database, is a bare DB-API
+`executemany` of as many rows into a table as wide as `reports`, without indexes, in the
+import's batches with a commit each: the ratio is what parsing, mapping, the checks and the
+reports table's indexes cost on top of writing the bytes. The best of --repeat runs is kept.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from tellcity import create_app
+from tellcity.extensions import db
+from tellcity.imports.mapping import load_profile
+from tellcity.imports.services import BATCH_SIZE, import_file
+from tellcity.reports.models import Report
+
+DATA = Path(__file__).parent / "data" / "311"
+FILES = [("la_311_requests.csv", "la"), ("baltimore_311_sample.csv", "baltimore")]
+TARGET_SQLITE = 20_000  # rows/s
+
+
+@dataclass
+class Timing:
+    backend: str
+    file: str
+    rows: int
+    imported: int
+    seconds: float
+    baseline_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+    @property
+    def baseline_rate(self) -> float:
+        return self.rows / self.baseline_seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", help="a PostgreSQL URL to run on too (a scratch database)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per file; the best is kept")
+    args = parser.parse_args()
+    backends = [("sqlite", None)] + ([("postgresql", args.database)] if args.database else [])
+    timings = [
+        best(backend, url, file, profile, args.repeat)
+        for backend, url in backends
+        for file, profile in FILES
+    ]
+    report(timings)
+
+
+def best(backend: str, server_url: str | None, file: str, profile: str, repeat: int) -> Timing:
+    """The fastest of `repeat` imports of `file`, each into a fresh database."""
+    runs = [run_once(backend, server_url, file, profile) for _ in range(repeat)]
+    return min(runs, key=lambda timing: timing.seconds)
+
+
+def run_once(backend: str, server_url: str | None, file: str, profile: str) -> Timing:
+    with tempfile.TemporaryDirectory(prefix="tellcity-bench-") as tmp:
+        with scratch_database(backend, server_url, Path(tmp)) as url:
+            app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": url, "SECRET_KEY": "bench"})
+            with app.app_context():
+                upgrade()
+                result = import_file(DATA / file, load_profile(profile))
+                baseline = bare_insert_seconds(result.rows)
+                db.session.remove()
+                db.engine.dispose()
+    return Timing(backend, file, result.rows, result.imported, result.seconds, baseline)
+
+
+class scratch_database:
+    """A fresh, empty database: a SQLite file in `tmp`, or a database created on the server of
+    `server_url` and dropped on exit."""
+
+    def __init__(self, backend: str, server_url: str | None, tmp: Path):
+        self.backend, self.tmp = backend, tmp
+        self.server = (
+            make_url(server_url).set(drivername="postgresql+psycopg") if server_url else None
+        )
+        self.name = f"tellcity_bench_{uuid.uuid4().hex[:12]}"
+
+    def __enter__(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+        self._execute(f'CREATE DATABASE "{self.name}"')
+        return self.server.set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *exc) -> None:
+        if self.backend != "sqlite":
+            self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def _execute(self, sql: str) -> None:
+        engine = sa.create_engine(self.server, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text(sql))
+        engine.dispose()
+
+
+def bare_insert_seconds(rows: int) -> float:
+    """Seconds to insert `rows` rows as wide as the reports table into a table without indexes
+    with the driver's own executemany, in the import's batches, committing each."""
+    width = len(Report.__table__.columns) - 1  # beside the id
+    columns = [f"c{i}" for i in range(width)]
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            f"CREATE TABLE bench_baseline (id INTEGER PRIMARY KEY, {', '.join(c + ' TEXT' for c in columns)})"
+            if db.engine.dialect.name == "sqlite"
+            else f"CREATE TABLE bench_baseline (id BIGSERIAL PRIMARY KEY, "
+            f"{', '.join(c + ' TEXT' for c in columns)})"
+        )
+        connection.commit()
+        marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
+        sql = (
+            f"INSERT INTO bench_baseline ({', '.join(columns)}) "
+            f"VALUES ({', '.join([marker] * width)})"
+        )
+        values = [tuple(f"value {row} {column}" for column in range(width)) for row in range(rows)]
+        started = time.perf_counter()
+        for start in range(0, rows, BATCH_SIZE):
+            cursor.executemany(sql, values[start : start + BATCH_SIZE])
+            connection.commit()
+        return time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def report(timings: list[Timing]) -> None:
+    """Print one line per backend and file, then the totals, then the SQLite target."""
+    print(f"{'backend':<11}{'file':<27}{'rows':>8}{'imported':>10}{'s':>7}{'rows/s':>9}", end="")
+    print(f"{'bare rows/s':>13}{'ratio':>8}")
+    for backend in dict.fromkeys(timing.backend for timing in timings):
+        mine = [timing for timing in timings if timing.backend == backend]
+        total = Timing(
+            backend,
+            "both files",
+            sum(t.rows for t in mine),
+            sum(t.imported for t in mine),
+            sum(t.seconds for t in mine),
+            sum(t.baseline_seconds for t in mine),
+        )
+        for timing in [*mine, total]:
+            print(
+                f"{timing.backend:<11}{timing.file:<27}{timing.rows:>8,}{timing.imported:>10,}"
+                f"{timing.seconds:>7.2f}{timing.rate:>9,.0f}{timing.baseline_rate:>13,.0f}"
+                f"{timing.baseline_rate / timing.rate:>7.1f}x"
+            )
+        if backend == "sqlite":
+            verdict = "met" if total.rate >= TARGET_SQLITE else "NOT met"
+            print(f"{'':<11}target {TARGET_SQLITE:,} rows/s on SQLite: {verdict}")
+    print("ratio: how many times slower than the bare executemany of the same number of rows")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
