@@ -11,6 +11,8 @@ reports table's indexes cost on top of writing the bytes. The best of --repeat r
 """
 
 import argparse
+import contextlib
+import io
 import sys
 import tempfile
 import time
@@ -72,15 +74,18 @@ def best(backend: str, server_url: str | None, file: str, profile: str, repeat: 
 
 
 def run_once(backend: str, server_url: str | None, file: str, profile: str) -> Timing:
-    with tempfile.TemporaryDirectory(prefix="tellcity-bench-") as tmp:
-        with scratch_database(backend, server_url, Path(tmp)) as url:
-            app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": url, "SECRET_KEY": "bench"})
-            with app.app_context():
+    with (
+        tempfile.TemporaryDirectory(prefix="tellcity-bench-") as tmp,
+        scratch_database(backend, server_url, Path(tmp)) as url,
+    ):
+        app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": url, "SECRET_KEY": "bench"})
+        with app.app_context():
+            with contextlib.redirect_stderr(io.StringIO()):  # Alembic's log lines
                 upgrade()
-                result = import_file(DATA / file, load_profile(profile))
-                baseline = bare_insert_seconds(result.rows)
-                db.session.remove()
-                db.engine.dispose()
+            result = import_file(DATA / file, load_profile(profile))
+            baseline = bare_insert_seconds(result.rows)
+            db.session.remove()
+            db.engine.dispose()
     return Timing(backend, file, result.rows, result.imported, result.seconds, baseline)
 
 
@@ -120,12 +125,9 @@ def bare_insert_seconds(rows: int) -> float:
     connection = db.engine.raw_connection()
     try:
         cursor = connection.cursor()
-        cursor.execute(
-            f"CREATE TABLE bench_baseline (id INTEGER PRIMARY KEY, {', '.join(c + ' TEXT' for c in columns)})"
-            if db.engine.dialect.name == "sqlite"
-            else f"CREATE TABLE bench_baseline (id BIGSERIAL PRIMARY KEY, "
-            f"{', '.join(c + ' TEXT' for c in columns)})"
-        )
+        key = "INTEGER" if db.engine.dialect.name == "sqlite" else "BIGSERIAL"
+        texts = ", ".join(f"{column} TEXT" for column in columns)
+        cursor.execute(f"CREATE TABLE bench_baseline (id {key} PRIMARY KEY, {texts})")
         connection.commit()
         marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
         sql = (

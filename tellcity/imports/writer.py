@@ -199,8 +199,9 @@ class ReportWriter:
         self.city.center_lat, self.city.center_lon, self.city.default_zoom = lat, lon, zoom
 
     def _new_rows(self, rows: list[Row]) -> list[Row]:
-        """`rows` without those the city already holds, found with one query."""
-        if self.city is None:
+        """`rows` without those the city already holds, found with one query. (A city this
+        import created holds only rows of this file, whose ids are unique already.)"""
+        if self.city is None or self.result.city_created:
             return rows
         ids = [row.external_id for row in rows]
         known = set(

@@ -42,7 +42,32 @@ logger = logging.getLogger(__name__)
 #: app context and a transaction of its own, committed when the job returns, rolled back (and
 #: logged) when it raises. They are looked at before each delivery pass, so a job runs at most
 #: one worker interval late, and what it queues goes out in the same pass.
-PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = []
+def escalate_overdue_tickets() -> None:
+    """Overdue tickets to their managers, once each (tellcity.sla)."""
+    from tellcity.sla.services import escalate_overdue
+
+    escalate_overdue()
+
+
+def fill_missing_addresses() -> None:
+    """Addresses of reports filed while the geocoder was unreachable."""
+    from tellcity.geo.geocoding import fill_missing_addresses as fill
+
+    fill()
+
+
+def sweep_pending_photos() -> None:
+    """Photos of forms that were never sent, after a day."""
+    from tellcity.photos import pending
+
+    pending.drop(None)
+
+
+PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = [
+    (60.0, escalate_overdue_tickets),
+    (120.0, fill_missing_addresses),
+    (3600.0, sweep_pending_photos),
+]
 
 #: The backoff doubles with each attempt up to this.
 MAX_BACKOFF_SECONDS = 6 * 3600

@@ -50,3 +50,16 @@ def test_closed_tickets_do_not_escalate(demo_city, staff):
     report = submit(demo_city, "pothole", now=MONDAY_9AM_PARIS)
     transition(report, "resolved", Actor.of(staff["agent.voirie"]), text="Fait.")
     assert escalate_overdue(now=report.due_at + timedelta(days=1)) == 0
+
+
+def test_the_escalate_command_and_the_worker_job_escalate(app, demo_city, cli):
+    from tellcity.notify.worker import PERIODIC_JOBS, escalate_overdue_tickets
+
+    first = submit(demo_city, "pothole", now=MONDAY_9AM_PARIS)
+    second = submit(demo_city, "traffic-light", now=MONDAY_9AM_PARIS)
+    db.session.commit()
+    result = cli.invoke(args=["escalate"])
+    assert result.exit_code == 0 and "Escalated 2 overdue ticket(s)." in result.output
+    assert escalate_overdue_tickets in [job for _interval, job in PERIODIC_JOBS]
+    db.session.expire_all()
+    assert first.escalated_at is not None and second.escalated_at is not None
