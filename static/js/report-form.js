@@ -34,10 +34,12 @@
   function moved(latlng) {
     lat.value = latlng.lat.toFixed(6);
     lon.value = latlng.lng.toFixed(6);
-    say(form.dataset.placed || "📍");
+    say(form.dataset.placed);
     if (!addressWasTyped) {
       json(form.dataset.reverse + "?lat=" + lat.value + "&lon=" + lon.value)
-        .then(function (data) { if (data.address) { address.value = data.address; say("📍 " + data.address); } })
+        .then(function (data) {
+          if (data.address) { address.value = data.address; say(form.dataset.placed + " " + data.address); }
+        })
         .catch(function () {});
     }
     checkNearby();
@@ -70,7 +72,7 @@
             var first = data.places[0];
             addressWasTyped = true;
             place(L.latLng(first.lat, first.lon));
-            say("📍 " + first.label);
+            say(form.dataset.placed + " " + first.label);
           }
         })
         .catch(function () {});

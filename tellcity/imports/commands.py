@@ -29,10 +29,15 @@ from tellcity.imports.services import BATCH_SIZE, ImportFailed, import_file
     type=click.Path(dir_okay=False, path_type=Path),
     help="A TOML column mapping for another city's export (see the README).",
 )
-@click.option("--city", "city_slug", help="Slug of the city to import into [the mapping's].")
-@click.option("--city-name", help="Name of the city when the import creates it [the mapping's].")
+@click.option(
+    "--city", "city_slug", metavar="SLUG", help="The city to import into [the mapping's]."
+)
+@click.option(
+    "--city-name", metavar="NAME", help="The city's name if the import creates it [the mapping's]."
+)
 @click.option(
     "--batch-size",
+    metavar="N",
     type=click.IntRange(1, 10_000),
     default=BATCH_SIZE,
     show_default=True,

@@ -155,12 +155,17 @@ def _city(table: dict | None, source: str) -> CityDefaults:
     missing = [key for key in ("slug", "name", "timezone", "reference_prefix") if key not in table]
     if missing:
         raise MappingError(f"{source} [city]: missing {', '.join(missing)}")
-    if not _SLUG.match(table["slug"]) or len(table["slug"]) > 64:
+    if not is_slug(table["slug"]):
         raise MappingError(f"{source} [city]: slug must be lowercase words joined by hyphens")
     if not _PREFIX.match(table["reference_prefix"]):
         raise MappingError(f"{source} [city]: reference_prefix must be 1 to 8 capitals or digits")
     check_timezone(table["timezone"], f"{source} [city]")
     return CityDefaults(**table)
+
+
+def is_slug(text: str) -> bool:
+    """Whether `text` can be a city's slug: lowercase words and digits joined by hyphens."""
+    return len(text) <= 64 and _SLUG.match(text) is not None
 
 
 def check_timezone(name: str, where: str) -> None:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from tellcity.cities.models import City
 from tellcity.extensions import db
-from tellcity.imports.mapping import ImportMapping, MappingError
+from tellcity.imports.mapping import ImportMapping, MappingError, is_slug
 from tellcity.imports.parsing import (
     CHANGE_MESSAGES,
     SKIP_MESSAGES,
@@ -61,8 +61,12 @@ class ImportResult:
 
     def summary(self) -> list[str]:
         """The lines printed at the end of an import."""
-        name = self.city_name or "no city (nothing to import)"
-        where = f"{name} ({self.city_slug}{', new city' if self.city_created else ''})"
+        if not self.city_name:
+            where = f"{self.city_slug} (not created: nothing to import)"
+        else:
+            where = (
+                f"{self.city_name} ({self.city_slug}{', new city' if self.city_created else ''})"
+            )
         line = f"Imported {self.imported:,} reports into {where}"
         if self.already_imported:
             line += f"; {self.already_imported:,} already imported"
@@ -110,7 +114,7 @@ def import_file(
     slug = city_slug or mapping.city.slug
     city = db.session.scalar(sa.select(City).where(City.slug == slug))
     if city is None:
-        _check_prefix_free(mapping.city.reference_prefix)
+        _check_new_city(slug, mapping.city.reference_prefix)
     result = ImportResult(city_slug=slug, city_name=city.name if city else "")
     with _open_csv(path, mapping) as (header, records, binary):
         try:
@@ -119,8 +123,7 @@ def import_file(
             raise ImportFailed(f"{path.name}: {error}") from error
         writer = ReportWriter(mapping, city, result, city_name=city_name)
         for batch in _batches(_rows(records, parser, result), batch_size):
-            writer.add(batch)
-            db.session.commit()
+            _write(writer, batch)
             if progress:
                 progress(binary.tell())
         writer.finish()
@@ -129,7 +132,22 @@ def import_file(
     return result
 
 
-def _check_prefix_free(prefix: str) -> None:
+def _write(writer: ReportWriter, batch: list[Row]) -> None:
+    """Write and commit one batch; a batch the database refuses is rolled back whole."""
+    try:
+        writer.add(batch)
+        db.session.commit()
+    except sa.exc.IntegrityError as error:
+        db.session.rollback()
+        raise ImportFailed(
+            f"the database refused a batch ({error.orig}); the batches before it are imported"
+        ) from error
+
+
+def _check_new_city(slug: str, prefix: str) -> None:
+    """Raises ImportFailed unless a city `slug` with references `prefix` can be created."""
+    if not is_slug(slug):
+        raise ImportFailed(f"{slug!r} cannot be a city's slug: lowercase words joined by hyphens")
     other = db.session.scalar(sa.select(City.slug).where(City.reference_prefix == prefix))
     if other is not None:
         raise ImportFailed(

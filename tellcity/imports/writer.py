@@ -92,6 +92,8 @@ def city_boundary(hull) -> tuple[dict, float, float, int]:
 
 @dataclass(slots=True)
 class _Category:
+    """What a report takes from its category."""
+
     id: int
     kind: str
     priority: int

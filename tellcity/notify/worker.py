@@ -38,6 +38,7 @@ from tellcity.notify.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
+
 #: Jobs the worker runs besides delivering: (interval in seconds, job). Each run happens in an
 #: app context and a transaction of its own, committed when the job returns, rolled back (and
 #: logged) when it raises. They are looked at before each delivery pass, so a job runs at most

@@ -327,3 +327,9 @@ def test_an_idea_needs_no_place(client, demo_city):
     [idea] = reports()
     assert idea.kind == "suggestion" and idea.lat is None
     assert "piste cyclable" in text(client.get("/ideas"))
+
+
+def test_the_home_page_links_to_each_form(client, demo_city):
+    page = text(client.get("/"))
+    assert re.search(r'href="/report"[^>]*>Signaler un problème<', page)
+    assert re.search(r'href="/idea"[^>]*>Proposer une idée<', page)

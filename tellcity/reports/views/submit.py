@@ -32,10 +32,19 @@ def _submit_limit() -> str:
     return current_app.config["RATELIMIT_SUBMIT"]
 
 
-@bp.route("/report", methods=["GET", "POST"], defaults={"kind": Kind.PROBLEM})
-@bp.route("/idea", methods=["GET", "POST"], defaults={"kind": Kind.SUGGESTION})
+@bp.route("/report", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"])
-def new(kind: str):
+def problem():
+    return _report_form(Kind.PROBLEM)
+
+
+@bp.route("/idea", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"])
+def idea():
+    return _report_form(Kind.SUGGESTION)
+
+
+def _report_form(kind: str):
     city = city_or_404()
     form = ReportForm()
     groups = {
