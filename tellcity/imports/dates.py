@@ -3,7 +3,7 @@ time in the data's time zone unless an offset is given, converted to UTC."""
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from tellcity.imports.mapping import ISO
@@ -23,10 +23,13 @@ _DIRECTIVES = {
 _DIRECTIVE = re.compile(r"%.")
 
 
-def compile_format(date_format: str) -> Callable[[str], datetime | None] | None:
+def compile_format(
+    date_format: str, zone: tzinfo | None = None
+) -> Callable[[str], datetime | None] | None:
     """A parser for `date_format` several times faster than strptime (which rebuilds its
-    state at each call), or None when the format uses a directive it does not handle. Like
-    strptime: %y 69-99 is 19xx, 00-68 20xx; %I goes with %p; spaces match any run of spaces."""
+    state at each call), giving datetimes in `zone` (naive without one), or None when the
+    format uses a directive it does not handle. Like strptime: %y 69-99 is 19xx, 00-68 20xx;
+    %I goes with %p; spaces match any run of spaces."""
     pattern, fields = "", []
     position = 0
     for match in _DIRECTIVE.finditer(date_format):
@@ -43,7 +46,7 @@ def compile_format(date_format: str) -> Callable[[str], datetime | None] | None:
         if match is None:
             return None
         try:
-            return _build(dict(zip(fields, match.groups(), strict=True)))
+            return _build(dict(zip(fields, match.groups(), strict=True)), zone)
         except ValueError:  # 31 February, hour 25...
             return None
 
@@ -54,7 +57,7 @@ def _literal(text: str) -> str:
     return r"\s+".join(re.escape(part) for part in text.split(" "))
 
 
-def _build(values: dict[str, str]) -> datetime:
+def _build(values: dict[str, str], zone: tzinfo | None) -> datetime:
     if "year2" in values:
         short = int(values["year2"])
         year = 1900 + short if short >= 69 else 2000 + short
@@ -75,6 +78,7 @@ def _build(values: dict[str, str]) -> datetime:
         hour,
         int(values.get("minute", 0)),
         int(values.get("second", 0)),
+        tzinfo=zone,
     )
 
 
@@ -86,7 +90,7 @@ class DateParser:
     CACHE_SIZE = 200_000
 
     def __init__(self, formats: tuple[str, ...], zone: ZoneInfo):
-        self.parsers = [_parser(date_format) for date_format in formats]
+        self.parsers = [_parser(date_format, zone) for date_format in formats]
         self.zone = zone
         self._cache: dict[str, datetime | None] = {}
 
@@ -111,11 +115,12 @@ class DateParser:
         return None
 
 
-def _parser(date_format: str) -> Callable[[str], datetime | None]:
-    """A function parsing timestamps written in `date_format` (None when one does not fit)."""
+def _parser(date_format: str, zone: ZoneInfo) -> Callable[[str], datetime | None]:
+    """A function parsing timestamps written in `date_format` (None when one does not fit),
+    local times in `zone` unless the timestamp gives its offset."""
     if date_format == ISO:
         return _or_none(datetime.fromisoformat)
-    return compile_format(date_format) or _or_none(
+    return compile_format(date_format, zone) or _or_none(
         lambda text: datetime.strptime(text, date_format)
     )
 
