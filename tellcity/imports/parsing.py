@@ -63,7 +63,7 @@ CHANGE_MESSAGES = {
     Change.CLOSED_WITHOUT_DATE: "closed without a closing date (closing time left empty)",
     Change.OPEN_WITH_CLOSED_DATE: "still open but with a closing date (dropped)",
     Change.DUPLICATE_WITHOUT_ORIGINAL: (
-        "duplicates whose original is unknown (imported as not_actionable)"
+        "duplicates whose original is unknown (imported as duplicates of nothing)"
     ),
     Change.NO_AGENCY: "without an agency (sent to the triage department)",
     Change.NO_CATEGORY: "without a category (filed under Other)",

@@ -71,14 +71,6 @@ def reserve_numbers(city_id: int, year: int, count: int) -> int:
     return db.session.execute(statement).scalar_one() - count + 1
 
 
-def stored_status(status: Status) -> Status:
-    """The status an imported report is stored with. A duplicate must point at its original
-    (a check constraint of the reports table) and exports do not say which report that is, so
-    imported duplicates are closed as not_actionable; their source status stays in
-    `attributes["source_status"]`."""
-    return Status.NOT_ACTIONABLE if status == Status.DUPLICATE else status
-
-
 def city_boundary(hull) -> tuple[dict, float, float, int]:
     """The boundary (GeoJSON) of an imported city whose reports span the shapely geometry
     `hull`, slightly buffered, with its centre (lat, lon) and a map zoom that shows it."""
@@ -277,8 +269,8 @@ class ReportWriter:
         """The reports-table values of one row."""
         bind = self.reports.bind
         category = self.category_by_name[row.category]
-        status = stored_status(row.status)
-        if status != row.status:
+        status = row.status
+        if status == Status.DUPLICATE:  # exports do not name the original
             self.result.changes[Change.DUPLICATE_WITHOUT_ORIGINAL] += 1
         for change in row.changes:
             self.result.changes[change] += 1

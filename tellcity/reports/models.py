@@ -40,8 +40,10 @@ class Report(db.Model):
         ),
         sa.CheckConstraint("support_count >= 0", name="support_count_positive"),
         sa.CheckConstraint("duplicate_of_id != id", name="not_duplicate_of_itself"),
+        # A duplicate names its original, except those imported from exports that do not say.
         sa.CheckConstraint(
-            "status != 'duplicate' OR duplicate_of_id IS NOT NULL", name="duplicate_has_original"
+            "status != 'duplicate' OR duplicate_of_id IS NOT NULL OR source = 'import'",
+            name="duplicate_has_original",
         ),
         sa.UniqueConstraint("city_id", "external_id"),
         # The indexes the queue, SLA views, stats and map read at a million reports.

@@ -22,7 +22,7 @@ BALTIMORE_SAMPLE = DATA / "baltimore_311_sample.csv"
 
 NO_POSITION = "without a position (empty, unreadable or a placeholder)"
 CLOSED_WITHOUT_DATE = "closed without a closing date (closing time left empty)"
-DUPLICATES = "duplicates whose original is unknown (imported as not_actionable)"
+DUPLICATES = "duplicates whose original is unknown (imported as duplicates of nothing)"
 
 
 def read(path: Path) -> list[dict]:
@@ -188,10 +188,10 @@ def test_baltimore_statuses_placeholders_and_summer_time(cli):
     assert summer.closed_at == utc(2018, 7, 18, 15, 31, 50)
     assert summer.reference.startswith("BAL-2018-")
     assert summer.department.name == "Health"
-    # "Closed (Duplicate)": the source names no original, and a duplicate needs one.
+    # "Closed (Duplicate)": a duplicate, of an original the source does not name.
     duplicate = report("14-00733432")
     assert duplicate.attributes == {"source_status": "Closed (Duplicate)"}
-    assert duplicate.status == "not_actionable" and duplicate.close_reason == "other"
+    assert duplicate.status == "duplicate" and duplicate.duplicate_of_id is None
     assert duplicate.closed_at == utc(2014, 9, 29, 16, 52, 8)
     assert duplicate.resolved_at is None
     statuses = {

@@ -3,7 +3,7 @@ reports with their sequences, events, photos, supports and subscriptions, and th
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:52:20.090992
+Create Date: 2026-11-25 22:17:33.400583
 
 """
 
@@ -330,7 +330,7 @@ def upgrade():
             "source IN ('web', 'api', 'open311', 'import')", name=op.f("ck_reports_source")
         ),
         sa.CheckConstraint(
-            "status != 'duplicate' OR duplicate_of_id IS NOT NULL",
+            "status != 'duplicate' OR duplicate_of_id IS NOT NULL OR source = 'import'",
             name=op.f("ck_reports_duplicate_has_original"),
         ),
         sa.CheckConstraint(
