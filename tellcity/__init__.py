@@ -58,6 +58,8 @@ def _register_blueprints(app: Flask) -> None:
     from tellcity.notify.views import bp as notify_bp
     from tellcity.photos.views import bp as photos_bp
     from tellcity.reports.views import public, submit, tracking
+    from tellcity.staff import ticket
+    from tellcity.staff.views import bp as staff_bp
 
     errors.register(app)
     blueprints = (
@@ -67,6 +69,8 @@ def _register_blueprints(app: Flask) -> None:
         submit.bp,
         tracking.bp,
         accounts_bp,
+        staff_bp,
+        ticket.bp,
         api_bp,
         photos_bp,
         notify_bp,

@@ -84,6 +84,9 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or os.path.join(
         app.instance_path, "uploads"
     )
+    # Behind HTTPS, cookies only travel over HTTPS.
+    if app.config["BASE_URL"].startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
 

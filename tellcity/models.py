@@ -1,6 +1,7 @@
 """Imports every model, so that the metadata (and so Alembic) knows every table."""
 
 from tellcity.accounts.models import ApiKey, User
+from tellcity.audit.models import AuditEntry
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.departments.models import Department
@@ -14,14 +15,17 @@ from tellcity.reports.models import (
     Support,
 )
 from tellcity.routing.models import RoutingRule
+from tellcity.staff.models import ReplyTemplate
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Category",
     "City",
     "Department",
     "OutboxMessage",
     "Photo",
+    "ReplyTemplate",
     "Report",
     "ReportEvent",
     "ReportSequence",

@@ -188,3 +188,19 @@ def ban_down(app):
     from tests.geo.ban_server import free_port
 
     app.config["GEOCODER_OPTIONS"] = {"domain": f"127.0.0.1:{free_port()}", "scheme": "http"}
+
+
+@pytest.fixture
+def login_as(client, staff):
+    """Sign a demo account in (by email prefix: "agent.voirie", "cabinet", "admin"...) and
+    return the user; None signs out."""
+
+    def sign_in(name: str | None):
+        with client.session_transaction() as session:
+            session.clear()
+            if name is not None:
+                session["_user_id"] = str(staff[name].id)
+                session["_fresh"] = True
+        return staff[name] if name else None
+
+    return sign_in

@@ -1,11 +1,15 @@
 """Creating accounts."""
 
+import functools
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from tellcity.accounts.models import DEPARTMENT_ROLES, Role, User
 from tellcity.cities.models import City
+from tellcity.core.db import utcnow
 from tellcity.departments.models import Department
 from tellcity.extensions import db, login_manager
 
@@ -51,6 +55,44 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user, password
+
+
+#: Sign-in attempts that fail in a row before the account is locked, and for how long.
+MAX_FAILED_SIGNINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+class AccountLocked(Exception):
+    """Too many failed sign-ins: the account is locked until `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active user with this email and password, or None. Failed attempts are counted and
+    lock the account for 15 minutes after 5 in a row (raising AccountLocked, even with the
+    right password while it lasts). The caller commits."""
+    now = now or utcnow()
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active:
+        check_password_hash(_unknown_user_hash(), password)  # as long as a real check
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked(user.locked_until)
+    if not user.check_password(password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_SIGNINS:
+            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        return None
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    return user
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    return generate_password_hash("not anybody's password")
 
 
 @login_manager.user_loader

@@ -1,16 +1,13 @@
 """Accounts: residents sign up (optional: reporting never needs an account), everyone signs in
 and out, residents see their own reports."""
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tellcity.accounts.forms import SignInForm, SignUpForm
-from tellcity.accounts.models import User
-from tellcity.accounts.services import AccountError, create_user
+from tellcity.accounts.services import AccountError, AccountLocked, authenticate, create_user
 from tellcity.cities.queries import default_city
-from tellcity.core.db import utcnow
 from tellcity.core.urls import safe_next
 from tellcity.extensions import db, limiter
 from tellcity.reports.queries import reports_of
@@ -51,15 +48,21 @@ def signup():
 def signin():
     form = SignInForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(sa.select(User).where(User.email == email))
-        if user is not None and user.is_active and user.check_password(form.password.data):
-            user.last_login_at = utcnow()
-            db.session.commit()
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except AccountLocked:
+            user = None
+            form.password.errors.append(
+                _("Too many failed attempts: this account is locked for 15 minutes.")
+            )
+        else:
+            if user is None:
+                form.password.errors.append(_("Wrong email or password."))
+        db.session.commit()
+        if user is not None:
             login_user(user, remember=form.remember.data)
-            default = url_for("accounts.my_reports")
-            return redirect(safe_next(request.args.get("next"), default))
-        form.password.errors.append(_("Wrong email or password."))
+            home = url_for("staff.queue") if user.is_staff else url_for("accounts.my_reports")
+            return redirect(safe_next(request.args.get("next"), home))
     status = 422 if form.errors else 200
     return render_template("accounts/signin.html", form=form), status
 

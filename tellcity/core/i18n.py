@@ -48,7 +48,10 @@ def init_app(app: Flask) -> None:
     from tellcity.reports.states import STATUS_LABELS
 
     app.jinja_env.globals.update(
-        get_locale=get_locale, LANGUAGES=LANGUAGES, STATUS_LABELS=STATUS_LABELS
+        get_locale=get_locale,
+        LANGUAGES=LANGUAGES,
+        STATUS_LABELS=STATUS_LABELS,
+        has_endpoint=lambda name: name in app.view_functions,
     )
     app.jinja_env.filters.update(
         datetime_local=datetime_local, date_local=date_local, mask_contacts=mask_contacts

@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 #: Phone numbers: French (06 12 34 56 78, 06.12.34.56.78, +33 6 12 34 56 78) and most
-#: international forms — 8 or more digits with the usual separators.
-PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d(?:[\s.\-/()]{0,2}\d){7,14}(?![\w])")
+#: international forms (+ or 00, then 8 to 15 digits with the usual separators) — but not a
+#: report reference such as ISS-2026-000123 nor a year or an amount.
+PHONE = re.compile(r"(?<![\w-])(?:\+|0)\d?(?:[\s.\-/()]{0,2}\d){7,14}(?![\w])")
 
 
 def mask_contacts(text: str | None) -> str:

@@ -3,7 +3,7 @@ reports with their sequences, events, photos, supports and subscriptions, and th
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:17:33.400583
+Create Date: 2026-11-25 22:18:03.822705
 
 """
 
@@ -273,6 +273,92 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_api_keys_city_id"), ["city_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_api_keys_created_by_id"), ["created_by_id"], unique=False
+        )
+
+    op.create_table(
+        "audit_entries",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("city_id", sa.Integer(), nullable=True),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_label", sa.String(length=120), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("entity", sa.String(length=40), nullable=False),
+        sa.Column("entity_id", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "before",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "after",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("created_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["users.id"],
+            name=op.f("fk_audit_entries_actor_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["city_id"],
+            ["cities.id"],
+            name=op.f("fk_audit_entries_city_id_cities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
+    )
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_entries_actor_id"), ["actor_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_entries_city_id"), ["city_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_audit_entries_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_audit_entries_entity_entity_id_created_at"),
+            ["entity", "entity_id", "created_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "reply_templates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("city_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=True),
+        sa.Column("category_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=True),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", tellcity.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["category_id"],
+            ["categories.id"],
+            name=op.f("fk_reply_templates_category_id_categories"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["city_id"],
+            ["cities.id"],
+            name=op.f("fk_reply_templates_city_id_cities"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["department_id"],
+            ["departments.id"],
+            name=op.f("fk_reply_templates_department_id_departments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_templates")),
+    )
+    with op.batch_alter_table("reply_templates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_reply_templates_category_id"), ["category_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reply_templates_city_id"), ["city_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reply_templates_department_id"), ["department_id"], unique=False
         )
 
     op.create_table(
@@ -735,6 +821,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_reports_assignee_id"))
 
     op.drop_table("reports")
+    with op.batch_alter_table("reply_templates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reply_templates_department_id"))
+        batch_op.drop_index(batch_op.f("ix_reply_templates_city_id"))
+        batch_op.drop_index(batch_op.f("ix_reply_templates_category_id"))
+
+    op.drop_table("reply_templates")
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_entries_entity_entity_id_created_at"))
+        batch_op.drop_index(batch_op.f("ix_audit_entries_created_at"))
+        batch_op.drop_index(batch_op.f("ix_audit_entries_city_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_entries_actor_id"))
+
+    op.drop_table("audit_entries")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_api_keys_city_id"))

@@ -1,0 +1,208 @@
+"""The queue, its map, its CSV export and bulk actions."""
+
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tellcity.accounts.models import Role, User
+from tellcity.categories.models import Category
+from tellcity.cities.models import Zone
+from tellcity.core.auth import current_actor, staff_required
+from tellcity.core.db import utcnow
+from tellcity.core.errors import Invalid
+from tellcity.core.urls import safe_next
+from tellcity.departments.models import Department
+from tellcity.extensions import db
+from tellcity.reports.states import STATUS_LABELS, Status
+from tellcity.sla.queries import sla_state
+from tellcity.staff import queries, services
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+EXPORT_COLUMNS = (
+    "reference",
+    "created_at",
+    "status",
+    "kind",
+    "category",
+    "department",
+    "zone",
+    "priority",
+    "assignee",
+    "address",
+    "lat",
+    "lon",
+    "due_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "support_count",
+    "source",
+    "description",
+)
+PERSONAL_COLUMNS = ("reporter_name", "reporter_email", "reporter_phone")
+
+
+def _choices():
+    """What the filters offer: the user's city's categories, zones and departments."""
+    city_id = current_user.city_id
+    categories = db.session.scalars(
+        sa.select(Category).where(Category.city_id == city_id).order_by(Category.position)
+    )
+    zones = db.session.scalars(sa.select(Zone).where(Zone.city_id == city_id).order_by(Zone.name))
+    departments = db.session.scalars(
+        sa.select(Department).where(Department.city_id == city_id).order_by(Department.name)
+    )
+    return {
+        "categories": categories.all(),
+        "zones": zones.all(),
+        "departments": departments.all(),
+        "statuses": list(Status),
+        "STATUS_LABELS": STATUS_LABELS,
+    }
+
+
+@bp.get("/")
+@staff_required()
+def queue():
+    filters = queries.QueueFilters.from_args(request.args)
+    rows, next_cursor = queries.queue(current_user, filters, after=request.args.get("after"))
+    return render_template(
+        "staff/queue.html",
+        filters=filters,
+        rows=rows,
+        next_cursor=next_cursor,
+        counts=queries.status_counts(current_user, filters),
+        sla_state=sla_state,
+        now=utcnow(),
+        departments_for_transfer=_transfer_targets(),
+        **_choices(),
+    )
+
+
+def _transfer_targets() -> list[Department]:
+    return db.session.scalars(
+        sa.select(Department)
+        .where(Department.city_id == current_user.city_id, Department.is_external.is_(False))
+        .order_by(Department.name)
+    ).all()
+
+
+@bp.get("/map")
+@staff_required()
+def map():
+    filters = queries.QueueFilters.from_args(request.args)
+    if request.args.get("format") == "json":
+        return jsonify(points=queries.map_points(current_user, filters))
+    return render_template("staff/map.html", filters=filters, **_choices())
+
+
+@bp.get("/export.csv")
+@staff_required()
+def export():
+    """The filtered queue as CSV, streamed. Reporters' contact details only when a manager or
+    an administrator asks for them explicitly (personal=1)."""
+    filters = queries.QueueFilters.from_args(request.args)
+    personal = request.args.get("personal") == "1"
+    if personal and current_user.role not in (Role.MANAGER, Role.ADMIN):
+        flash(_("Only managers and administrators export contact details."), "error")
+        return redirect(url_for("staff.queue", **filters.to_args()))
+    columns = EXPORT_COLUMNS + (PERSONAL_COLUMNS if personal else ())
+    query = queries.export_query(current_user, filters, columns)
+    response = Response(_csv_lines(db.engine, query, columns), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=tickets.csv"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _csv_lines(engine, query, columns):
+    """CSV text in chunks, read through a connection of its own with a server-side cursor,
+    so a million rows never sit in memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    with engine.connect() as connection:
+        rows = connection.execution_options(stream_results=True, yield_per=1000).execute(query)
+        for row in rows:
+            writer.writerow([_cell(value) for value in row])
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    # Cells starting with = + - @ are formulas to a spreadsheet: never let text run as one.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@bp.post("/bulk")
+@staff_required(Role.AGENT, Role.MANAGER, Role.ADMIN)
+def bulk():
+    """One action on the tickets ticked in the queue; each gets its own event."""
+    references = request.form.getlist("ticket")[:200]
+    tickets = [t for t in (queries.ticket(current_user, r) for r in references) if t]
+    action = request.form.get("action", "")
+    try:
+        result = services.bulk(
+            tickets,
+            action,
+            current_actor(),
+            assignee=_user(request.form.get("assignee")),
+            department=_department(request.form.get("department")),
+            original=queries.ticket(current_user, request.form.get("original", "").strip().upper()),
+            reason=request.form.get("reason", ""),
+        )
+    except Invalid as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        if result.done:
+            flash(
+                _(
+                    "Done for %(count)s ticket(s): %(refs)s",
+                    count=len(result.done),
+                    refs=", ".join(result.done),
+                ),
+                "success",
+            )
+        for reference, message in result.refused.items():
+            flash(f"{reference}: {message}", "error")
+    return redirect(safe_next(request.form.get("back"), url_for("staff.queue")))
+
+
+def _user(value: str | None) -> User | None:
+    if value == "me":
+        return current_user._get_current_object()
+    if value and value.isdigit():
+        return db.session.get(User, int(value))
+    return None
+
+
+def _department(value: str | None) -> Department | None:
+    if value and value.isdigit():
+        department = db.session.get(Department, int(value))
+        if department is not None and department.city_id == current_user.city_id:
+            return department
+    return None
