@@ -1,0 +1,140 @@
+"""The queue: filters, counts, paging that holds at any depth, bulk actions, CSV export."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from tellcity.core.permissions import Actor
+from tellcity.extensions import db
+from tellcity.reports.lifecycle import transition
+from tellcity.reports.models import Report, ReportEvent
+from tests.reports.helpers import submit
+from tests.staff.helpers import flashes, post
+
+MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def references(page: str) -> list[str]:
+    return re.findall(r'name="ticket" value="([^"]+)"', page)
+
+
+def test_filters_and_counts(client, login_as, demo_city, staff):
+    agent = Actor.of(staff["agent.voirie"])
+    new = submit(demo_city, "pothole", description="Trou rue Camille Desmoulins")
+    acknowledged = submit(demo_city, "pavement")
+    transition(acknowledged, "acknowledged", agent)
+    db.session.commit()
+    login_as("agent.voirie")
+    page = client.get("/staff/?status=new").get_data(as_text=True)
+    assert references(page) == [new.reference]
+    assert references(client.get("/staff/?category=pavement").get_data(as_text=True)) == [
+        acknowledged.reference
+    ]
+    found = client.get("/staff/?q=desmoulins").get_data(as_text=True)
+    assert references(found) == [new.reference]
+    exact = client.get(f"/staff/?q={acknowledged.reference.lower()}").get_data(as_text=True)
+    assert references(exact) == [acknowledged.reference]
+    counts = client.get("/staff/").get_data(as_text=True)
+    assert "nouveau <strong>1</strong>" in counts and "pris en compte <strong>1</strong>" in counts
+
+
+def test_hostile_filter_values_are_just_text(client, login_as, demo_city):
+    submit(demo_city)
+    db.session.commit()
+    login_as("agent.voirie")
+    for value in ("' OR 1=1 --", "%", "_", "\\", "<script>alert(1)</script>"):
+        response = client.get(
+            "/staff/", query_string={"q": value, "category": value, "zone": value, "status": value}
+        )
+        assert response.status_code == 200
+        assert references(response.get_data(as_text=True)) == []
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
+def test_overdue_filter(client, login_as, demo_city):
+    late = submit(demo_city, "traffic-light", now=MONDAY)  # 4 business hours
+    submit(demo_city, "pothole")
+    db.session.commit()
+    login_as("agent.voirie")
+    assert references(client.get("/staff/?sla=overdue").get_data(as_text=True)) == []
+    login_as("agent.voirie")  # traffic lights go to street lighting: use the admin's view
+    login_as("admin")
+    assert late.reference in references(client.get("/staff/?sla=overdue").get_data(as_text=True))
+
+
+def test_paging_goes_through_every_ticket_once(client, login_as, demo_city):
+    made = [submit(demo_city, now=MONDAY + timedelta(minutes=n)).reference for n in range(120)]
+    db.session.commit()
+    login_as("agent.voirie")
+    seen, url = [], "/staff/?sort=oldest"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += references(page)
+        following = re.search(r'href="([^"]+)" rel="next"', page)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    assert seen == made
+
+
+def test_bulk_acknowledge_writes_one_event_per_ticket(client, login_as, demo_city):
+    tickets = [submit(demo_city).reference for _ in range(3)]
+    other = submit(demo_city, "graffiti").reference  # cleanliness: not ours
+    db.session.commit()
+    login_as("agent.voirie")
+    post(client, "/staff/bulk", action="acknowledge", ticket=[*tickets, other])
+    db.session.expire_all()
+    statuses = db.session.scalars(sa.select(Report.status).where(Report.reference.in_(tickets)))
+    assert set(statuses) == {"acknowledged"}
+    events = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ReportEvent)
+        .where(ReportEvent.type == "status_change")
+    )
+    assert events == 3
+    assert db.session.scalar(sa.select(Report.status).where(Report.reference == other)) == "new"
+
+
+def test_bulk_duplicate_and_assign_with_refusals_listed(client, login_as, demo_city, staff):
+    original, *copies = (submit(demo_city).reference for _ in range(3))
+    db.session.commit()
+    login_as("agent.voirie")
+    post(client, "/staff/bulk", action="assign", assignee="me", ticket=copies)
+    post(client, "/staff/bulk", action="duplicate", original=original, ticket=[*copies, original])
+    db.session.expire_all()
+    rows = db.session.execute(
+        sa.select(Report.reference, Report.status, Report.assignee_id).where(
+            Report.reference.in_(copies)
+        )
+    ).all()
+    assert {(status, assignee) for _ref, status, assignee in rows} == {
+        ("duplicate", staff["agent.voirie"].id)
+    }
+    assert any(original in message for message in flashes(client))
+
+
+def read_csv(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_csv_export_without_personal_data_unless_a_manager_asks(client, login_as, demo_city):
+    submit(
+        demo_city,
+        reporter_name="Zoé",
+        reporter_phone="0611223344",
+        description='=HYPERLINK("http://evil")',
+    )
+    db.session.commit()
+    login_as("agent.voirie")
+    rows = read_csv(client.get("/staff/export.csv"))
+    assert len(rows) == 1 and "reporter_email" not in rows[0]
+    assert rows[0]["category"] == "pothole" and rows[0]["department"] == "Voirie et travaux"
+    assert rows[0]["description"].startswith("'=")  # never a formula in a spreadsheet
+    assert "jeanne@example.org" not in client.get("/staff/export.csv").get_data(as_text=True)
+    refused = client.get("/staff/export.csv?personal=1")
+    assert refused.status_code == 302
+    login_as("chef.voirie")
+    personal = read_csv(client.get("/staff/export.csv?personal=1"))
+    assert personal[0]["reporter_email"] == "jeanne@example.org"
+    assert personal[0]["reporter_name"] == "Zoé"
