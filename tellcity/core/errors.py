@@ -1,8 +1,10 @@
 """Domain errors, and error pages: HTML for people, a machine-readable JSON body for API
 clients."""
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 
 class TellCityError(Exception):
@@ -70,6 +72,23 @@ def handle_domain_error(error: TellCityError):
     return page, error.status
 
 
+def handle_database_down(error: OperationalError):
+    """The database is unreachable (restarting, failing over): nothing was written, since the
+    request's transaction is rolled back; say so with a 503 the client may retry."""
+    from tellcity.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", error.orig or error)
+    message = _("The service is briefly unavailable. Nothing was saved: please try again.")
+    if wants_json():
+        body = {"error": {"code": "unavailable", "message": message}}
+        response = jsonify(body)
+    else:
+        response = render_template("errors/error.html", error=ServiceUnavailable(), message=message)
+    return response, 503, {"Retry-After": "5"}
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(TellCityError, handle_domain_error)
+    app.register_error_handler(OperationalError, handle_database_down)

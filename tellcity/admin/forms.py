@@ -1,0 +1,292 @@
+"""The administration forms (Flask-WTF: CSRF included). They check the shape of what is typed;
+the services check the rest, so the same rules hold whatever the front end."""
+
+import json
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from tellcity.accounts.models import Role
+from tellcity.admin.services import API_SCOPES
+from tellcity.categories.models import Category
+from tellcity.departments.models import Delivery, Department
+from tellcity.reports.states import STATUS_LABELS, Kind, Priority
+from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
+
+
+def optional_int(value) -> int | None:
+    """A select's value as an id, or None for the empty choice."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class AdminForm(FlaskForm):
+    def values(self, names) -> dict:
+        """The data of the fields `names` that the form has, by name."""
+        return {name: self[name].data for name in names if name in self}
+
+
+class JSONField(TextAreaField):
+    """A text area holding JSON: its data is the parsed value, shown back indented."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return json.dumps(self.data or [], indent=2, ensure_ascii=False)
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        text = valuelist[0].strip()
+        try:
+            self.data = json.loads(text) if text else []
+        except json.JSONDecodeError as error:
+            self.data = None
+            raise ValueError(
+                _l(
+                    "Not valid JSON: %(error)s (line %(line)s, column %(column)s).",
+                    error=error.msg,
+                    line=error.lineno,
+                    column=error.colno,
+                )
+            ) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def department_choices(departments: list[Department], empty: str | None = None) -> list:
+    choices = [("", empty)] if empty is not None else []
+    return choices + [(department.id, department.name) for department in departments]
+
+
+def category_choices(categories: list[Category], locale: str, empty: str | None = None) -> list:
+    choices = [("", empty)] if empty is not None else []
+    return choices + [
+        (category.id, f"{category.name(locale)} ({category.code})") for category in categories
+    ]
+
+
+class DepartmentForm(AdminForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
+    delivery_method = SelectField(
+        _l("New reports are also sent"),
+        choices=[
+            (Delivery.DASHBOARD.value, _l("Nowhere else: dashboard only")),
+            (Delivery.EMAIL.value, _l("By email")),
+            (Delivery.WEBHOOK.value, _l("To a webhook")),
+        ],
+    )
+    webhook_url = StringField(_l("Webhook URL"), validators=[Optional(), Length(max=500)])
+    new_secret = BooleanField(
+        _l("Make a new webhook secret"),
+        description=_l("The old one stops working; the new one is shown once."),
+    )
+    is_external = BooleanField(
+        _l("External body"), description=_l("An outside body that reports are referred to.")
+    )
+    is_triage = BooleanField(
+        _l("Triage desk"),
+        description=_l("Gets what no rule routes. A city has only one triage desk."),
+    )
+
+
+class CategorySettingsForm(AdminForm):
+    """What the managers of a category's department may change."""
+
+    description_fr = TextAreaField(_l("Description (French)"), validators=[Length(max=2000)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=2000)])
+    sla_hours = IntegerField(
+        _l("Target time (business hours)"),
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        description=_l("Leave empty for no target."),
+    )
+    default_priority = SelectField(
+        _l("Default priority"),
+        coerce=int,
+        choices=[
+            (Priority.URGENT, _l("1 — urgent")),
+            (Priority.HIGH, _l("2 — high")),
+            (Priority.NORMAL, _l("3 — normal")),
+            (Priority.LOW, _l("4 — low")),
+        ],
+        default=Priority.NORMAL,
+    )
+    attributes = JSONField(
+        _l("Extra questions (JSON)"),
+        render_kw={"rows": 12, "spellcheck": "false"},
+        description=_l(
+            'A list of Open311 attributes: [{"code": "size", "datatype": "singlevaluelist", '
+            '"required": false, "description": "Approximate size", "order": 1, '
+            '"values": [{"key": "small", "name": "Small"}]}]. Datatypes: string, number, '
+            "datetime, text, singlevaluelist, multivaluelist."
+        ),
+    )
+
+
+class CategoryForm(CategorySettingsForm):
+    """Everything about a category, for administrators."""
+
+    kind = SelectField(
+        _l("Kind"),
+        choices=[(Kind.PROBLEM.value, _l("Problem")), (Kind.SUGGESTION.value, _l("Suggestion"))],
+    )
+    code = StringField(
+        _l("Open311 code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("Unique in the city; letters, digits, - _ or ."),
+    )
+    name_fr = StringField(_l("Name (French)"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    group_fr = StringField(_l("Group (French)"), validators=[Length(max=100)])
+    group_en = StringField(_l("Group (English)"), validators=[Length(max=100)])
+    keywords = StringField(_l("Keywords"), validators=[Length(max=300)])
+    department_id = SelectField(_l("Default department"), coerce=optional_int, choices=[])
+    is_active = BooleanField(_l("Active (offered to residents)"), default=True)
+
+
+#: The order the category form shows its fields in.
+CATEGORY_FIELD_ORDER = (
+    "kind",
+    "code",
+    "name_fr",
+    "name_en",
+    "description_fr",
+    "description_en",
+    "group_fr",
+    "group_en",
+    "keywords",
+    "department_id",
+    "sla_hours",
+    "default_priority",
+    "is_active",
+    "attributes",
+)
+
+
+#: The fields a manager sees, in order.
+SETTINGS_FIELD_ORDER = (
+    "description_fr",
+    "description_en",
+    "sla_hours",
+    "default_priority",
+    "attributes",
+)
+
+
+class ZoneUploadForm(AdminForm):
+    file = FileField(
+        _l("GeoJSON file"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l(
+            "A Feature or a FeatureCollection of Polygon or MultiPolygon features, each with a "
+            "name property and an optional population."
+        ),
+    )
+    replace = BooleanField(
+        _l("Replace all the zones"),
+        description=_l(
+            "The current zones are deleted with their routing rules and zone feeds; reports "
+            "are placed in the new zones."
+        ),
+    )
+
+
+class ZoneForm(AdminForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    population = IntegerField(_l("Population"), validators=[Optional(), NumberRange(min=0)])
+
+
+class RuleForm(AdminForm):
+    category_id = SelectField(_l("Category"), coerce=int, choices=[])
+    zone_id = SelectField(_l("Zone"), coerce=optional_int, choices=[])
+    department_id = SelectField(_l("Department"), coerce=int, choices=[])
+
+
+class RouteTestForm(AdminForm):
+    """Where would a report go: asks nothing to be saved, so it travels in a GET."""
+
+    class Meta:
+        csrf = False
+
+    category_id = SelectField(_l("Category"), coerce=int, choices=[])
+    lat = FloatField(_l("Latitude"), validators=[InputRequired(), NumberRange(-90, 90)])
+    lon = FloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(-180, 180)])
+
+
+ROLE_CHOICES = [
+    (Role.AGENT.value, _l("Agent")),
+    (Role.MANAGER.value, _l("Manager")),
+    (Role.MAYOR.value, _l("Mayor's office")),
+    (Role.ADMIN.value, _l("Administrator")),
+    (Role.RESIDENT.value, _l("Resident")),
+]
+
+
+class UserEditForm(AdminForm):
+    name = StringField(_l("Name"), validators=[Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    department_id = SelectField(
+        _l("Department"),
+        coerce=optional_int,
+        choices=[],
+        description=_l("Required for agents and managers."),
+    )
+
+
+class UserForm(UserEditForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+USER_FIELD_ORDER = ("email", "name", "role", "department_id")
+
+
+class ReplyTemplateForm(AdminForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField(
+        _l("Text"),
+        validators=[DataRequired(), Length(max=4000)],
+        render_kw={"rows": 8},
+        description=_l(
+            "Placeholders filled in for each report: %(names)s",
+            names=", ".join("{" + name + "}" for name in TEMPLATE_PLACEHOLDERS),
+        ),
+    )
+    department_id = SelectField(_l("Department"), coerce=optional_int, choices=[])
+    category_id = SelectField(_l("Category"), coerce=optional_int, choices=[])
+    status = SelectField(
+        _l("Meant for the status"),
+        choices=[("", _l("Any reply"))]
+        + [(status.value, label) for status, label in STATUS_LABELS.items()],
+    )
+    is_active = BooleanField(_l("Active"), default=True)
+
+
+class ApiKeyForm(AdminForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=120)],
+        description=_l("Who uses the key, e.g. the app or partner's name."),
+    )
+    scopes = MultiCheckboxField(
+        _l("Scopes"),
+        choices=[(scope, scope) for scope in API_SCOPES],
+        default=["open311"],
+        validators=[DataRequired(_l("Choose at least one scope."))],
+    )

@@ -1,0 +1,82 @@
+"""What the administration views share: the city being administered, rows of it, and running
+a service — commit on success, or show its refusal on the form or in a flash message."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort, flash, make_response, redirect, render_template
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from tellcity.admin import queries
+from tellcity.cities.models import City
+from tellcity.core.errors import Conflict, Invalid, TellCityError
+from tellcity.extensions import db
+
+T = TypeVar("T")
+
+
+def admin_city() -> City:
+    """The city the signed-in member of staff administers (404 when there is none)."""
+    city = queries.admin_city(current_user)
+    if city is None:
+        abort(404)
+    return city
+
+
+def city_row_or_404(model, row_id: int, city: City):
+    row = queries.city_row(model, row_id, city)
+    if row is None:
+        abort(404)
+    return row
+
+
+def save(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run `action` (a service call). On success commit and return (True, its result); when
+    the service refuses (Invalid, Conflict) roll back, put its message under the form field
+    it names (or above the form) and return (False, None). NotAllowed goes on to the 403
+    page."""
+    try:
+        result = action()
+    except (Invalid, Conflict) as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return False, None
+    db.session.commit()
+    return True, result
+
+
+def _show_error(form: FlaskForm, error: TellCityError) -> None:
+    field = form[error.field] if error.field and error.field in form else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def act(action: Callable[[], object], done: str, back: str):
+    """Run the service behind a button (delete, revoke, move...): commit and say `done`, or
+    roll back and say why not; then go `back`."""
+    try:
+        action()
+    except (Invalid, Conflict) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(back)
+
+
+def form_page(template: str, form: FlaskForm, **context):
+    """A form page: 422 when the form came back with errors, 200 otherwise."""
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def secret_page(title: str, items: list[tuple[str, str]], back: str, note: str = ""):
+    """The one page that shows a password or a key: never cached, never shown again."""
+    page = render_template("admin/secret.html", title=title, items=items, back=back, note=note)
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,84 @@
+"""Departments: list, create, edit (delivery and its webhook secret, shown once), delete."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from tellcity.accounts.models import Role
+from tellcity.admin import queries, services
+from tellcity.admin.forms import DepartmentForm
+from tellcity.admin.views.common import (
+    act,
+    admin_city,
+    city_row_or_404,
+    form_page,
+    save,
+    secret_page,
+)
+from tellcity.core.auth import current_actor, staff_required
+from tellcity.departments.models import Department
+
+TEMPLATE = "admin/department_form.html"
+
+
+@staff_required(Role.ADMIN)
+def departments():
+    rows = queries.departments(admin_city())
+    return render_template("admin/departments.html", rows=rows)
+
+
+@staff_required(Role.ADMIN)
+def department_create():
+    city = admin_city()
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        values = form.values(services.DEPARTMENT_FIELDS)
+        ok, result = save(
+            form, lambda: services.create_department(city, values, actor=current_actor())
+        )
+        if ok:
+            department, secret = result
+            return _saved(department, secret)
+    return form_page(TEMPLATE, form, department=None)
+
+
+@staff_required(Role.ADMIN)
+def department_edit(department_id: int):
+    department = city_row_or_404(Department, department_id, admin_city())
+    form = DepartmentForm(obj=department)
+    if form.validate_on_submit():
+        values = form.values(services.DEPARTMENT_FIELDS)
+        ok, secret = save(
+            form,
+            lambda: services.update_department(
+                department, values, actor=current_actor(), new_secret=form.new_secret.data
+            ),
+        )
+        if ok:
+            return _saved(department, secret)
+    return form_page(TEMPLATE, form, department=department)
+
+
+def _saved(department: Department, secret: str | None):
+    """Back to the list; or first, when a webhook secret was just made, the page showing it."""
+    back = url_for(".departments")
+    if secret:
+        return secret_page(
+            _("Webhook secret of %(name)s", name=department.name),
+            [(_("Secret"), secret)],
+            back,
+            note=_("Each call is signed with it: X-TellCity-Signature: sha256=HMAC(secret, "
+                   "timestamp + \".\" + body). Give it to the receiving system now."),
+        )
+    flash(_("%(name)s is saved.", name=department.name), "success")
+    return redirect(back)
+
+
+@staff_required(Role.ADMIN)
+def department_delete(department_id: int):
+    department = city_row_or_404(Department, department_id, admin_city())
+    name = department.name
+    return act(
+        lambda: services.delete_department(department, actor=current_actor()),
+        _("%(name)s is deleted.", name=name),
+        url_for(".departments"),
+    )
