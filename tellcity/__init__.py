@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
-    from tellcity.core import i18n
+    from tellcity.core import i18n, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
@@ -48,10 +48,12 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from tellcity.accounts.views import bp as accounts_bp
+    from tellcity.admin.views import bp as admin_bp
     from tellcity.api.views import bp as api_bp
     from tellcity.core import errors, i18n
     from tellcity.core.views import bp as core_bp
@@ -71,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         staff_bp,
         ticket.bp,
+        admin_bp,
         api_bp,
         photos_bp,
         notify_bp,

@@ -170,7 +170,9 @@ def users(city: City, role: str | None = None, search: str = "") -> list[User]:
         query = query.where(User.role == role)
     if search:
         pattern = f"%{search.lower()}%"
-        query = query.where(sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern)))
+        query = query.where(
+            sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern))
+        )
     staff_first = sa.case((User.role == Role.RESIDENT, 1), else_=0)
     return db.session.scalars(query.order_by(staff_first, User.email).limit(500)).all()
 

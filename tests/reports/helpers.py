@@ -31,6 +31,7 @@ def submit(city, code="pothole", at=TOWN_HALL, now: datetime | None = None, **fi
     """Submit a report as a resident would and return it (flushed, not committed)."""
     fields.setdefault("description", "Un trou profond devant l'entrée")
     fields.setdefault("reporter_email", "jeanne@example.org")
-    submission = Submission(category=category(city, code), lat=at[0], lon=at[1], **fields)
+    lat, lon = at if at is not None else (None, None)
+    submission = Submission(category=category(city, code), lat=lat, lon=lon, **fields)
     report, _ = submit_report(city, submission, Actor.system("resident"), now=now)
     return report

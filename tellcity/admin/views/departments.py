@@ -66,8 +66,10 @@ def _saved(department: Department, secret: str | None):
             _("Webhook secret of %(name)s", name=department.name),
             [(_("Secret"), secret)],
             back,
-            note=_("Each call is signed with it: X-TellCity-Signature: sha256=HMAC(secret, "
-                   "timestamp + \".\" + body). Give it to the receiving system now."),
+            note=_(
+                "Each call is signed with it: X-TellCity-Signature: sha256=HMAC(secret, "
+                'timestamp + "." + body). Give it to the receiving system now.'
+            ),
         )
     flash(_("%(name)s is saved.", name=department.name), "success")
     return redirect(back)

@@ -1,7 +1,7 @@
 """Routing rules: list in the order they are tried, create, move, delete; and the tester,
 which says where a report of a category at a point would go, saving nothing."""
 
-from flask import render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -33,7 +33,8 @@ def rule_create():
             form, lambda: services.create_rule(city, **values, actor=current_actor())
         )
         if ok:
-            return act(lambda: None, _("The rule is added."), url_for(".rules"))
+            flash(_("The rule is added."), "success")
+            return redirect(url_for(".rules"))
     return _page(city, form, _test_form(city), status=422)
 
 
@@ -91,13 +92,13 @@ def _rule_form(city: City) -> RuleForm:
     locale = str(get_locale())
     form.category_id.choices = category_choices(queries.categories(city), locale)
     zones = [(zone.id, zone.name) for zone in queries.zones(city)]
-    form.zone_id.choices = [("", _("Any zone"))] + zones
+    form.zone_id.choices = [("", _("Any zone")), *zones]
     form.department_id.choices = department_choices(queries.department_choices(city))
     return form
 
 
 def _test_form(city: City, args=None) -> RouteTestForm:
-    form = RouteTestForm(formdata=args or None)
+    form = RouteTestForm(formdata=args or None, lat=city.center_lat, lon=city.center_lon)
     locale = str(get_locale())
     form.category_id.choices = category_choices(queries.categories(city), locale)
     return form

@@ -1,0 +1,52 @@
+"""API keys: list, create (the key is shown once), revoke."""
+
+from flask import render_template, url_for
+from flask_babel import gettext as _
+
+from tellcity.accounts.models import ApiKey, Role
+from tellcity.admin import access, queries, services
+from tellcity.admin.forms import ApiKeyForm
+from tellcity.admin.views.common import act, admin_city, form_page, save, secret_page
+from tellcity.core.auth import current_actor, staff_required
+from tellcity.extensions import db
+
+
+@staff_required(Role.ADMIN)
+def api_keys():
+    city = admin_city()
+    actor = current_actor()
+    rows = [(key, access.is_admin(actor, key.city_id)) for key in queries.api_keys(city)]
+    return render_template("admin/api_keys.html", rows=rows)
+
+
+@staff_required(Role.ADMIN)
+def api_key_create():
+    city = admin_city()
+    form = ApiKeyForm()
+    if form.validate_on_submit():
+        name, scopes = form.name.data, form.scopes.data
+        ok, result = save(
+            form,
+            lambda: services.issue_api_key(city, name=name, scopes=scopes, actor=current_actor()),
+        )
+        if ok:
+            key, secret = result
+            return secret_page(
+                _("API key %(name)s", name=key.name),
+                [(_("Key"), secret)],
+                url_for(".api_keys"),
+                note=_(
+                    "Give it to its user now: only its hash is kept, it will not be shown again."
+                ),
+            )
+    return form_page("admin/api_key_form.html", form)
+
+
+@staff_required(Role.ADMIN)
+def api_key_revoke(key_id: int):
+    key = db.get_or_404(ApiKey, key_id)
+    return act(
+        lambda: services.revoke_api_key(key, actor=current_actor()),
+        _("The key %(name)s is revoked.", name=key.name),
+        url_for(".api_keys"),
+    )

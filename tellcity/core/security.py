@@ -1,0 +1,37 @@
+"""Security headers on every response: what the browser may load and run, and how."""
+
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+
+def content_security_policy(tile_url: str) -> str:
+    """Scripts and styles from this site only (no inline script anywhere); images also from
+    the map's tile server and the photo previews (blob:)."""
+    parts = urlsplit(tile_url.replace("{s}", "a"))
+    tiles = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    tile_hosts = f"{tiles} {tiles.replace('://a.', '://*.')}" if tiles else ""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"img-src 'self' data: blob: {tile_hosts}".strip(),
+            "script-src 'self'",
+            "style-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def init_app(app: Flask) -> None:
+    policy = content_security_policy(app.config["MAP_TILE_URL"])
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
