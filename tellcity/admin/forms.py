@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -70,16 +71,23 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def department_choices(departments: list[Department], empty: str | None = None) -> list:
-    choices = [("", empty)] if empty is not None else []
-    return choices + [(department.id, department.name) for department in departments]
+def choices(pairs, empty: str | None = None) -> list[SelectChoice]:
+    """Options of a select from (value, label) pairs, after an empty one labelled `empty`."""
+    first = [SelectChoice("", empty)] if empty is not None else []
+    return first + [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def category_choices(categories: list[Category], locale: str, empty: str | None = None) -> list:
-    choices = [("", empty)] if empty is not None else []
-    return choices + [
-        (category.id, f"{category.name(locale)} ({category.code})") for category in categories
-    ]
+def department_choices(
+    departments: list[Department], empty: str | None = None
+) -> list[SelectChoice]:
+    return choices(((department.id, department.name) for department in departments), empty)
+
+
+def category_choices(
+    categories: list[Category], locale: str, empty: str | None = None
+) -> list[SelectChoice]:
+    pairs = ((category.id, f"{category.name(locale)} ({category.code})") for category in categories)
+    return choices(pairs, empty)
 
 
 class DepartmentForm(AdminForm):
@@ -87,11 +95,13 @@ class DepartmentForm(AdminForm):
     email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
     delivery_method = SelectField(
         _l("New reports are also sent"),
-        choices=[
-            (Delivery.DASHBOARD.value, _l("Nowhere else: dashboard only")),
-            (Delivery.EMAIL.value, _l("By email")),
-            (Delivery.WEBHOOK.value, _l("To a webhook")),
-        ],
+        choices=choices(
+            [
+                (Delivery.DASHBOARD, _l("Nowhere else: dashboard only")),
+                (Delivery.EMAIL, _l("By email")),
+                (Delivery.WEBHOOK, _l("To a webhook")),
+            ]
+        ),
     )
     webhook_url = StringField(_l("Webhook URL"), validators=[Optional(), Length(max=500)])
     new_secret = BooleanField(
@@ -120,12 +130,14 @@ class CategorySettingsForm(AdminForm):
     default_priority = SelectField(
         _l("Default priority"),
         coerce=int,
-        choices=[
-            (Priority.URGENT, _l("1 — urgent")),
-            (Priority.HIGH, _l("2 — high")),
-            (Priority.NORMAL, _l("3 — normal")),
-            (Priority.LOW, _l("4 — low")),
-        ],
+        choices=choices(
+            [
+                (Priority.URGENT, _l("1 — urgent")),
+                (Priority.HIGH, _l("2 — high")),
+                (Priority.NORMAL, _l("3 — normal")),
+                (Priority.LOW, _l("4 — low")),
+            ]
+        ),
         default=Priority.NORMAL,
     )
     attributes = JSONField(
@@ -145,7 +157,7 @@ class CategoryForm(CategorySettingsForm):
 
     kind = SelectField(
         _l("Kind"),
-        choices=[(Kind.PROBLEM.value, _l("Problem")), (Kind.SUGGESTION.value, _l("Suggestion"))],
+        choices=choices([(Kind.PROBLEM, _l("Problem")), (Kind.SUGGESTION, _l("Suggestion"))]),
     )
     code = StringField(
         _l("Open311 code"),
@@ -230,18 +242,18 @@ class RouteTestForm(AdminForm):
     lon = FloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(-180, 180)])
 
 
-ROLE_CHOICES = [
-    (Role.AGENT.value, _l("Agent")),
-    (Role.MANAGER.value, _l("Manager")),
-    (Role.MAYOR.value, _l("Mayor's office")),
-    (Role.ADMIN.value, _l("Administrator")),
-    (Role.RESIDENT.value, _l("Resident")),
-]
+ROLE_LABELS = {
+    Role.AGENT: _l("Agent"),
+    Role.MANAGER: _l("Manager"),
+    Role.MAYOR: _l("Mayor's office"),
+    Role.ADMIN: _l("Administrator"),
+    Role.RESIDENT: _l("Resident"),
+}
 
 
 class UserEditForm(AdminForm):
     name = StringField(_l("Name"), validators=[Length(max=120)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))
     department_id = SelectField(
         _l("Department"),
         coerce=optional_int,
@@ -272,8 +284,7 @@ class ReplyTemplateForm(AdminForm):
     category_id = SelectField(_l("Category"), coerce=optional_int, choices=[])
     status = SelectField(
         _l("Meant for the status"),
-        choices=[("", _l("Any reply"))]
-        + [(status.value, label) for status, label in STATUS_LABELS.items()],
+        choices=choices(STATUS_LABELS.items(), empty=_l("Any reply")),
     )
     is_active = BooleanField(_l("Active"), default=True)
 
@@ -286,7 +297,7 @@ class ApiKeyForm(AdminForm):
     )
     scopes = MultiCheckboxField(
         _l("Scopes"),
-        choices=[(scope, scope) for scope in API_SCOPES],
+        choices=[SelectChoice(scope) for scope in API_SCOPES],
         default=["open311"],
         validators=[DataRequired(_l("Choose at least one scope."))],
     )

@@ -45,7 +45,8 @@ def audit(entity: str, entity_id: int | None = None, action: str | None = None):
 def secret_on(response, label: str) -> str:
     """The value shown once beside `label` on the secret page."""
     match = re.search(
-        rf"<dt>{re.escape(label)}</dt><dd><code class=\"secret-value\">([^<]+)</code>", text(response)
+        rf"<dt>{re.escape(label)}</dt><dd><code class=\"secret-value\">([^<]+)</code>",
+        text(response),
     )
     assert match, text(response)
     return match.group(1)

@@ -333,3 +333,20 @@ def test_the_home_page_links_to_each_form(client, demo_city):
     page = text(client.get("/"))
     assert re.search(r'href="/report"[^>]*>Signaler un problème<', page)
     assert re.search(r'href="/idea"[^>]*>Proposer une idée<', page)
+
+
+def test_a_slow_geocoder_does_not_hold_a_submission_past_4_seconds(client, demo_city, ban):
+    import time
+
+    ban.delay = 10  # the address server hangs
+    started = time.monotonic()
+    response = post_form(
+        client,
+        "/report",
+        {"category": "pothole", "lat": TOWN_HALL[0], "lon": TOWN_HALL[1], "description": "Trou"},
+    )
+    ban.released.set()
+    assert response.status_code == 302
+    assert time.monotonic() - started < 4
+    [report] = reports()
+    assert report.address == ""  # filled in later

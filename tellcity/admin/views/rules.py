@@ -7,7 +7,13 @@ from flask_babel import gettext as _
 
 from tellcity.accounts.models import Role
 from tellcity.admin import queries, services
-from tellcity.admin.forms import RouteTestForm, RuleForm, category_choices, department_choices
+from tellcity.admin.forms import (
+    RouteTestForm,
+    RuleForm,
+    category_choices,
+    choices,
+    department_choices,
+)
 from tellcity.admin.views.common import act, admin_city, city_row_or_404, save
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
@@ -91,8 +97,8 @@ def _rule_form(city: City) -> RuleForm:
     form = RuleForm()
     locale = str(get_locale())
     form.category_id.choices = category_choices(queries.categories(city), locale)
-    zones = [(zone.id, zone.name) for zone in queries.zones(city)]
-    form.zone_id.choices = [("", _("Any zone")), *zones]
+    zones = ((zone.id, zone.name) for zone in queries.zones(city))
+    form.zone_id.choices = choices(zones, empty=_("Any zone"))
     form.department_id.choices = department_choices(queries.department_choices(city))
     return form
 

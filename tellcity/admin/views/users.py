@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from tellcity.accounts.models import Role, User
 from tellcity.admin import queries, services
 from tellcity.admin.forms import (
-    ROLE_CHOICES,
+    ROLE_LABELS,
     USER_FIELD_ORDER,
     UserEditForm,
     UserForm,
@@ -36,7 +36,7 @@ def users():
     search = request.args.get("q", "").strip()[:100]
     rows = queries.users(city, role=role or None, search=search)
     return render_template(
-        "admin/users.html", rows=rows, role=role, search=search, roles=ROLE_CHOICES
+        "admin/users.html", rows=rows, role=role, search=search, roles=ROLE_LABELS.items()
     )
 
 
