@@ -269,6 +269,17 @@ class UserForm(UserEditForm):
 USER_FIELD_ORDER = ("email", "name", "role", "department_id")
 
 
+#: What each placeholder of a reply template becomes.
+PLACEHOLDER_HELP = {
+    "reference": _l("the report's reference, e.g. ISS-2026-000123"),
+    "category": _l("its category, in the reporter's language"),
+    "address": _l("its address"),
+    "due_date": _l("the date it is due"),
+    "department": _l("the department in charge"),
+    "city": _l("the city"),
+}
+
+
 class ReplyTemplateForm(AdminForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(

@@ -68,10 +68,10 @@ def act(action: Callable[[], object], done: str, back: str):
     return redirect(back)
 
 
-def form_page(template: str, form: FlaskForm, **context):
-    """A form page: 422 when the form came back with errors, 200 otherwise."""
+def form_page(page: str, form: FlaskForm, **context):
+    """The template `page` with its form: 422 when the form came back with errors."""
     status = 422 if form.errors else 200
-    return render_template(template, form=form, **context), status
+    return render_template(page, form=form, **context), status
 
 
 def secret_page(title: str, items: list[tuple[str, str]], back: str, note: str = ""):

@@ -6,7 +6,12 @@ from flask_babel import gettext as _
 
 from tellcity.accounts.models import Role
 from tellcity.admin import access, queries, services
-from tellcity.admin.forms import ReplyTemplateForm, category_choices, department_choices
+from tellcity.admin.forms import (
+    PLACEHOLDER_HELP,
+    ReplyTemplateForm,
+    category_choices,
+    department_choices,
+)
 from tellcity.admin.views.common import act, admin_city, city_row_or_404, form_page, save
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required
@@ -14,6 +19,7 @@ from tellcity.staff.models import ReplyTemplate
 from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
 
 TEMPLATE = "admin/reply_template_form.html"
+PLACEHOLDERS = [(name, PLACEHOLDER_HELP.get(name, "")) for name in TEMPLATE_PLACEHOLDERS]
 
 
 @staff_required(Role.ADMIN, Role.MANAGER)
@@ -91,7 +97,7 @@ def _form(city: City, template: ReplyTemplate | None = None) -> ReplyTemplateFor
 
 
 def _form_page(form: ReplyTemplateForm, template: ReplyTemplate | None):
-    return form_page(TEMPLATE, form, template=template, placeholders=TEMPLATE_PLACEHOLDERS)
+    return form_page(TEMPLATE, form, template=template, placeholders=PLACEHOLDERS)
 
 
 def _saved(template: ReplyTemplate):
