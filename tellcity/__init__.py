@@ -59,7 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from tellcity.core.views import bp as core_bp
     from tellcity.notify.views import bp as notify_bp
     from tellcity.photos.views import bp as photos_bp
-    from tellcity.reports.views import public, submit, tracking
+    from tellcity.reports.views import feeds, public, submit, tracking
     from tellcity.staff import ticket
     from tellcity.staff.views import bp as staff_bp
 
@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
         public.bp,
         submit.bp,
         tracking.bp,
+        feeds.bp,
         accounts_bp,
         staff_bp,
         ticket.bp,

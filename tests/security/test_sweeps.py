@@ -65,6 +65,10 @@ def public_urls(app, refs: dict) -> list[str]:
         "/api/v1/categories",
         f"/api/v1/reports/{refs['visible']}",
         f"/api/v1/reports/nearby?lat={lat}&lon={lon}",
+        "/feeds/reports.atom",
+        "/feeds/reports.atom?category=pothole",
+        "/open-data/reports.csv",
+        "/open-data/reports.geojson",
     ]
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     if "/open311/v2/requests.<fmt>" in rules or "/open311/v2/requests.json" in rules:
@@ -123,3 +127,29 @@ def test_hostile_text_is_inert_in_every_page_and_email(app, client, login_as, de
     assert export.mimetype == "text/csv" and "attachment" in export.headers["Content-Disposition"]
     for message in db.session.scalars(sa.select(OutboxMessage)):
         assert "<script>alert" not in (message.html_body or ""), message.subject
+
+
+def test_feeds_and_open_data_are_public_and_private_free(client, demo_city, staff):
+    import csv
+    import io
+    import json
+    from xml.etree import ElementTree
+
+    refs = plant(demo_city, staff)
+    atom = client.get("/feeds/reports.atom")
+    assert atom.mimetype == "application/atom+xml"
+    entries = ElementTree.fromstring(atom.data).findall("{http://www.w3.org/2005/Atom}entry")
+    titles = " ".join(e.find("{http://www.w3.org/2005/Atom}title").text for e in entries)
+    assert refs["visible"] in titles and refs["hidden"] not in titles
+    zone = client.get("/feeds/reports.atom?zone=nowhere")
+    assert ElementTree.fromstring(zone.data).find("{http://www.w3.org/2005/Atom}entry") is None
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/open-data/reports.csv").get_data(as_text=True)))
+    )
+    assert {row["reference"] for row in rows} == {refs["visible"], refs["idea"]}
+    geo = json.loads(client.get("/open-data/reports.geojson").get_data(as_text=True))
+    assert len(geo["features"]) == 2
+    for url in ("/feeds/reports.atom", "/open-data/reports.csv", "/open-data/reports.geojson"):
+        body = client.get(url).get_data(as_text=True)
+        for marker in MARKERS.values():
+            assert marker not in body, (url, marker)
