@@ -58,10 +58,13 @@ def _register_blueprints(app: Flask) -> None:
     from tellcity.core import errors, i18n
     from tellcity.core.views import bp as core_bp
     from tellcity.notify.views import bp as notify_bp
+    from tellcity.open311.views import bp as open311_bp
     from tellcity.photos.views import bp as photos_bp
     from tellcity.reports.views import feeds, public, submit, tracking
     from tellcity.staff import ticket
     from tellcity.staff.views import bp as staff_bp
+    from tellcity.stats import api as stats_api
+    from tellcity.stats.views import bp as stats_bp
 
     errors.register(app)
     blueprints = (
@@ -76,8 +79,11 @@ def _register_blueprints(app: Flask) -> None:
         ticket.bp,
         admin_bp,
         api_bp,
+        open311_bp,
         photos_bp,
         notify_bp,
+        stats_bp,
+        stats_api.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -19,6 +19,7 @@ from tellcity.notify.commands import (
     outbox_status_command,
     worker_command,
 )
+from tellcity.open311.commands import create_api_key_command, revoke_api_key_command
 from tellcity.sla.commands import escalate_command
 
 
@@ -138,6 +139,8 @@ commands = [
     outbox_status_command,
     outbox_retry_command,
     import_311_command,
+    create_api_key_command,
+    revoke_api_key_command,
 ]
 
 

@@ -20,9 +20,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tellcity.accounts.models import Role
-from tellcity.admin.services import API_SCOPES
 from tellcity.categories.models import Category
 from tellcity.departments.models import Delivery, Department
+from tellcity.open311.services import SCOPES
 from tellcity.reports.states import STATUS_LABELS, Kind, Priority
 from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
 
@@ -142,7 +142,7 @@ class CategorySettingsForm(AdminForm):
     )
     attributes = JSONField(
         _l("Extra questions (JSON)"),
-        render_kw={"rows": 12, "spellcheck": "false"},
+        render_kw={"rows": 12, "spellcheck": "false", "class": "code"},
         description=_l(
             'A list of Open311 attributes: [{"code": "size", "datatype": "singlevaluelist", '
             '"required": false, "description": "Approximate size", "order": 1, '
@@ -308,7 +308,6 @@ class ApiKeyForm(AdminForm):
     )
     scopes = MultiCheckboxField(
         _l("Scopes"),
-        choices=[SelectChoice(scope) for scope in API_SCOPES],
+        choices=[SelectChoice(scope) for scope in SCOPES],
         default=["open311"],
-        validators=[DataRequired(_l("Choose at least one scope."))],
     )

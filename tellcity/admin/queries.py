@@ -6,16 +6,20 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from tellcity.accounts.models import ApiKey, Role, User
 from tellcity.audit.models import AuditEntry
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
+from tellcity.core.errors import Invalid
 from tellcity.departments.models import Department
 from tellcity.extensions import db
+from tellcity.geo.places import is_inside
 from tellcity.reports.models import Report
 from tellcity.routing.models import RoutingRule
+from tellcity.routing.services import Routing, route
 from tellcity.staff.models import ReplyTemplate
 
 #: The tables whose changes the audit log records, as AuditEntry.entity names them.
@@ -115,6 +119,17 @@ def zones(city: City) -> list[Zone]:
     ).all()
 
 
+def zone_map(city: City) -> dict:
+    """The city's limits and zones as a GeoJSON FeatureCollection, for the admin maps."""
+    features = [_feature(city.boundary, "city", city.name)]
+    features += [_feature(zone.boundary, "zone", zone.name) for zone in zones(city)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _feature(geometry: dict, kind: str, name: str) -> dict:
+    return {"type": "Feature", "geometry": geometry, "properties": {"kind": kind, "name": name}}
+
+
 @dataclass(frozen=True)
 class RuleRow:
     """A routing rule, and whether an earlier rule for the same category and zone always
@@ -160,6 +175,15 @@ def rules(city: City) -> list[RuleRow]:
         )
         for index, rule in enumerate(found)
     ]
+
+
+def where_would_it_go(city: City, category: Category, lat: float, lon: float) -> Routing:
+    """Where a report of `category` at (lat, lon) would go and why, as routing decides it on
+    submission; nothing is saved. Raises Invalid outside the city limits (such a report is
+    refused), Conflict when nothing routes it and the city has no triage desk."""
+    if not is_inside(city, lat, lon):
+        raise Invalid(_("This point is outside the city limits: a report there is refused."))
+    return route(city, category, lat, lon)
 
 
 def users(city: City, role: str | None = None, search: str = "") -> list[User]:

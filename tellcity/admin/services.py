@@ -3,8 +3,6 @@ may make the change (raising NotAllowed, see tellcity.admin.access), validates i
 Invalid with the form field at fault, or Conflict), records an AuditEntry with the values before
 and after, and flushes; the request commits once."""
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Iterable, Mapping
 
@@ -24,7 +22,6 @@ from tellcity.admin.validation import ZoneShape, check_attributes, check_zone_la
 from tellcity.audit.services import record, snapshot
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
-from tellcity.core.db import utcnow
 from tellcity.core.errors import Conflict, Invalid
 from tellcity.core.permissions import Actor
 from tellcity.departments.models import Delivery, Department
@@ -32,6 +29,7 @@ from tellcity.extensions import db
 from tellcity.geo.places import zone_id_at
 from tellcity.geo.shapes import bbox, to_geojson
 from tellcity.imports.writer import slugify
+from tellcity.open311 import services as open311
 from tellcity.reports.models import Report
 from tellcity.reports.states import Kind, Priority, Status
 from tellcity.routing.models import RoutingRule
@@ -254,8 +252,8 @@ def _apply_category(category: Category, data: Mapping) -> None:
 
 
 def _check_category(category: Category, values: dict) -> None:
-    if "kind" in values and values["kind"] not in set(Kind):
-        raise Invalid(_("Choose one of the list."), field="kind")
+    if "kind" in values:
+        _check_kind(category, values["kind"])
     if "code" in values:
         _check_code(category, values["code"])
     for field in ("name_fr", "name_en"):
@@ -268,6 +266,21 @@ def _check_category(category: Category, values: dict) -> None:
         raise Invalid(_("Give a whole number of hours, 1 or more."), field="sla_hours")
     if "default_priority" in values and values["default_priority"] not in Priority.NAMES:
         raise Invalid(_("Choose a priority from 1 (urgent) to 4 (low)."), field="default_priority")
+
+
+def _check_kind(category: Category, kind: str) -> None:
+    """A problem or a suggestion; fixed once reports use the category, since each report
+    follows the lifecycle of its kind."""
+    if kind not in set(Kind):
+        raise Invalid(_("Choose one of the list."), field="kind")
+    if category.id is not None and kind != category.kind and _report_count(category):
+        raise Invalid(_("Reports already use this category: its kind cannot change."), field="kind")
+
+
+def _report_count(category: Category) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Report).where(Report.category_id == category.id)
+    )
 
 
 def _check_code(category: Category, code: str) -> None:
@@ -291,9 +304,7 @@ def delete_category(category: Category, *, actor: Actor) -> None:
     Raises NotAllowed; Conflict when reports use it (make it inactive instead).
     """
     require_admin(actor, category.city_id)
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Report).where(Report.category_id == category.id)
-    )
+    count = _report_count(category)
     if count:
         raise Conflict(
             _(
@@ -382,13 +393,17 @@ def _place_reports(city: City) -> int:
 def update_zone(zone: Zone, data: Mapping, *, actor: Actor) -> None:
     """Rename a zone or change its population (`data`: name, population).
 
-    Raises NotAllowed; Invalid for an empty name or a negative population.
+    Raises NotAllowed; Invalid for an empty name, one another zone of the city has, or a
+    negative population.
     """
     require_admin(actor, zone.city_id)
     name = (data["name"] or "").strip()
     population = data["population"]
     if not name:
         raise Invalid(_("Give a name."), field="name")
+    others = [other.name for other in _zones(zone.city) if other.id != zone.id]
+    if name.casefold() in {other.casefold() for other in others}:
+        raise Invalid(_("There is already a zone named %(name)s.", name=name), field="name")
     if population is not None and population < 0:
         raise Invalid(_("Give a whole number, 0 or more."), field="population")
     before = snapshot(zone)
@@ -620,52 +635,6 @@ def _apply_template(template: ReplyTemplate, data: Mapping, actor: Actor) -> Non
 
 # --- API keys --------------------------------------------------------------------------------
 
-API_SCOPES = ("open311", "stats")
-#: Keys read "tc_<prefix>_<secret>": the prefix finds the row, the secret is checked against
-#: its hash. A random 256-bit secret needs no slow hash: SHA-256 cannot be reversed.
-API_KEY_PREFIX = "tc"
-
-
-def create_api_key(
-    name: str,
-    *,
-    city: City | None = None,
-    scopes: Iterable[str] = ("open311",),
-    created_by: User | None = None,
-) -> tuple[ApiKey, str]:
-    """Make an API key (for `city`, or every city when None) and flush. Returns the row and
-    the key, which the caller shows once: only its hash is kept. Checks nothing: see
-    issue_api_key."""
-    prefix = secrets.token_hex(6)
-    key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(
-        name=name,
-        prefix=prefix,
-        key_hash=_key_hash(key),
-        city_id=city.id if city is not None else None,
-        scopes=list(scopes),
-        created_by_id=created_by.id if created_by is not None else None,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row, key
-
-
-def api_key_for(key: str) -> ApiKey | None:
-    """The unrevoked API key row matching `key`, or None; the caller updates its
-    last_used_at."""
-    parts = key.split("_", 2) if key else []
-    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
-        return None
-    row = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if row is None or row.revoked_at is not None:
-        return None
-    return row if hmac.compare_digest(row.key_hash, _key_hash(key)) else None
-
-
-def _key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
 
 def issue_api_key(
     city: City, *, name: str, scopes: Iterable[str], actor: Actor
@@ -673,15 +642,16 @@ def issue_api_key(
     """Make an API key for `city`. Returns the key row and the key itself, to show once:
     only its hash is kept.
 
-    Raises NotAllowed; Invalid for an empty name or scopes outside API_SCOPES.
+    Raises NotAllowed; Invalid for an empty name, no scope, or a scope the keys do not
+    know (tellcity.open311.services.SCOPES).
     """
     require_admin(actor, city.id)
     name, scopes = (name or "").strip(), list(dict.fromkeys(scopes))
     if not name:
         raise Invalid(_("Give a name."), field="name")
-    if not scopes or set(scopes) - set(API_SCOPES):
+    if not scopes or set(scopes) - set(open311.SCOPES):
         raise Invalid(_("Choose at least one scope."), field="scopes")
-    key, secret = create_api_key(name, city=city, scopes=tuple(scopes), created_by=actor.user)
+    key, secret = open311.create_api_key(name, city=city, scopes=scopes, created_by=actor.user)
     record(actor, "create", key)
     return key, secret
 
@@ -692,5 +662,5 @@ def revoke_api_key(key: ApiKey, *, actor: Actor) -> None:
     if key.revoked_at is not None:
         raise Conflict(_("This key is already revoked."))
     before = snapshot(key)
-    key.revoked_at = utcnow()
+    open311.revoke_api_key(key)
     record(actor, "update", key, before)

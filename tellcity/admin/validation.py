@@ -21,6 +21,7 @@ DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multiva
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
 ATTRIBUTE_KEYS = (
     "code",
+    "variable",
     "datatype",
     "required",
     "datatype_description",
@@ -34,7 +35,8 @@ ATTRIBUTE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def check_attributes(attributes: object) -> list[dict]:
     """A category's extra questions, checked against the shape of Open311 attribute
     definitions and tidied: `required` defaults to false, `order` to the question's rank,
-    `values` is kept only for list questions; sorted by `order`.
+    an empty `datatype_description` is left out, `values` are kept for list questions only;
+    sorted by `order`. (`variable`, false for a note that asks nothing, is kept when given.)
 
     Raises Invalid (field "attributes") naming the question at fault.
     """
@@ -61,22 +63,53 @@ def _attribute(item: object, number: int) -> dict:
     code = item.get("code")
     where = _("Question %(number)s (%(code)s)", number=number, code=code) if code else None
     where = where or _("Question %(number)s", number=number)
+    _check_keys(item, where)
+    attribute = {
+        "code": _code(code, where),
+        "datatype": _datatype(item.get("datatype"), where),
+        "required": _boolean(item.get("required", False), where, "required"),
+        "order": _order(item.get("order", number), where),
+        "description": _text(item.get("description"), where, "description", required=True),
+    }
+    if "variable" in item:
+        attribute["variable"] = _boolean(item["variable"], where, "variable")
+    explained = _text(item.get("datatype_description", ""), where, "datatype_description")
+    if explained:
+        attribute["datatype_description"] = explained
+    if attribute["datatype"] in LIST_DATATYPES:
+        attribute["values"] = _values(item.get("values"), where)
+    elif item.get("values"):
+        raise _bad_attributes(
+            _(
+                "%(where)s: only list questions (singlevaluelist, multivaluelist) have values.",
+                where=where,
+            )
+        )
+    return attribute
+
+
+def _check_keys(item: dict, where: str) -> None:
     unknown = sorted(set(item) - set(ATTRIBUTE_KEYS))
     if unknown:
-        allowed = ", ".join(ATTRIBUTE_KEYS)
         raise _bad_attributes(
             _(
                 "%(where)s: unknown key %(key)s (known keys: %(allowed)s).",
                 where=where,
                 key=unknown[0],
-                allowed=allowed,
+                allowed=", ".join(ATTRIBUTE_KEYS),
             )
         )
+
+
+def _code(code: object, where: str) -> str:
     if not isinstance(code, str) or not ATTRIBUTE_CODE.match(code):
         raise _bad_attributes(
             _("%(where)s: give a code of letters, digits, _ or - (at most 64).", where=where)
         )
-    datatype = item.get("datatype")
+    return code
+
+
+def _datatype(datatype: object, where: str) -> str:
     if datatype not in DATATYPES:
         raise _bad_attributes(
             _(
@@ -85,27 +118,7 @@ def _attribute(item: object, number: int) -> dict:
                 types=", ".join(DATATYPES),
             )
         )
-    attribute = {
-        "code": code,
-        "datatype": datatype,
-        "required": _boolean(item.get("required", False), where, "required"),
-        "datatype_description": _text(
-            item.get("datatype_description", ""), where, "datatype_description"
-        ),
-        "order": _order(item.get("order", number), where),
-        "description": _text(item.get("description"), where, "description", required=True),
-    }
-    values = item.get("values")
-    if datatype in LIST_DATATYPES:
-        attribute["values"] = _values(values, where)
-    elif values:
-        raise _bad_attributes(
-            _(
-                "%(where)s: only list questions (singlevaluelist, multivaluelist) have values.",
-                where=where,
-            )
-        )
-    return attribute
+    return datatype
 
 
 def _boolean(value: object, where: str, key: str) -> bool:

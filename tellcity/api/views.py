@@ -2,11 +2,12 @@
 
 import hashlib
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from tellcity.api.openapi import describe, openapi_document
 from tellcity.categories.models import Category
 from tellcity.cities.queries import categories_by_group
 from tellcity.core.errors import Invalid, TellCityError
@@ -205,3 +206,15 @@ def photo_gps():
     if position is None:
         return jsonify(position=None)
     return jsonify(position={"lat": position[0], "lon": position[1]})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/docs")
+def docs():
+    """The same document as a page to read: operations, parameters, answers and schemas."""
+    return render_template("api/docs.html", spec=openapi_document(), describe=describe)

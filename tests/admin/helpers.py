@@ -50,3 +50,11 @@ def secret_on(response, label: str) -> str:
     )
     assert match, text(response)
     return match.group(1)
+
+
+def zone(city, slug: str):
+    """The city's zone `slug` (the demo city has val-de-seine, centre-ville, corentin-celton,
+    hauts-d-issy, epinettes)."""
+    from tellcity.cities.models import Zone
+
+    return db.session.scalar(sa.select(Zone).where(Zone.city_id == city.id, Zone.slug == slug))

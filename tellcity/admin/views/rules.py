@@ -18,9 +18,8 @@ from tellcity.admin.views.common import act, admin_city, city_row_or_404, save
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required
-from tellcity.core.errors import Conflict
+from tellcity.core.errors import Conflict, Invalid
 from tellcity.routing.models import RoutingRule
-from tellcity.routing.services import route
 
 
 @staff_required(Role.ADMIN)
@@ -74,10 +73,10 @@ def rule_test():
         return _page(city, _rule_form(city), form, status=422)
     category = city_row_or_404(Category, form.category_id.data, city)
     try:
-        decision = route(city, category, form.lat.data, form.lon.data)
-    except Conflict as error:
+        decision = queries.where_would_it_go(city, category, form.lat.data, form.lon.data)
+    except (Invalid, Conflict) as error:
         form.form_errors.append(error.message)
-        return _page(city, _rule_form(city), form, status=409)
+        return _page(city, _rule_form(city), form, status=error.status)
     return _page(city, _rule_form(city), form, decision=decision)
 
 
@@ -88,6 +87,7 @@ def _page(city: City, rule_form: RuleForm, test_form: RouteTestForm, status: int
         rows=queries.rules(city),
         form=rule_form,
         test_form=test_form,
+        zone_map=queries.zone_map(city),
         **more,
     )
     return page, status

@@ -17,7 +17,9 @@ def zones():
     city = admin_city()
     rows = queries.zones(city)
     total = sum(zone.population or 0 for zone in rows)
-    return render_template("admin/zones.html", city=city, zones=rows, total=total)
+    return render_template(
+        "admin/zones.html", zones=rows, total=total, zone_map=queries.zone_map(city)
+    )
 
 
 @staff_required(Role.ADMIN)

@@ -1,0 +1,303 @@
+"""How fast TellCity's read paths answer at city scale, against a bare indexed select served the
+same way; and how much memory a gunicorn worker takes for them.
+
+    python bench/reads.py [--database URL] [--requests 200] [--staff EMAIL]
+
+Run it on a database seeded by bench/seed.py (default: sqlite:////tmp/tellcity-bench.sqlite3;
+`python bench/seed.py --database URL` makes one). TellCity runs under gunicorn as in production
+(`gunicorn -w 2`, sync workers) on 127.0.0.1, and one client asks each page --requests times
+in a row, after a few unmeasured requests, so that a figure is a request's own latency:
+
+- the public map: GET /reports/markers.json?bbox=... for viewports around reported places, a
+  phone's at zoom 17 (about 300 x 550 m) and a desktop's at zoom 16 (about 2 x 1.1 km), each
+  answering at most 500 markers;
+- the staff queue, signed in as a department's agent (--staff; the password is set with
+  `User.set_password`, the session cookie comes from POST /account/signin with the form's
+  CSRF token), with two filters (--queue-filters): the first page, and page 50 (its keyset
+  cursor found by following the "next page" links once);
+- a ticket page, GET /staff/tickets/<reference>, for tickets of that agent's department;
+- a year of city statistics, GET /api/v1/stats, and Open311's GET /open311/v2/requests.json
+  with its default parameters, when the app has them (a 404 skips them, saying so).
+
+The baseline is bench/bare_app.py under the same gunicorn: GET /reports/<id> answers `SELECT id
+FROM reports WHERE id = ?` from the same database, for random ids. Each line gives p50, p95 and
+p99 in milliseconds, the ratio of its p50 to the baseline's, and its target. Last, the peak
+resident memory (VmHWM) of each TellCity worker after all of it.
+"""
+
+import argparse
+import html
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+import sqlalchemy as sa
+from harness import Gunicorn, Load, run_load, with_session
+from seed import DEFAULT_DATABASE
+
+from tellcity import create_app
+from tellcity.accounts.models import User
+from tellcity.extensions import db
+from tellcity.reports.models import Report
+
+PASSWORD = "bench-reads-password"
+#: Viewports (width, height) in degrees at the city's latitude: a phone at zoom 17 (400 x 700
+#: pixels of 0.79 m) and a desktop at zoom 16 (1280 x 700 pixels of 1.57 m).
+VIEWPORTS = {"phone z17": (0.0043, 0.0050), "desktop z16": (0.0275, 0.0099)}
+TARGET_MEMORY_MB = 150
+QUEUE_PAGES = 50
+#: Unmeasured requests before each page's measured ones.
+WARMUP_REQUESTS = 5
+
+
+@dataclass
+class Page:
+    """A read to measure: its name, how to make its n-th request, its target p95 (ms)."""
+
+    name: str
+    make: object
+    target_ms: float | None
+    signed_in: bool = False
+    note: str = ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", default=DEFAULT_DATABASE, help="a seeded database's URL")
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per page")
+    parser.add_argument("--max-seconds", type=float, default=30, help="at most, per page")
+    parser.add_argument("--staff", default="agent.voirie@issy.example.org", help="the agent")
+    parser.add_argument(
+        "--queue-filters", default="status=open&category=pothole", help="the queue's filters"
+    )
+    parser.add_argument("--seed", type=int, default=17, help="random seed of the samples")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tellcity-reads-") as tmp:
+        run(args, Path(tmp))
+
+
+def run(args, tmp: Path) -> None:
+    app = create_app(
+        {"INSTANCE_PATH": tmp / "setup", "DATABASE_URL": args.database, "SECRET_KEY": "bench"}
+    )
+    rng = np.random.default_rng(args.seed)
+    with app.app_context():
+        samples = Samples.draw(args.staff, rng)
+        db.session.remove()
+        db.engine.dispose()
+    env = {
+        "TELLCITY_DATABASE_URL": args.database,
+        "TELLCITY_INSTANCE_PATH": str(tmp / "tellcity"),
+        "TELLCITY_SECRET_KEY": "bench",
+        "TELLCITY_RATELIMIT_SIGNIN": "1000 per minute",
+    }
+    with Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare:
+        baseline = measure(bare.url, baseline_page(samples), args, None)
+    with Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server:
+        signin = signer(args.staff)
+        pages = app_pages(samples, server.url, signin, args)
+        loads = [(page, measure(server.url, page, args, signin)) for page in pages]
+        memory = server.peak_rss_mb()
+    print_results(args, samples, baseline, loads, memory)
+
+
+@dataclass
+class Samples:
+    """What the requests ask for, drawn from the seeded database."""
+
+    reports: int
+    ids: list[int]
+    centres: list[tuple[float, float]]
+    tickets: list[str]
+
+    @classmethod
+    def draw(cls, staff_email: str, rng: np.random.Generator, size: int = 500) -> "Samples":
+        count = db.session.scalar(sa.select(sa.func.count(Report.id)))
+        if not count:
+            raise SystemExit("No reports here: seed the database first (bench/seed.py).")
+        max_id = db.session.scalar(sa.select(sa.func.max(Report.id)))
+        staff = prepare_staff(staff_email)
+        ids = [int(i) for i in rng.integers(1, max_id + 1, size)]
+        positions = db.session.execute(
+            sa.select(Report.lat, Report.lon).where(Report.id.in_(ids), Report.lat.is_not(None))
+        ).all()
+        tickets = db.session.scalars(
+            sa.select(Report.reference).where(
+                Report.id.in_(ids), Report.department_id == staff.department_id
+            )
+        ).all()
+        if not tickets:  # a department with few reports: its latest ones
+            tickets = db.session.scalars(
+                sa.select(Report.reference)
+                .where(Report.department_id == staff.department_id)
+                .order_by(Report.id.desc())
+                .limit(size)
+            ).all()
+        return cls(count, ids, [tuple(p) for p in positions], list(tickets))
+
+
+def prepare_staff(email: str) -> User:
+    """The agent the staff pages are read as, with a known password, not locked out."""
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None or not user.is_staff:
+        raise SystemExit(f"No staff account {email} in this database.")
+    user.set_password(PASSWORD)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+    return user
+
+
+def signer(email: str):
+    """A coroutine signing a client session in: the CSRF token from the form, then the POST."""
+
+    async def sign_in(session) -> None:
+        async with session.get("/account/signin") as response:
+            page = await response.text()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        if token is None:
+            raise RuntimeError("no CSRF token in the sign-in form")
+        form = {"email": email, "password": PASSWORD, "csrf_token": token[1]}
+        async with session.post("/account/signin", data=form, allow_redirects=False) as response:
+            if response.status != 302:
+                raise RuntimeError(f"sign-in answered {response.status}, not a redirect")
+
+    return sign_in
+
+
+def baseline_page(samples: Samples) -> Page:
+    ids = samples.ids
+    return Page(
+        "bare SELECT id WHERE id = ? (baseline)", lambda n: f"/reports/{ids[n % len(ids)]}", None
+    )
+
+
+def app_pages(samples: Samples, url: str, signin, args) -> list[Page]:
+    pages = [map_page(name, size, samples) for name, size in VIEWPORTS.items()]
+    filters = args.queue_filters
+    pages.append(Page(f"queue page 1 ({filters})", lambda n: f"/staff/?{filters}", 100, True))
+    cursor_path, found = page_path(url, signin, filters, QUEUE_PAGES)
+    if cursor_path:
+        pages.append(Page(f"queue page {QUEUE_PAGES}", lambda n: cursor_path, 100, True))
+    else:
+        pages.append(skipped(f"queue page {QUEUE_PAGES}", f"only {found} pages with these filters"))
+    tickets = samples.tickets
+    pages.append(
+        Page("ticket page", lambda n: f"/staff/tickets/{tickets[n % len(tickets)]}", None, True)
+    )
+    today = date.today()
+    year = urlencode({"from": (today - timedelta(days=364)).isoformat(), "to": today.isoformat()})
+    pages.append(optional(url, signin, "city stats, a year", f"/api/v1/stats?{year}", 300))
+    pages.append(optional(url, signin, "Open311 requests.json", "/open311/v2/requests.json", 200))
+    return pages
+
+
+def map_page(name: str, size: tuple[float, float], samples: Samples) -> Page:
+    width, height = size
+    boxes = [
+        f"{lon - width / 2:.6f},{lat - height / 2:.6f},{lon + width / 2:.6f},{lat + height / 2:.6f}"
+        for lat, lon in samples.centres
+    ]
+    return Page(
+        f"map markers, {name}",
+        lambda n: f"/reports/markers.json?{urlencode({'bbox': boxes[n % len(boxes)]})}",
+        50,
+    )
+
+
+def skipped(name: str, note: str) -> Page:
+    return Page(name, None, None, note=note)
+
+
+def optional(url: str, signin, name: str, path: str, target_ms: float) -> Page:
+    """The page, or a skipped line when the app does not have it (yet)."""
+    status = probe(url, path)
+    if status == 404:
+        return skipped(name, f"skipped: {path.split('?')[0]} answers 404 (not in this version)")
+    signed_in = status in (302, 401, 403)
+    return Page(name, lambda n: path, target_ms, signed_in)
+
+
+def probe(url: str, path: str) -> int:
+    """The status of one anonymous request."""
+
+    async def get(session) -> int:
+        async with session.get(path, allow_redirects=False) as response:
+            return response.status
+
+    return with_session(url, get)
+
+
+def page_path(url: str, signin, filters: str, page: int) -> tuple[str | None, int]:
+    """The path of the queue's page `page` (following the "next page" links), or None and how
+    many pages there are."""
+    paths = [f"/staff/?{filters}"]
+
+    async def follow(session) -> None:
+        await signin(session)
+        while len(paths) < page:
+            async with session.get(paths[-1]) as response:
+                text = await response.text()
+            link = re.search(r'<a href="([^"]+)" rel="next">', text)
+            if link is None:
+                return
+            paths.append(html.unescape(link[1]))
+
+    with_session(url, follow)
+    return (paths[-1] if len(paths) == page else None), len(paths)
+
+
+def measure(url: str, page: Page, args, signin) -> Load | None:
+    if page.make is None:
+        return None
+    setup = signin if page.signed_in else None
+
+    def requests(n: int):
+        return "GET", page.make(n), {}
+
+    options = {"concurrency": 1, "duration": args.max_seconds, "warmup": 0, "session_setup": setup}
+    run_load("warm-up", url, requests, max_requests=WARMUP_REQUESTS, **options)
+    return run_load(page.name, url, requests, max_requests=args.requests, **options)
+
+
+def print_results(args, samples: Samples, baseline: Load, loads: list, memory: dict) -> None:
+    shown = sa.make_url(args.database).render_as_string(hide_password=True)
+    print(f"Reads on {shown} ({samples.reports:,} reports): gunicorn -w 2 (sync), one client")
+    print(f"{'page':<44}{'n':>5}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", end="")
+    print(f"{'x base':>8}  target p95")
+    base = baseline.percentile(50)
+    line(baseline, base, None)
+    for page, load in loads:
+        if load is None:
+            print(f"{page.name:<44}{page.note}")
+        else:
+            line(load, base, page.target_ms)
+    peaks = ", ".join(f"{mb:.0f} MB" for mb in memory.values())
+    worst = max(memory.values(), default=float("nan"))
+    verdict = "met" if worst < TARGET_MEMORY_MB else "NOT met"
+    print(f"peak RSS (VmHWM) of the TellCity workers after these reads: {peaks}", end="")
+    print(f" (target < {TARGET_MEMORY_MB} MB: {verdict})")
+    print("x base: the page's p50 over the bare indexed select's p50, same gunicorn, same database")
+
+
+def line(load: Load, base: float, target_ms: float | None) -> None:
+    p95 = load.percentile(95)
+    if target_ms is None:
+        verdict = "-"
+    else:
+        verdict = f"< {target_ms:g} ms: {'met' if p95 < target_ms else 'NOT met'}"
+    print(
+        f"{load.label:<44}{load.requests:>5}{load.errors:>5}{load.percentile(50):>9.1f}"
+        f"{p95:>9.1f}{load.percentile(99):>9.1f}{load.percentile(50) / base:>8.1f}  {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""How many reports a second TellCity takes through POST /api/v1/reports, against a bare
+Flask app inserting one row into the same database.
+
+    python bench/submit.py [--database URL] [--duration 20] [--concurrency 24]
+
+Both apps run under gunicorn as in production (`gunicorn -w 2`, sync workers) on 127.0.0.1,
+one after the other, each for --duration seconds after a 3-second warm-up, with --concurrency
+clients (asyncio, aiohttp) posting JSON reports: positions drawn inside the city limits,
+categories weighted like a city's, an address (so no geocoder is called), a description, the
+answers to the category's questions, an Idempotency-Key. TellCity checks and routes each one,
+looks its key up (a retried submission returns the first report), numbers it, computes its SLA
+deadlines, writes its first event and the department's notification to the outbox, in one
+transaction. The baseline (bench/bare_app.py) parses the same JSON and inserts it as one row
+into a table as wide as `reports` with no index but its key, committed.
+
+--database names the database to run on: a SQLite file (`sqlite:////tmp/x.sqlite3`) or a
+PostgreSQL database (`postgresql://postgres@127.0.0.1:5432/tellcity_bench`, which must
+exist); the schema and the demo city are added when missing, and the reports submitted stay in
+it. Without --database, a fresh SQLite file in a temporary folder. The rate limiter is set out
+of the way (TELLCITY_RATELIMIT_SUBMIT); each app gets a fresh instance folder.
+"""
+
+import argparse
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from bare_app import create_table, drop_table, engine_for
+from harness import Gunicorn, Load, run_load
+from seed import CATEGORY_WEIGHTS, prepare_database
+from shapely.geometry import shape
+
+from tellcity import create_app
+from tellcity.categories.models import Category
+from tellcity.extensions import db
+from tellcity.notify.models import OutboxMessage
+from tellcity.reports.models import Report
+
+TARGET = 0.5  # of the bare insert's requests/s
+STREETS = ["rue du Général Leclerc", "avenue Victor Cresson", "boulevard Gallieni", "rue Minard"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a fresh SQLite file)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds measured per app")
+    parser.add_argument("--concurrency", type=int, default=24, help="clients at once")
+    parser.add_argument("--seed", type=int, default=311, help="random seed of the payloads")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tellcity-submit-") as tmp:
+        url = args.database or f"sqlite:///{Path(tmp) / 'submit.sqlite3'}"
+        run(url, Path(tmp), args)
+
+
+def run(url: str, tmp: Path, args) -> None:
+    app = create_app({"INSTANCE_PATH": tmp / "setup", "DATABASE_URL": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        city = prepare_database()
+        payloads = Payloads(city, np.random.default_rng(args.seed))
+        before = counts()
+        db.session.remove()
+    engine = engine_for(url)
+    create_table(engine)
+    try:
+        tellcity = serve_tellcity(url, tmp, payloads, args)
+        with app.app_context():
+            added = {name: n - before[name] for name, n in counts().items()}
+            db.session.remove()
+        bare = serve_bare(url, tmp, payloads, args)
+    finally:
+        drop_table(engine)
+        engine.dispose()
+    print_results(url, args, tellcity, bare, added)
+
+
+def counts() -> dict[str, int]:
+    return {
+        "reports": db.session.scalar(sa.select(sa.func.count(Report.id))),
+        "outbox messages": db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))),
+    }
+
+
+class Payloads:
+    """JSON bodies of submissions: a point of a pool drawn inside the city limits, a category
+    drawn by the city's weights (with the answers its questions require), a text."""
+
+    def __init__(self, city, rng: np.random.Generator, size: int = 5000):
+        boundary = shape(city.boundary)
+        min_lon, min_lat, max_lon, max_lat = boundary.bounds
+        lons = rng.uniform(min_lon, max_lon, size * 3)
+        lats = rng.uniform(min_lat, max_lat, size * 3)
+        inside = shapely.contains_xy(boundary, lons, lats)
+        self.points = list(
+            zip(lats[inside][:size].round(6), lons[inside][:size].round(6), strict=True)
+        )
+        categories = db.session.scalars(
+            sa.select(Category).where(Category.city_id == city.id, Category.is_active)
+        ).all()
+        weights = np.array([CATEGORY_WEIGHTS.get(c.code, 1.0) for c in categories])
+        picks = rng.choice(len(categories), size, p=weights / weights.sum())
+        self.categories = [_category_fields(categories[i]) for i in picks]
+        self.run = uuid.uuid4().hex[:8]
+
+    def body(self, n: int) -> dict:
+        lat, lon = self.points[n % len(self.points)]
+        fields = self.categories[n % len(self.categories)]
+        return {
+            **fields,
+            "lat": float(lat),
+            "lon": float(lon),
+            "address": f"{1 + n % 120} {STREETS[n % len(STREETS)]}",
+            "description": f"Signalement de test n° {n} : à vérifier sur place, merci.",
+            "email": f"bench{n % 1000}@example.org",
+        }
+
+    def request(self, n: int):
+        headers = {"Idempotency-Key": f"bench-{self.run}-{n}"}
+        return "POST", "/api/v1/reports", {"json": self.body(n), "headers": headers}
+
+    def bare_request(self, n: int):
+        return "POST", "/reports", {"json": self.body(n)}
+
+
+def _category_fields(category: Category) -> dict:
+    fields = {"category": category.code, "kind": category.kind}
+    answers = {}
+    for attribute in category.attributes or []:
+        if attribute.get("datatype") == "singlevaluelist":
+            answers[attribute["code"]] = attribute["values"][0]["key"]
+        elif attribute.get("required"):
+            answers[attribute["code"]] = "bench"
+    if answers:
+        fields["attributes"] = answers
+    return fields
+
+
+def serve_tellcity(url: str, tmp: Path, payloads: Payloads, args) -> Load:
+    env = {
+        "TELLCITY_DATABASE_URL": url,
+        "TELLCITY_INSTANCE_PATH": str(tmp / "tellcity"),
+        "TELLCITY_SECRET_KEY": "bench",
+        "TELLCITY_RATELIMIT_SUBMIT": "1000000 per minute",
+    }
+    with Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server:
+        return run_load(
+            "TellCity POST /api/v1/reports",
+            server.url,
+            payloads.request,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            warmup=3,
+        )
+
+
+def serve_bare(url: str, tmp: Path, payloads: Payloads, args) -> Load:
+    env = {"TELLCITY_DATABASE_URL": url}
+    with Gunicorn("bare_app:create_app()", env) as server:
+        return run_load(
+            "bare Flask INSERT (baseline)",
+            server.url,
+            payloads.bare_request,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            warmup=3,
+        )
+
+
+def print_results(url: str, args, tellcity: Load, bare: Load, added: dict) -> None:
+    shown = sa.make_url(url).render_as_string(hide_password=True)
+    print(
+        f"Submissions on {shown}: gunicorn -w 2 (sync), {args.concurrency} clients, "
+        f"{args.duration:g} s each after a 3 s warm-up"
+    )
+    print(f"{'':<32}{'requests':>9}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}", end="")
+    print(f"{'p99 ms':>8}{'client CPU s':>14}")
+    for load in (tellcity, bare):
+        print(
+            f"{load.label:<32}{load.requests:>9,}{load.errors:>8,}{load.rate:>8,.0f}"
+            f"{load.percentile(50):>8.1f}{load.percentile(95):>8.1f}{load.percentile(99):>8.1f}"
+            f"{load.client_cpu:>14.1f}"
+        )
+    ratio = tellcity.rate / bare.rate if bare.rate else float("nan")
+    verdict = "met" if ratio >= TARGET else "NOT met"
+    print(f"ratio: TellCity does {ratio:.2f} of the bare insert's requests/s", end="")
+    print(f" (target >= {TARGET}: {verdict})")
+    written = ", ".join(f"{n:,} {name}" for name, n in added.items())
+    print(f"TellCity wrote {written} (warm-up included); statuses: {dict(tellcity.statuses)}")
+    if bare.errors:
+        print(f"baseline statuses: {dict(bare.statuses)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Reads for Open311: jurisdictions, services, service requests and their public updates.
+Hidden and rejected reports never come out of here (tellcity.reports.queries.is_public)."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from tellcity.accounts.models import ApiKey
+from tellcity.categories.models import Category
+from tellcity.cities.models import City
+from tellcity.cities.queries import city_by_slug
+from tellcity.extensions import db
+from tellcity.reports.models import Photo, Report, ReportEvent
+from tellcity.reports.queries import is_public
+from tellcity.reports.states import OPEN_STATUSES, EventType, Status
+
+#: Events that move a report's status, whose text explains the move (Open311 status_notes).
+STATUS_EVENTS = (EventType.STATUS_CHANGE, EventType.REOPEN)
+_OPEN = [str(status) for status in OPEN_STATUSES]
+
+#: The columns of a category the services list shows, in a fixed order (for its digest).
+SERVICE_COLUMNS = (
+    Category.id,
+    Category.code,
+    Category.kind,
+    Category.name_fr,
+    Category.name_en,
+    Category.description_fr,
+    Category.description_en,
+    Category.group_fr,
+    Category.group_en,
+    Category.keywords,
+    Category.attributes,
+)
+
+
+def api_key_by_prefix(prefix: str) -> ApiKey | None:
+    return db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix.strip()))
+
+
+def jurisdiction(slug: str) -> City | None:
+    """The city whose slug (Open311 jurisdiction_id) is `slug`."""
+    return city_by_slug(slug)
+
+
+def served_cities(limit: int = 2) -> list[City]:
+    """Up to `limit` of the cities configured here, imports of other cities' 311 data left
+    out: when there is exactly one, Open311 requests need not name it."""
+    query = sa.select(City).where(City.is_imported.is_(False)).order_by(City.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def changeset() -> datetime | None:
+    """When the services last changed, as far as can be told: the newest category (edits
+    leave no trace, Category having no updated_at)."""
+    return db.session.scalar(sa.select(sa.func.max(Category.created_at)))
+
+
+def service_rows(city: City) -> tuple[str, Sequence[sa.Row]]:
+    """The city's active categories as plain rows (SERVICE_COLUMNS), problems first in the
+    form's order, and a digest of everything in them: the same digest means the same list,
+    whichever process changed a category and however (Category has no updated_at)."""
+    rows = db.session.execute(
+        sa.select(*SERVICE_COLUMNS)
+        .where(Category.city_id == city.id, Category.is_active)
+        .order_by(Category.kind, Category.position, Category.id)
+    ).all()
+    payload = json.dumps([list(row) for row in rows], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest(), rows
+
+
+def service(city: City, code: str) -> Category | None:
+    """The active category of the city whose Open311 service_code is `code`."""
+    return db.session.scalar(
+        sa.select(Category).where(
+            Category.city_id == city.id, Category.code == code, Category.is_active
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """What GET requests asks for. `references`, when given, overrides every other field."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    references: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    statuses: frozenset[str] = frozenset()
+    page: int = 1
+    page_size: int = 1000
+
+
+def find_requests(city: City, wanted: RequestFilter, *, extensions: bool = False) -> list[Report]:
+    """Public reports of the city matching `wanted`, newest first; by reference, in the order
+    asked. The date range bounds the scan on the created_at index; LIMIT bounds the answer."""
+    query = sa.select(Report).where(Report.city_id == city.id, is_public())
+    if wanted.references:
+        query = query.where(Report.reference.in_(wanted.references))
+    else:
+        query = _filtered(query, city, wanted)
+    query = query.options(
+        joinedload(Report.category),
+        joinedload(Report.department),
+        joinedload(Report.referred_to),
+        selectinload(Report.photos),
+    )
+    if extensions:
+        query = query.options(joinedload(Report.zone), selectinload(Report.events))
+    reports = list(db.session.scalars(query))
+    if wanted.references:
+        order = {reference: n for n, reference in enumerate(wanted.references)}
+        reports.sort(key=lambda report: order[report.reference])
+    return reports
+
+
+def _filtered(query: sa.Select, city: City, wanted: RequestFilter) -> sa.Select:
+    if wanted.start is not None:
+        query = query.where(Report.created_at >= wanted.start)
+    if wanted.end is not None:
+        query = query.where(Report.created_at <= wanted.end)
+    if wanted.codes:
+        categories = sa.select(Category.id).where(
+            Category.city_id == city.id, Category.code.in_(wanted.codes)
+        )
+        query = query.where(Report.category_id.in_(categories.scalar_subquery()))
+    if wanted.statuses == {"open"}:
+        query = query.where(Report.status.in_(_OPEN))
+    elif wanted.statuses == {"closed"}:
+        query = query.where(Report.status.not_in(_OPEN))
+    return (
+        query.order_by(Report.created_at.desc(), Report.id.desc())
+        .offset((wanted.page - 1) * wanted.page_size)
+        .limit(wanted.page_size)
+    )
+
+
+def public_report(city: City, reference: str) -> Report | None:
+    """One public report of the city, by its reference (service_request_id or token)."""
+    found = find_requests(city, RequestFilter(references=(reference,)))
+    return found[0] if found else None
+
+
+def status_notes(reports: Sequence[Report]) -> dict[int, str]:
+    """For each report, the public text of the move that gave it its current status, when
+    that move came with one: one query for all of them."""
+    ids = [report.id for report in reports]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(ReportEvent.report_id, ReportEvent.text)
+        .where(
+            ReportEvent.report_id.in_(ids),
+            ReportEvent.type.in_([str(t) for t in STATUS_EVENTS]),
+            ReportEvent.is_public,
+            ReportEvent.is_hidden.is_(False),
+        )
+        .order_by(ReportEvent.report_id, ReportEvent.id)
+    )
+    latest = {report_id: text for report_id, text in rows}  # the last one of each report wins
+    return {report_id: text for report_id, text in latest.items() if text}
+
+
+@dataclass(frozen=True)
+class Update:
+    """A public event of a public report, with the report's status once it happened and the
+    photo it added, if any (mySociety's servicerequestupdates)."""
+
+    event: ReportEvent
+    reference: str
+    status: str
+    photo_key: str | None = None
+
+
+def public_updates(
+    city: City, start: datetime, end: datetime, page: int = 1, page_size: int = 1000
+) -> list[Update]:
+    """Public, visible events of the city's public reports made between `start` and `end`
+    (inclusive), oldest first."""
+    rows = db.session.execute(
+        sa.select(ReportEvent, Report.reference)
+        .join(Report, Report.id == ReportEvent.report_id)
+        .where(
+            Report.city_id == city.id,
+            is_public(),
+            ReportEvent.is_public,
+            ReportEvent.is_hidden.is_(False),
+            ReportEvent.created_at >= start,
+            ReportEvent.created_at <= end,
+        )
+        .order_by(ReportEvent.created_at, ReportEvent.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    events = [event for event, _reference in rows]
+    statuses = _statuses_at(events)
+    photos = _event_photos(events)
+    return [
+        Update(event, reference, statuses[event.id], photos.get(event.id))
+        for event, reference in rows
+    ]
+
+
+def _statuses_at(events: Sequence[ReportEvent]) -> dict[int, str]:
+    """The status each event's report had just after the event: the target of the last status
+    move up to it, or new."""
+    if not events:
+        return {}
+    moves: dict[int, list[tuple[int, str]]] = {}
+    rows = db.session.execute(
+        sa.select(ReportEvent.report_id, ReportEvent.id, ReportEvent.to_value)
+        .where(
+            ReportEvent.report_id.in_({event.report_id for event in events}),
+            ReportEvent.type.in_([str(t) for t in STATUS_EVENTS]),
+            ReportEvent.id <= max(event.id for event in events),
+        )
+        .order_by(ReportEvent.id)
+    )
+    for report_id, event_id, to_value in rows:
+        moves.setdefault(report_id, []).append((event_id, to_value))
+    statuses = {}
+    for event in events:
+        before = [to for event_id, to in moves.get(event.report_id, []) if event_id <= event.id]
+        statuses[event.id] = before[-1] if before else Status.NEW
+    return statuses
+
+
+def _event_photos(events: Sequence[ReportEvent]) -> dict[int, str]:
+    """The storage key of the first visible photo each event added."""
+    if not events:
+        return {}
+    rows = db.session.execute(
+        sa.select(Photo.event_id, Photo.storage_key)
+        .where(Photo.event_id.in_([event.id for event in events]), Photo.is_hidden.is_(False))
+        .order_by(Photo.id.desc())
+    )
+    return {event_id: key for event_id, key in rows}  # the first photo is written last

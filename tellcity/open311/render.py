@@ -1,0 +1,120 @@
+"""Open311 responses in JSON or XML, from the same data (lists and mappings of plain values, as
+the schemas dump them). XML follows the spec's element names and is built with ElementTree,
+so every text is escaped; JSON is the Spark convention's mapping of it."""
+
+import json
+import re
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+
+from flask import Response
+
+FORMATS = ("json", "xml")
+CONTENT_TYPES = {
+    "json": "application/json; charset=utf-8",
+    "xml": "text/xml; charset=utf-8",
+}
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+#: The element of each item of a list, by the list's name.
+ITEM_NAMES = {
+    "services": "service",
+    "attributes": "attribute",
+    "values": "value",
+    "service_requests": "request",
+    "errors": "error",
+    "service_request_updates": "request_update",
+    "notes": "note",
+    "photos": "photo",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+#: Fields left out of XML when null, rather than written empty: an empty date or number is
+#: not one, and would trip a client's parser.
+OMITTED_WHEN_NULL = frozenset({"lat", "long", "order", "support_count"})
+
+#: Characters XML 1.0 cannot carry at all, even escaped (control characters, lone surrogates).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def respond(fmt: str, root: str, data, status: int = 200) -> Response:
+    """`data` as a response in `fmt`; `root` names the XML document element (`services`,
+    `service_requests`...) and is not part of the JSON."""
+    return Response(body(fmt, root, data), status=status, content_type=CONTENT_TYPES[fmt])
+
+
+def body(fmt: str, root: str, data) -> bytes:
+    if fmt == "xml":
+        return to_xml(root, data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+
+
+def errors_response(fmt: str, status: int, descriptions: list[str]) -> Response:
+    """The Open311 error list: one {code, description} per problem, code the HTTP status."""
+    errors = [{"code": status, "description": text} for text in descriptions]
+    return respond(fmt, "errors", errors, status)
+
+
+def to_xml(root: str, data) -> bytes:
+    """`data` as an XML document whose element is `root`, with the UTF-8 declaration. Empty
+    elements are written in full (`<service_requests></service_requests>`)."""
+    element = ET.Element(root)
+    _fill(element, root, data)
+    text = ET.tostring(element, encoding="unicode", short_empty_elements=False)
+    return (XML_DECLARATION + text).encode("utf-8")
+
+
+def _fill(element: ET.Element, name: str, value) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if item is None and _omitted(key):
+                continue
+            _fill(ET.SubElement(element, key), key, item)
+    elif isinstance(value, list | tuple):
+        item_name = ITEM_NAMES[name]
+        for item in value:
+            _fill(ET.SubElement(element, item_name), item_name, item)
+    elif value is not None:
+        element.text = _text(value)
+
+
+def _omitted(key: str) -> bool:
+    return key.endswith("datetime") or key in OMITTED_WHEN_NULL
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return _NOT_XML.sub("", str(value))
+
+
+class RenderedCache:
+    """Response bodies kept per key (city, language, format) with the digest of the data they
+    were rendered from: a body is reused while the digest is the same and rendered again
+    (replacing the old one) when it changes. Process-local and bounded; content-addressed,
+    so it is never stale, whichever process changed the data."""
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._entries: dict[tuple, tuple[str, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, digest: str, render: Callable[[], bytes]) -> bytes:
+        """The body for `key` rendered from data whose digest is `digest`."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == digest:
+            return entry[1]
+        rendered = render()
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (digest, rendered)
+        return rendered
+
+
+#: The services lists, per city, language and format.
+services_cache = RenderedCache()

@@ -1,0 +1,624 @@
+"""What goes in and out of the Open311 GeoReport v2 server, with the spec's field names (they
+live only in this package). Output schemas have no field for a reporter's identity or contact:
+it cannot leak by accident. Input schemas treat an empty parameter as an absent one."""
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from tellcity.categories.models import Category
+from tellcity.core.db import utcnow
+from tellcity.core.text import mask_contacts
+from tellcity.open311.queries import RequestFilter
+from tellcity.reports.models import Report
+from tellcity.reports.schemas import PUBLIC_EVENT_TYPES
+from tellcity.reports.services import DESCRIPTION_MAX
+from tellcity.reports.states import EventType, Status, open311_status
+
+#: The longest span GET requests and servicerequestupdates cover, and their default span.
+MAX_SPAN = timedelta(days=90)
+MAX_RESULTS = 1000
+DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+OPEN311_STATUSES = ("open", "closed")
+
+
+def w3c(moment: datetime | None, timezone: ZoneInfo) -> str | None:
+    """A timestamp as the spec writes it: W3C ISO 8601 to the second, with the offset of
+    `timezone` (the city's), e.g. 2026-03-02T09:15:00+01:00."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone).isoformat(timespec="seconds")
+
+
+def photo_url(key: str) -> str:
+    return url_for("photos.image", key=key, _external=True)
+
+
+def _visible_photos(report: Report) -> list:
+    return [photo for photo in report.photos if not photo.is_hidden]
+
+
+def _in_language(locale: str, french: str, english: str) -> str:
+    return english if locale == "en" and english else french
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class ServiceSchema(Schema):
+    """One service of GET services: a category (a Category or a row of its columns)."""
+
+    def __init__(self, *, locale: str = "fr", **kwargs):
+        super().__init__(**kwargs)
+        self.locale = locale
+
+    service_code = fields.String(attribute="code")
+    service_name = fields.Method("_name")
+    description = fields.Method("_description")
+    metadata = fields.Function(lambda category: bool(category.attributes))
+    type = fields.Constant("realtime")
+    keywords = fields.Function(lambda category: category.keywords or None)
+    group = fields.Method("_group")
+
+    def _name(self, category) -> str:
+        return _in_language(self.locale, category.name_fr, category.name_en)
+
+    def _description(self, category) -> str | None:
+        text = _in_language(self.locale, category.description_fr, category.description_en)
+        return text or None
+
+    def _group(self, category) -> str | None:
+        return _in_language(self.locale, category.group_fr, category.group_en) or None
+
+
+def datatype(attribute: Mapping) -> str:
+    """The attribute's datatype; a string when its definition names none the spec knows."""
+    value = attribute.get("datatype")
+    return value if value in DATATYPES else "string"
+
+
+class AttributeValueSchema(Schema):
+    key = fields.Function(lambda value: str(value.get("key", "")))
+    name = fields.Function(lambda value: str(value.get("name", value.get("key", ""))))
+
+
+class AttributeSchema(Schema):
+    """One extra question of a category, from its stored Open311 attribute definition, with
+    the spec's defaults for what the definition leaves out."""
+
+    variable = fields.Function(lambda attribute: bool(attribute.get("variable", True)))
+    code = fields.Function(lambda attribute: str(attribute["code"]))
+    datatype = fields.Function(datatype)
+    required = fields.Function(lambda attribute: bool(attribute.get("required", False)))
+    datatype_description = fields.Function(
+        lambda attribute: attribute.get("datatype_description") or None
+    )
+    order = fields.Function(lambda attribute: attribute.get("order"))
+    description = fields.Function(lambda attribute: attribute.get("description") or None)
+    values = fields.Function(
+        lambda attribute: AttributeValueSchema(many=True).dump(attribute.get("values") or [])
+    )
+
+
+def attribute_definitions(category: Category) -> list[dict]:
+    """The category's questions, numbered in order when their definitions are not."""
+    attributes = [
+        {"order": number, **attribute}
+        for number, attribute in enumerate(category.attributes or [], start=1)
+        if isinstance(attribute, Mapping) and attribute.get("code") not in (None, "")
+    ]
+    return sorted(attributes, key=lambda attribute: attribute.get("order") or 0)
+
+
+class ServiceDefinitionSchema(Schema):
+    """GET services/{service_code}: the category's extra questions."""
+
+    service_code = fields.String(attribute="code")
+    attributes = fields.Function(
+        lambda category: AttributeSchema(many=True).dump(attribute_definitions(category))
+    )
+
+
+def agency(report: Report) -> str:
+    """Who handles the report: the outside body it was referred to, or its department."""
+    if report.referred_to is not None and report.status == Status.REFERRED:
+        return report.referred_to.name
+    return report.department.name
+
+
+class RequestSchema(Schema):
+    """A public report as an Open311 service request. `notes` holds the status notes by
+    report id (tellcity.open311.queries.status_notes); `extensions` adds the public history,
+    every photo, the zone and the support count (the extended attributes extension)."""
+
+    def __init__(
+        self,
+        *,
+        timezone: ZoneInfo,
+        locale: str = "fr",
+        notes: Mapping[int, str] | None = None,
+        extensions: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.timezone, self.locale = timezone, locale
+        self.notes, self.extensions = notes or {}, extensions
+
+    service_request_id = fields.String(attribute="reference")
+    status = fields.Function(lambda report: open311_status(report.status))
+    status_notes = fields.Method("_status_notes")
+    service_name = fields.Method("_service_name")
+    service_code = fields.Function(lambda report: report.category.code)
+    description = fields.Function(lambda report: mask_contacts(report.description) or None)
+    agency_responsible = fields.Function(agency)
+    service_notice = fields.Constant(None)
+    requested_datetime = fields.Method("_requested")
+    updated_datetime = fields.Method("_updated")
+    expected_datetime = fields.Method("_expected")
+    address = fields.Function(lambda report: report.address or None)
+    address_id = fields.Constant(None)
+    zipcode = fields.Constant(None)
+    lat = fields.Float(attribute="lat", allow_none=True)
+    long = fields.Float(attribute="lon", allow_none=True)
+    media_url = fields.Method("_media_url")
+
+    def _status_notes(self, report: Report) -> str | None:
+        return mask_contacts(self.notes.get(report.id)) or None
+
+    def _service_name(self, report: Report) -> str:
+        return report.category.name(self.locale)
+
+    def _requested(self, report: Report) -> str | None:
+        return w3c(report.created_at, self.timezone)
+
+    def _updated(self, report: Report) -> str | None:
+        closed = open311_status(report.status) == "closed" and report.closed_at is not None
+        return w3c(report.closed_at if closed else report.updated_at, self.timezone)
+
+    def _expected(self, report: Report) -> str | None:
+        return w3c(report.due_at, self.timezone)
+
+    def _media_url(self, report: Report) -> str | None:
+        photos = _visible_photos(report)
+        return photo_url(photos[0].storage_key) if photos else None
+
+    def dump(self, obj, *, many=None):
+        result = super().dump(obj, many=many)
+        if not self.extensions:
+            return result
+        reports = obj if (self.many if many is None else many) else [obj]
+        rows = result if isinstance(result, list) else [result]
+        for report, row in zip(reports, rows, strict=True):
+            row.update(self._extended(report))
+        return result
+
+    def _extended(self, report: Report) -> dict:
+        return {
+            "extended_attributes": {
+                "extended_status": report.status,
+                "zone": report.zone.name if report.zone else None,
+                "support_count": report.support_count,
+                "photos": [
+                    {
+                        "media_url": photo_url(photo.storage_key),
+                        "thumbnail_url": url_for(
+                            "photos.thumbnail", key=photo.thumbnail_key, _external=True
+                        ),
+                        "width": photo.width,
+                        "height": photo.height,
+                        "created_at": w3c(photo.created_at, self.timezone),
+                    }
+                    for photo in _visible_photos(report)
+                ],
+            },
+            "notes": [
+                {
+                    "datetime": w3c(event.created_at, self.timezone),
+                    "type": event.type,
+                    "status": event.to_value if event.type in _MOVES else None,
+                    "description": mask_contacts(event.text) or None,
+                }
+                for event in report.events
+                if event.is_public and not event.is_hidden and event.type in PUBLIC_EVENT_TYPES
+            ],
+        }
+
+
+_MOVES = (EventType.STATUS_CHANGE, EventType.REOPEN)
+
+
+class CreatedRequestSchema(Schema):
+    """The answer to POST requests: the request is created at once, so its id, no token."""
+
+    service_request_id = fields.String(attribute="reference")
+    service_notice = fields.Constant(None)
+    account_id = fields.Constant(None)
+
+
+class TokenSchema(Schema):
+    """GET tokens/{token}: our token is the service_request_id itself."""
+
+    token = fields.Function(lambda report: report.reference)
+    service_request_id = fields.String(attribute="reference")
+
+
+class UpdateSchema(Schema):
+    """A request_update of mySociety's servicerequestupdates (tellcity.open311.queries.Update),
+    with our own status beside Open311's open or closed."""
+
+    def __init__(self, *, timezone: ZoneInfo, **kwargs):
+        super().__init__(**kwargs)
+        self.timezone = timezone
+
+    update_id = fields.Function(lambda update: str(update.event.id))
+    service_request_id = fields.String(attribute="reference")
+    status = fields.Function(lambda update: open311_status(update.status))
+    updated_datetime = fields.Method("_updated")
+    description = fields.Function(lambda update: mask_contacts(update.event.text))
+    media_url = fields.Function(
+        lambda update: photo_url(update.photo_key) if update.photo_key else None
+    )
+    extended_status = fields.String(attribute="status")
+
+    def _updated(self, update) -> str | None:
+        return w3c(update.event.created_at, self.timezone)
+
+
+def discovery_document(base_url: str, changeset: str, contact: str, key_service: str) -> dict:
+    """The service discovery document: one production GeoReport v2 endpoint, both formats."""
+    return {
+        "changeset": changeset,
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base_url,
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+class ParamsSchema(Schema):
+    """Query or form parameters: unknown ones ignored, empty ones absent. A parameter given
+    several times is read once, unless it is one of `REPEATABLE`, whose values are joined with
+    commas (status=open&status=closed reads as status=open,closed)."""
+
+    REPEATABLE: tuple[str, ...] = ()
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def _flatten(self, params, **kwargs) -> dict:
+        getlist = getattr(params, "getlist", None)
+        flat = {}
+        for name in params:
+            if not isinstance(name, str) or name.startswith("attribute["):
+                continue
+            values = getlist(name) if getlist else [params[name]]
+            values = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+            if values:
+                flat[name] = ",".join(values) if name in self.REPEATABLE else values[0]
+        return flat
+
+
+class W3CDateTime(fields.Field):
+    """A W3C datetime with its offset (Z or ±HH:MM), e.g. 2010-01-01T00:00:00Z."""
+
+    #: '+01:00' in a query string that was not encoded arrives as ' 01:00'.
+    _UNENCODED_PLUS = re.compile(r" (\d\d:?\d\d)$")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        text = self._UNENCODED_PLUS.sub(r"+\1", str(value).strip())
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                "not a W3C datetime: write it like 2010-01-01T00:00:00Z"
+            ) from None
+        if moment.tzinfo is None or "T" not in text.upper():
+            raise ValidationError(
+                "give a date, a time and an offset, like 2010-01-01T00:00:00Z or"
+                " 2010-01-01T00:00:00+01:00"
+            )
+        return moment
+
+
+class CommaList(fields.Field):
+    """A comma-separated list: its distinct non-empty items, in order."""
+
+    def __init__(self, *, max_items: int = MAX_RESULTS, max_length: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.max_items, self.max_length = max_items, max_length
+
+    def _deserialize(self, value, attr, data, **kwargs) -> tuple[str, ...]:
+        items = tuple(dict.fromkeys(item.strip() for item in str(value).split(",")))
+        items = tuple(item for item in items if item)
+        if len(items) > self.max_items:
+            raise ValidationError(f"at most {self.max_items} values")
+        if any(len(item) > self.max_length for item in items):
+            raise ValidationError(f"values are at most {self.max_length} characters")
+        return items
+
+
+def date_range(start: datetime | None, end: datetime | None, now: datetime) -> tuple:
+    """The span to search: the last 90 days by default; 90 days from a start or up to an end
+    given alone. Raises ValidationError when the end comes first or the span is longer."""
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - MAX_SPAN
+    if end is None:
+        end = start + MAX_SPAN
+    if end < start:
+        raise ValidationError("end_date comes before start_date", "end_date")
+    if end - start > MAX_SPAN:
+        raise ValidationError("start_date and end_date may be at most 90 days apart", "end_date")
+    return start, end
+
+
+class _PagedRangeSchema(ParamsSchema):
+    start_date = W3CDateTime()
+    end_date = W3CDateTime()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(
+        load_default=MAX_RESULTS, validate=validate.Range(min=1, max=MAX_RESULTS)
+    )
+
+
+class RequestsQuerySchema(_PagedRangeSchema):
+    """GET requests: loads {"filter": RequestFilter, "extensions": bool}. service_request_id
+    overrides every other parameter (which are then not even read)."""
+
+    REPEATABLE = ("service_request_id", "service_code", "status")
+
+    service_request_id = CommaList(max_length=32)
+    service_code = CommaList()
+    status = CommaList(
+        validate=validate.ContainsOnly(OPEN311_STATUSES, error="status is open or closed")
+    )
+    extensions = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _ids_override(self, params: dict, **kwargs) -> dict:
+        if params.get("service_request_id"):
+            keep = ("service_request_id", "extensions")
+            return {name: value for name, value in params.items() if name in keep}
+        return params
+
+    @post_load
+    def _to_filter(self, data: dict, **kwargs) -> dict:
+        extensions = data.pop("extensions")
+        if data.get("service_request_id"):
+            return {
+                "filter": RequestFilter(references=data["service_request_id"]),
+                "extensions": extensions,
+            }
+        start, end = date_range(data.get("start_date"), data.get("end_date"), utcnow())
+        wanted = RequestFilter(
+            start=start,
+            end=end,
+            codes=data.get("service_code", ()),
+            statuses=frozenset(data.get("status", ())),
+            page=data["page"],
+            page_size=data["page_size"],
+        )
+        return {"filter": wanted, "extensions": extensions}
+
+
+class ExtensionsSchema(ParamsSchema):
+    """GET requests/{id}: extensions=true adds the extended attributes and notes."""
+
+    extensions = fields.Boolean(load_default=False)
+
+
+class UpdatesQuerySchema(_PagedRangeSchema):
+    """GET servicerequestupdates: loads start, end, page and page_size."""
+
+    @post_load
+    def _to_range(self, data: dict, **kwargs) -> dict:
+        start, end = date_range(data.get("start_date"), data.get("end_date"), utcnow())
+        return {"start": start, "end": end, "page": data["page"], "page_size": data["page_size"]}
+
+
+class _TextOnly(HTMLParser):
+    """The text of an HTML fragment: scripts and styles dropped, breaks kept as line ends."""
+
+    BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+    HIDDEN = frozenset({"script", "style"})
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+#: Something that can only be markup: a tag, a comment or a CDATA section.
+_MARKUP = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|!--|!\[CDATA\[)")
+
+
+def plain_text(text: str) -> str:
+    """`text` without HTML: the spec allows line breaks "but not html or code" in a
+    description. We strip rather than refuse, so that a report is not lost to a stray <br>:
+    tags go, their text stays (not that of scripts and styles), entities are decoded, breaks
+    and paragraphs become line ends. Text without markup is left exactly as it is."""
+    if not _MARKUP.search(text):
+        return text
+    parser = _TextOnly()
+    parser.feed(text)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+class NewRequestSchema(ParamsSchema):
+    """POST requests. Loads the fields below plus `attribute`, the answers to the service's
+    questions as sent ({code: [values]}), from attribute[code]=v, attribute[code][]=v1&...
+    or attribute[code]=v1&attribute[code]=v2."""
+
+    service_code = fields.String(required=True, validate=validate.Length(max=64))
+    lat = fields.Float(validate=validate.Range(-90, 90))
+    long = fields.Float(validate=validate.Range(-180, 180))
+    address_string = fields.String(validate=validate.Length(max=300))
+    address_id = fields.String(validate=validate.Length(max=100))
+    email = fields.String(validate=validate.Length(max=254))
+    device_id = fields.String(validate=validate.Length(max=200))
+    account_id = fields.String(validate=validate.Length(max=200))
+    first_name = fields.String(validate=validate.Length(max=60))
+    last_name = fields.String(validate=validate.Length(max=60))
+    phone = fields.String(validate=validate.Length(max=40))
+    # Measured again once stripped of any HTML; this bounds the work of stripping it.
+    description = fields.String(validate=validate.Length(max=8 * DESCRIPTION_MAX))
+    media_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500))
+
+    _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](?:\[\])?")
+
+    def load(self, params, **kwargs) -> dict:
+        data = super().load(params, **kwargs)
+        data["attribute"] = self.attribute_params(params)
+        return data
+
+    @classmethod
+    def attribute_params(cls, params) -> dict[str, list[str]]:
+        """The attribute[...] parameters, which the other fields leave aside."""
+        getlist = getattr(params, "getlist", None)
+        answers: dict[str, list[str]] = {}
+        for name in params:
+            match = cls._ATTRIBUTE.fullmatch(name)
+            if match is None:
+                continue
+            values = getlist(name) if getlist else [params[name]]
+            answers.setdefault(match.group(1), []).extend(str(value) for value in values)
+        return answers
+
+    @validates_schema
+    def _location(self, data: dict, **kwargs) -> None:
+        has_lat, has_long = "lat" in data, "long" in data
+        if has_lat != has_long:
+            raise ValidationError(
+                "lat and long go together: send both", "long" if has_lat else "lat"
+            )
+        if not (has_lat or data.get("address_string") or data.get("address_id")):
+            raise ValidationError(
+                "a location is required: lat and long, address_string or address_id", "lat"
+            )
+
+    @post_load
+    def _clean(self, data: dict, **kwargs) -> dict:
+        if "description" in data:
+            data["description"] = plain_text(data["description"])
+            if len(data["description"]) > DESCRIPTION_MAX:
+                raise ValidationError(f"at most {DESCRIPTION_MAX} characters", "description")
+        return data
+
+
+def answers(category: Category, sent: Mapping[str, list[str]]) -> dict:
+    """The answers to the category's questions, checked against their definitions: required
+    ones given, list values among the keys offered, numbers and dates readable, one value
+    unless several may be chosen. Raises ValidationError naming each attribute[code] at fault.
+    """
+    definitions = {
+        str(attribute["code"]): attribute
+        for attribute in attribute_definitions(category)
+        if attribute.get("variable", True)
+    }
+    errors: dict[str, list[str]] = {}
+    for code in sent:
+        if code not in definitions:
+            errors[f"attribute[{code}]"] = ["not a question of this service"]
+    result = {}
+    for code, definition in definitions.items():
+        values = [value.strip() for value in sent.get(code, []) if value.strip()]
+        try:
+            if values:
+                result[code] = _answer(definition, values)
+            elif definition.get("required"):
+                raise ValidationError("required")
+        except ValidationError as error:
+            errors[f"attribute[{code}]"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+def _answer(definition: Mapping, values: list[str]):
+    kind = datatype(definition)
+    if kind == "multivaluelist":
+        return [_key(definition, value) for value in dict.fromkeys(values)]
+    if len(values) > 1:
+        raise ValidationError("one value only")
+    value = values[0]
+    if kind == "singlevaluelist":
+        return _key(definition, value)
+    if kind == "number":
+        return _number(value)
+    if kind == "datetime":
+        return _datetime(value)
+    limit = DESCRIPTION_MAX if kind == "text" else 300
+    text = plain_text(value) if kind == "text" else " ".join(plain_text(value).split())
+    if len(text) > limit:
+        raise ValidationError(f"at most {limit} characters")
+    return text
+
+
+def _key(definition: Mapping, value: str) -> str:
+    keys = [str(option.get("key")) for option in definition.get("values") or []]
+    if value not in keys:
+        raise ValidationError(f"one of: {', '.join(keys)}")
+    return value
+
+
+def _number(value: str) -> int | float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValidationError("a number") from None
+    if not math.isfinite(number):
+        raise ValidationError("a number")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _datetime(value: str) -> str:
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValidationError("an ISO 8601 date, e.g. 2010-01-01T08:30:00+01:00") from None

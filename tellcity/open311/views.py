@@ -1,0 +1,320 @@
+"""Open311 GeoReport v2 under /open311/v2/ (JSON and XML), advertised by
+/open311/discovery.{json,xml}: thin views over the same services and queries as the web form.
+Every answer under /open311/, errors and unknown routes included, has the spec's shape."""
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import get_locale
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from tellcity.cities.models import City
+from tellcity.core.errors import TellCityError
+from tellcity.core.permissions import Actor
+from tellcity.extensions import csrf, db, limiter
+from tellcity.open311 import queries, services
+from tellcity.open311.render import (
+    CONTENT_TYPES,
+    FORMATS,
+    errors_response,
+    respond,
+    services_cache,
+)
+from tellcity.open311.render import body as render_body
+from tellcity.open311.schemas import (
+    CreatedRequestSchema,
+    ExtensionsSchema,
+    NewRequestSchema,
+    RequestSchema,
+    RequestsQuerySchema,
+    ServiceDefinitionSchema,
+    ServiceSchema,
+    TokenSchema,
+    UpdateSchema,
+    UpdatesQuerySchema,
+    answers,
+    discovery_document,
+    w3c,
+)
+from tellcity.photos.services import process_upload
+from tellcity.reports.services import submit_report
+
+bp = Blueprint("open311", __name__, url_prefix="/open311")
+csrf.exempt(bp)  # no cookies are trusted here: posting takes an API key
+
+FMT = "<any(json, xml):fmt>"
+#: Our fields, as the Open311 parameter a client sent them in.
+FIELD_NAMES = {
+    "position": "lat/long",
+    "category": "service_code",
+    "photos": "media",
+    "name": "first_name/last_name",
+    "address": "address_string",
+}
+
+
+class Open311Error(Exception):
+    """An error answered in the spec's shape, with its HTTP status."""
+
+    def __init__(self, status: int, *descriptions: str):
+        super().__init__(*descriptions)
+        self.status, self.descriptions = status, list(descriptions)
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+@bp.get(f"/discovery.{FMT}")
+def discovery(fmt: str):
+    """The service discovery document: where the GeoReport v2 endpoint is, in which formats."""
+    config = current_app.config
+    changed = queries.changeset()
+    document = discovery_document(
+        base_url=url_for("open311.root", _external=True).rstrip("/"),
+        changeset=w3c(changed, ZoneInfo("UTC")) if changed else "",
+        contact=config.get("OPEN311_CONTACT") or f"TellCity at {request.host_url}",
+        key_service=config.get("OPEN311_KEY_SERVICE")
+        or "API keys are issued by the city's administrators (tellcity create-api-key).",
+    )
+    return respond(fmt, "discovery", document)
+
+
+@bp.get("/v2/")
+def root():
+    """The endpoint's root: its discovery document, as the spec suggests."""
+    return discovery("json")
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+@bp.get(f"/v2/services.{FMT}")
+def list_services(fmt: str):
+    """The city's categories as services, in the client's language. The rendered list is
+    cached per city, language and format, keyed on a digest of the category rows: never
+    stale, and answered 304 to a client that sends back its ETag."""
+    city, locale = _city(), _locale()
+    digest, rows = queries.service_rows(city)
+    rendered = services_cache.get(
+        (city.id, locale, fmt),
+        digest,
+        lambda: render_body(fmt, "services", ServiceSchema(many=True, locale=locale).dump(rows)),
+    )
+    response = Response(rendered, content_type=CONTENT_TYPES[fmt])
+    response.set_etag(f"{digest[:32]}-{locale}-{fmt}")
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response.make_conditional(request)
+
+
+@bp.get(f"/v2/services/<service_code>.{FMT}")
+def service_definition(service_code: str, fmt: str):
+    category = queries.service(_city(), service_code)
+    if category is None:
+        raise Open311Error(404, f"service_code {service_code[:64]} not found")
+    return respond(fmt, "service_definition", ServiceDefinitionSchema().dump(category))
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def _submit_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+@bp.post(f"/v2/requests.{FMT}")
+@limiter.limit(_submit_limit)
+def create_request(fmt: str):
+    """A new service request, through the same submission as the web form: form-encoded, or
+    multipart with photos in `media`. Needs an API key for the city."""
+    city = _city()
+    api_key = _api_key(city)
+    data = NewRequestSchema().load(request.form)
+    category = queries.service(city, data["service_code"])
+    if category is None:
+        raise Open311Error(404, f"service_code {data['service_code']} not found")
+    data["answers"] = answers(category, data.pop("attribute"))
+    photos = [process_upload(content) for content in _media() if content]
+    submission = services.new_submission(city, category, data, photos, locale=_locale())
+    report, _created = submit_report(city, submission, Actor.api(api_key.name))
+    db.session.commit()
+    return respond(fmt, "service_requests", CreatedRequestSchema(many=True).dump([report]))
+
+
+def _media() -> list[bytes]:
+    return [upload.read() for upload in request.files.getlist("media")]
+
+
+@bp.get(f"/v2/requests.{FMT}")
+def list_requests(fmt: str):
+    """Public requests of the city: the last 90 days by default, at most 1000 a page."""
+    city = _city()
+    params = RequestsQuerySchema().load(request.args)
+    reports = queries.find_requests(city, params["filter"], extensions=params["extensions"])
+    return _requests_response(fmt, city, reports, params["extensions"])
+
+
+@bp.get(f"/v2/requests/<service_request_id>.{FMT}")
+def show_request(service_request_id: str, fmt: str):
+    """One public request, as a list of one."""
+    city = _city()
+    extensions = ExtensionsSchema().load(request.args)["extensions"]
+    report = queries.public_report(city, service_request_id)
+    if report is None:
+        raise Open311Error(404, f"service_request_id {service_request_id[:64]} not found")
+    return _requests_response(fmt, city, [report], extensions)
+
+
+def _requests_response(fmt: str, city: City, reports: list, extensions: bool):
+    schema = RequestSchema(
+        many=True,
+        timezone=ZoneInfo(city.timezone),
+        locale=_locale(),
+        notes=queries.status_notes(reports),
+        extensions=extensions,
+    )
+    return respond(fmt, "service_requests", schema.dump(reports))
+
+
+@bp.get(f"/v2/tokens/<token>.{FMT}")
+def show_token(token: str, fmt: str):
+    """Requests are created at once, so a token is the service_request_id itself."""
+    report = queries.public_report(_city(), token)
+    if report is None:
+        raise Open311Error(404, f"token {token[:64]} not found")
+    return respond(fmt, "service_requests", TokenSchema(many=True).dump([report]))
+
+
+@bp.get(f"/v2/servicerequestupdates.{FMT}")
+def list_updates(fmt: str):
+    """mySociety's extension: the public updates of the city's requests, oldest first."""
+    city = _city()
+    params = UpdatesQuerySchema().load(request.args)
+    updates = queries.public_updates(city, **params)
+    schema = UpdateSchema(many=True, timezone=ZoneInfo(city.timezone))
+    return respond(fmt, "service_request_updates", schema.dump(updates))
+
+
+@bp.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(path: str):
+    """Anything else under /open311/: a 405 where the path exists for other methods, a 404
+    otherwise, in the spec's error shape."""
+    allowed = _allowed_methods()
+    if allowed:
+        raise MethodNotAllowed(valid_methods=sorted(allowed))
+    raise Open311Error(404, f"no such resource: {request.path[:200]}")
+
+
+def _allowed_methods() -> set[str]:
+    """The methods another route of the app answers at this path."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = set()
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _args = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != "open311.unknown":
+            allowed.add(method)
+    return allowed
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def _param(name: str) -> str:
+    """A parameter from the query string or, for a POST, the form body; "" when empty."""
+    value = request.args.get(name, "").strip()
+    if not value and request.method == "POST":
+        value = request.form.get(name, "").strip()
+    return value
+
+
+def _city() -> City:
+    """The city jurisdiction_id names; may be left out while this serves a single city.
+    Raises Open311Error: 404 for an unknown one, 400 when it is needed and missing."""
+    slug = _param("jurisdiction_id")
+    if slug:
+        city = queries.jurisdiction(slug)
+        if city is None:
+            raise Open311Error(404, f"jurisdiction_id {slug[:64]} not found")
+        return city
+    served = queries.served_cities()
+    if len(served) == 1:
+        return served[0]
+    if not served:
+        raise Open311Error(404, "no jurisdiction is served here yet")
+    raise Open311Error(400, "jurisdiction_id is required: this endpoint serves several")
+
+
+def _api_key(city: City):
+    """The live API key sent, allowed for the city; raises Open311Error 403 otherwise."""
+    key = _param("api_key")
+    if not key:
+        raise Open311Error(403, "api_key is required to post a service request")
+    api_key = services.authenticate(key)
+    if api_key is None or not services.may_use(api_key, city):
+        raise Open311Error(403, "invalid api_key: unknown, revoked, or not for this jurisdiction")
+    return api_key
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _format() -> str:
+    """The format the client asked for: the extension of the path; JSON when it has none."""
+    fmt = (request.view_args or {}).get("fmt")
+    if fmt in FORMATS:
+        return fmt
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@bp.errorhandler(Open311Error)
+def _open311_error(error: Open311Error):
+    db.session.rollback()
+    return errors_response(_format(), error.status, error.descriptions)
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(error: ValidationError):
+    db.session.rollback()
+    return errors_response(_format(), 400, list(_messages(error.normalized_messages())))
+
+
+def _messages(messages, field: str = ""):
+    """Each message of marshmallow's nested error dict as "field: message"."""
+    if isinstance(messages, dict):
+        for name, nested in messages.items():
+            yield from _messages(nested, "" if name == "_schema" else str(name))
+    elif isinstance(messages, list | tuple):
+        for message in messages:
+            yield from _messages(message, field)
+    else:
+        yield f"{field}: {messages}" if field else str(messages)
+
+
+@bp.errorhandler(TellCityError)
+def _refused(error: TellCityError):
+    """The domain's refusals: 403 and 404 as they are, server failures as they are, every
+    other refusal (invalid, conflict) a 400 as the spec has it."""
+    db.session.rollback()
+    status = error.status if error.status in (403, 404) or error.status >= 500 else 400
+    field = FIELD_NAMES.get(error.field or "", error.field)
+    description = f"{field}: {error.message}" if field else error.message
+    return errors_response(_format(), status, [description])
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    db.session.rollback()
+    response = errors_response(_format(), error.code or 400, [error.description or error.name])
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response

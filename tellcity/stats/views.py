@@ -1,0 +1,259 @@
+"""The statistics pages of the mayor's office and administrators, under /staff/stats: the
+overview, a department's drill-down, the printable monthly summary, and every table as CSV or
+JSON with the same filters."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from tellcity.accounts.models import Role
+from tellcity.categories.models import Category
+from tellcity.cities.models import City, Zone
+from tellcity.cities.queries import city_by_slug, default_city
+from tellcity.core.auth import staff_required
+from tellcity.core.errors import Invalid
+from tellcity.departments.models import Department
+from tellcity.extensions import db
+from tellcity.reports.states import Kind
+from tellcity.stats import queries
+from tellcity.stats.periods import local_today, month_range
+from tellcity.stats.queries import AGE_BUCKETS, DEFINITIONS, StatsFilters
+from tellcity.stats.schemas import TABLES, StatsArgsSchema, headline_rows
+
+bp = Blueprint("stats", __name__, url_prefix="/staff/stats")
+
+STATS_ROLES = (Role.MAYOR, Role.ADMIN)
+
+
+@bp.get("/")
+@staff_required(*STATS_ROLES)
+def index():
+    city = staff_city()
+    filters = filters_from_request(city)
+    return _page("stats/index.html", filters)
+
+
+@bp.get("/departments/<int:department_id>")
+@staff_required(*STATS_ROLES)
+def department(department_id: int):
+    """One department: its figures, and its categories and zones."""
+    city = staff_city()
+    found = db.session.get(Department, department_id)
+    if found is None or found.city_id != city.id:
+        abort(404)
+    filters = filters_from_request(city, department=str(found.id))
+    return _page("stats/department.html", filters)
+
+
+@bp.get("/monthly")
+@staff_required(*STATS_ROLES)
+def monthly():
+    """The printable summary of a calendar month (?month=YYYY-MM; by default the last one)."""
+    city = staff_city()
+    month = _month(request.args.get("month", ""), city)
+    dates = month_range(month, city.timezone)
+    filters = filters_from_request(city, first=dates.first, last=dates.last, period="day")
+    following = (month + timedelta(days=32)).replace(day=1)
+    return _page(
+        "stats/monthly.html",
+        filters,
+        month=month,
+        previous_month=(month - timedelta(days=1)).replace(day=1),
+        next_month=following if following <= local_today(city.timezone) else None,
+    )
+
+
+@bp.get("/export/<table>.<fmt>")
+@staff_required(*STATS_ROLES)
+def export(table: str, fmt: str):
+    """One table of the statistics, filtered as the page was, as CSV or JSON."""
+    if table not in TABLES or fmt not in ("csv", "json"):
+        abort(404)
+    filters = filters_from_request(staff_city())
+    stats = queries.overview(filters, locale=str(get_locale()))
+    rows = TABLES[table].dump(stats)
+    if fmt == "json":
+        response = jsonify(table=table, **filters.to_args(), rows=rows)
+    else:
+        response = Response(csv_text(TABLES[table].columns, rows), mimetype="text/csv")
+    name = f"{filters.city.slug}-{table}-{filters.dates.first}-{filters.dates.last}.{fmt}"
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Helpers shared with the API ---------------------------------------------------------------
+
+
+def staff_city() -> City:
+    """The signed-in user's city; an administrator of every city picks one with ?city=slug
+    (by default, the default city)."""
+    if current_user.city_id is not None:
+        return current_user.city
+    slug = request.args.get("city")
+    city = city_by_slug(slug) if slug else default_city()
+    if city is None:
+        abort(404)
+    return city
+
+
+def filters_from_request(city: City, **overrides) -> StatsFilters:
+    """The filters of the query string, with `overrides` (first, last, department, period...)
+    taking precedence. Raises Invalid for parameters that make no sense."""
+    try:
+        args = StatsArgsSchema().load(request.args.to_dict())
+    except ValidationError as error:
+        name, messages = next(iter(error.normalized_messages().items()))
+        raise Invalid(f"{name}: {' '.join(map(str, messages))}", field=name) from None
+    args["first"], args["last"] = args.pop("from_"), args.pop("to")
+    args.pop("city")
+    return queries.make_filters(city, **{**args, **overrides})
+
+
+def csv_text(columns: list[str], rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return buffer.getvalue()
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    # Text starting with = + - @ is a formula to a spreadsheet: never let a name run as one.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _month(value: str, city: City) -> date:
+    """The first day of the month YYYY-MM, or of the month before this one."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        if value:
+            raise Invalid(_("A month reads YYYY-MM."), field="month") from None
+    return (local_today(city.timezone).replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _page(template: str, filters: StatsFilters, **context):
+    stats = queries.overview(filters, locale=str(get_locale()))
+    args = filters.to_args()
+    return render_template(
+        template,
+        stats=stats,
+        filters=filters,
+        headline=headline_rows(stats.headline, stats.previous),
+        choices=_choices(filters.city),
+        # The same filters for another department, or for all of them.
+        drill_args={name: value for name, value in args.items() if name != "department"},
+        city_arg={"city": args["city"]} if current_user.city_id is None else {},
+        **context,
+    )
+
+
+def _choices(city: City) -> dict:
+    """What the filter form offers."""
+
+    def rows(model, order):
+        return db.session.scalars(
+            sa.select(model).where(model.city_id == city.id).order_by(order)
+        ).all()
+
+    return {
+        "departments": rows(Department, Department.name),
+        "categories": rows(Category, Category.position),
+        "zones": rows(Zone, Zone.name),
+        "kinds": list(Kind),
+    }
+
+
+# --- Formatting for the templates -----------------------------------------------------------
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration the way people say it: 3 d 4 h, 5 h 20 min, 12 min."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(days)s d %(hours)s h", days=days, hours=hours)
+    if hours:
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    return _("%(minutes)s min", minutes=minutes)
+
+
+def format_rate(value: float | None) -> str:
+    return "—" if value is None else format_percent(value, "#,##0.#%")
+
+
+def format_number(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""))
+
+
+def age_label(bucket: tuple[int, int | None]) -> str:
+    low, high = bucket
+    if high is None:
+        return _("%(low)s days and more", low=low)
+    if low == 0:
+        return _("under %(high)s days", high=high)
+    return _("%(low)s to %(high)s days", low=low, high=high)
+
+
+#: The headline's figures: label, how each is shown, and which way is better (+1 up, -1 down,
+#: 0 neither).
+HEADLINE = {
+    "received": (_l("Received"), "count", 0),
+    "closed": (_l("Closed"), "count", 1),
+    "backlog": (_l("Backlog"), "count", -1),
+    "median_time_to_acknowledge": (_l("Median time to acknowledge"), "duration", -1),
+    "median_time_to_close": (_l("Median time to close"), "duration", -1),
+    "sla_compliance": (_l("Deadlines met"), "rate", 1),
+    "confirmed_fix_rate": (_l("Fixes confirmed by residents"), "rate", 1),
+}
+
+
+def format_value(value: float | None, how: str) -> str:
+    if how == "duration":
+        return format_duration(value)
+    return format_rate(value) if how == "rate" else format_number(value)
+
+
+def format_change(change: float | None, how: str) -> str:
+    """+12 % for a relative change, +5 pts for a rate's change in points."""
+    if change is None:
+        return ""
+    if how == "rate":
+        return _("%(points)s pts", points=format_decimal(change * 100, "+#,##0.#;-#,##0.#"))
+    return format_percent(change, "+#,##0%;-#,##0%")
+
+
+@bp.context_processor
+def _formatting() -> dict:
+    return {
+        "format_duration": format_duration,
+        "format_rate": format_rate,
+        "format_number": format_number,
+        "format_value": format_value,
+        "format_change": format_change,
+        "HEADLINE": HEADLINE,
+        "age_label": age_label,
+        "AGE_BUCKETS": AGE_BUCKETS,
+        "DEFINITIONS": DEFINITIONS,
+        "TABLES": TABLES,
+    }
