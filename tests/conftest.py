@@ -109,8 +109,11 @@ def _test_config(tmp_path, url: str) -> dict:
 @pytest.fixture
 def app(backend, tmp_path):
     """An app on an empty database with the models' schema, inside an app context."""
+    from tellcity.geo import places
+
     name, url = backend
     url = url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    places._cache.clear()  # each test's database reuses ids: shapes of another test must go
     app = create_app(_test_config(tmp_path, url))
     with app.app_context():
         if name == "sqlite":
