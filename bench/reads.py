@@ -103,7 +103,7 @@ def run(args, tmp: Path) -> None:
         "TELLCITY_RATELIMIT_SIGNIN": "1000 per minute",
     }
     with Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare:
-        baseline = measure(bare.url, baseline_page(samples), args, None)
+        baseline = measure(bare.url, baseline_page(samples), args)
     with Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server:
         pages = app_pages(samples, server.url, args)
         loads = [(page, measure(server.url, page, args)) for page in pages]

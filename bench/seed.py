@@ -446,7 +446,7 @@ class Seeder:
         hour = rng.choice(24, count, p=hours / hours.sum())
         local = plan.start + day * 86400 + hour * 3600 + rng.uniform(0, 3600, count)
         created = np.sort(local - 3600)  # Paris is UTC+1 (+2 in summer): close enough here
-        return created[(created > plan.start) & (created < self.now)]
+        return np.clip(created, plan.start, self.now - 1)
 
     def _sequence(self) -> dict[int, int]:
         rows = db.session.execute(

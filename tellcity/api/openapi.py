@@ -253,7 +253,7 @@ PATHS: dict[str, dict] = {
             "operationId": "nearbyReports",
             "summary": "Open reports near a place",
             "description": "Open public reports filed recently within the radius, nearest"
-            " first: to offer a \"me too\" before reporting the same problem again.",
+            ' first: to offer a "me too" before reporting the same problem again.',
             "parameters": [
                 query("lat", LATITUDE, "latitude (WGS84)", required=True),
                 query("lon", LONGITUDE, "longitude (WGS84)", required=True),
@@ -273,7 +273,7 @@ PATHS: dict[str, dict] = {
                         "required": ["reports"],
                     },
                 ),
-                "400": answer("lat or lon is missing or not a number"),
+                "400": answer("lat or lon is missing, not a number, or out of range"),
                 "404": NO_CITY,
                 "422": answer("unknown category"),
             },
@@ -294,7 +294,7 @@ PATHS: dict[str, dict] = {
     "/api/v1/reports/{reference}/support": {
         "post": {
             "operationId": "supportReport",
-            "summary": "\"Me too\" on a problem, or a vote for an idea",
+            "summary": '"Me too" on a problem, or a vote for an idea',
             "parameters": [REFERENCE],
             "requestBody": {"required": True, "content": _json(SUPPORTER)},
             "responses": {
@@ -353,7 +353,7 @@ PATHS: dict[str, dict] = {
                         "required": ["address"],
                     },
                 ),
-                "400": answer("lat or lon is missing or not a number"),
+                "400": answer("lat or lon is missing, not a number, or out of range"),
             },
         }
     },
@@ -421,7 +421,7 @@ def openapi_document() -> dict:
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={
-            "description": "The resident flow for apps: categories, reports, \"me too\","
+            "description": 'The resident flow for apps: categories, reports, "me too",'
             " nearby reports, address search. Reads and writes of the city the server serves."
             " Open311 GeoReport v2 is under /open311/v2/ (see /open311/discovery.json)."
         },

@@ -130,8 +130,8 @@ def show_report(reference: str):
 def nearby():
     """Open reports near a point: ?lat=&lon=[&category=code][&radius_m=150]."""
     city = city_or_404()
-    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
-    if lat is None or lon is None:
+    lat, lon = _position_args()
+    if lat is None:
         return _error(
             400,
             "missing_position",
@@ -189,10 +189,19 @@ def geocode():
 
 @bp.get("/geocode/reverse")
 def reverse_geocode():
-    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
-    if lat is None or lon is None:
+    lat, lon = _position_args()
+    if lat is None:
         return _error(400, "missing_position", "lat and lon are required")
     return jsonify(address=reverse_address(lat, lon))
+
+
+def _position_args() -> tuple[float, float] | tuple[None, None]:
+    """?lat=&lon= in degrees; (None, None) when either is missing, not a number or off the
+    Earth (float() reads "inf" and "nan", which the distance maths cannot take)."""
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None, None
+    return lat, lon
 
 
 @bp.post("/photos/gps")

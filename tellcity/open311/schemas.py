@@ -15,6 +15,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_dump,
     post_load,
     pre_load,
     validate,
@@ -34,7 +35,6 @@ from tellcity.reports.states import EventType, Status, open311_status
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
-LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
 OPEN311_STATUSES = ("open", "closed")
 
 
@@ -107,23 +107,44 @@ class AttributeSchema(Schema):
     datatype = fields.Function(datatype)
     required = fields.Function(lambda attribute: bool(attribute.get("required", False)))
     datatype_description = fields.Function(
-        lambda attribute: attribute.get("datatype_description") or None
+        lambda attribute: _text_or_none(attribute.get("datatype_description"))
     )
-    order = fields.Function(lambda attribute: attribute.get("order"))
-    description = fields.Function(lambda attribute: attribute.get("description") or None)
+    order = fields.Integer()
+    description = fields.Function(lambda attribute: _text_or_none(attribute.get("description")))
     values = fields.Function(
-        lambda attribute: AttributeValueSchema(many=True).dump(attribute.get("values") or [])
+        lambda attribute: AttributeValueSchema(many=True).dump(_values(attribute))
+    )
+
+
+def _text_or_none(value) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _values(attribute: Mapping) -> list[Mapping]:
+    values = attribute.get("values")
+    return (
+        [value for value in values if isinstance(value, Mapping)]
+        if isinstance(values, list)
+        else []
     )
 
 
 def attribute_definitions(category: Category) -> list[dict]:
-    """The category's questions, numbered in order when their definitions are not."""
+    """The category's questions in their order: as their definitions number them, else as
+    they are listed. Definitions without a code are skipped."""
     attributes = [
-        {"order": number, **attribute}
+        {**attribute, "order": _order(attribute.get("order"), number)}
         for number, attribute in enumerate(category.attributes or [], start=1)
         if isinstance(attribute, Mapping) and attribute.get("code") not in (None, "")
     ]
-    return sorted(attributes, key=lambda attribute: attribute.get("order") or 0)
+    return sorted(attributes, key=lambda attribute: attribute["order"])
+
+
+def _order(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 class ServiceDefinitionSchema(Schema):
@@ -133,6 +154,10 @@ class ServiceDefinitionSchema(Schema):
     attributes = fields.Function(
         lambda category: AttributeSchema(many=True).dump(attribute_definitions(category))
     )
+
+
+#: Events that move a report's status: their notes say where to.
+_MOVES = (EventType.STATUS_CHANGE, EventType.REOPEN)
 
 
 def agency(report: Report) -> str:
@@ -198,15 +223,11 @@ class RequestSchema(Schema):
         photos = _visible_photos(report)
         return photo_url(photos[0].storage_key) if photos else None
 
-    def dump(self, obj, *, many=None):
-        result = super().dump(obj, many=many)
-        if not self.extensions:
-            return result
-        reports = obj if (self.many if many is None else many) else [obj]
-        rows = result if isinstance(result, list) else [result]
-        for report, row in zip(reports, rows, strict=True):
-            row.update(self._extended(report))
-        return result
+    @post_dump(pass_original=True)
+    def _extend(self, data: dict, report: Report, **kwargs) -> dict:
+        if self.extensions:
+            data.update(self._extended(report))
+        return data
 
     def _extended(self, report: Report) -> dict:
         return {
@@ -238,9 +259,6 @@ class RequestSchema(Schema):
                 if event.is_public and not event.is_hidden and event.type in PUBLIC_EVENT_TYPES
             ],
         }
-
-
-_MOVES = (EventType.STATUS_CHANGE, EventType.REOPEN)
 
 
 class CreatedRequestSchema(Schema):
@@ -322,7 +340,11 @@ class ParamsSchema(Schema):
             values = [v.strip() for v in values if isinstance(v, str) and v.strip()]
             if values:
                 flat[name] = ",".join(values) if name in self.REPEATABLE else values[0]
-        return flat
+        return self.narrow(flat)
+
+    def narrow(self, params: dict) -> dict:
+        """The parameters to read, of those given (all of them, unless a schema says)."""
+        return params
 
 
 class W3CDateTime(fields.Field):
@@ -402,8 +424,7 @@ class RequestsQuerySchema(_PagedRangeSchema):
     )
     extensions = fields.Boolean(load_default=False)
 
-    @pre_load
-    def _ids_override(self, params: dict, **kwargs) -> dict:
+    def narrow(self, params: dict) -> dict:
         if params.get("service_request_id"):
             keep = ("service_request_id", "extensions")
             return {name: value for name, value in params.items() if name in keep}
@@ -601,7 +622,7 @@ def _answer(definition: Mapping, values: list[str]):
 
 
 def _key(definition: Mapping, value: str) -> str:
-    keys = [str(option.get("key")) for option in definition.get("values") or []]
+    keys = [str(option.get("key")) for option in _values(definition)]
     if value not in keys:
         raise ValidationError(f"one of: {', '.join(keys)}")
     return value

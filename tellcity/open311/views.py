@@ -38,7 +38,7 @@ from tellcity.open311.schemas import (
     w3c,
 )
 from tellcity.photos.services import process_upload
-from tellcity.reports.services import submit_report
+from tellcity.reports.services import MAX_PHOTOS, submit_report
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)  # no cookies are trusted here: posting takes an API key
@@ -143,7 +143,11 @@ def create_request(fmt: str):
 
 
 def _media() -> list[bytes]:
-    return [upload.read() for upload in request.files.getlist("media")]
+    """The photos sent as `media`, refused before any is decoded when there are too many."""
+    uploads = request.files.getlist("media")
+    if len(uploads) > MAX_PHOTOS:
+        raise Open311Error(400, f"media: at most {MAX_PHOTOS} photos")
+    return [upload.read() for upload in uploads]
 
 
 @bp.get(f"/v2/requests.{FMT}")

@@ -1,11 +1,13 @@
 """The statistics of a city over a range of local dates, with optional department, category,
 zone and kind filters: the one query layer the pages, their exports and `GET /api/v1/stats`
 read. Everything is aggregated in the database (GROUP BY over indexed columns); Python only
-adds up aggregated rows (per group, per day), never one row per report.
+adds up aggregated rows (per (department, category, zone) cell, per day), never one row per
+report.
 
-What each figure means is in DEFINITIONS, shown on the page and returned by the API."""
+What each figure means is in tellcity.stats.definitions, shown on the pages and returned by
+the API."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,6 +24,18 @@ from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent
 from tellcity.reports.queries import is_public
 from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Status
+from tellcity.stats.figures import (
+    AGE_BUCKETS,
+    Figures,
+    GroupRow,
+    Headline,
+    Hotspot,
+    Outcomes,
+    Overview,
+    SeriesPoint,
+    SuggestionRow,
+    Transfers,
+)
 from tellcity.stats.periods import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -31,88 +45,25 @@ from tellcity.stats.periods import (
     last_days,
     local_today,
 )
-from tellcity.stats.sql import Spread, as_date, local_day, seconds_between, spreads
+from tellcity.stats.sql import as_date, local_day, seconds_between, spreads, tune_for_statistics
 
-#: Backlog age buckets, in days: lower bound included, upper bound excluded.
-AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (2, 7), (7, 30), (30, 90), (90, None))
 #: A hotspot is a cell of 0.001° of latitude by 0.001° of longitude (about 110 m by 75 m in
 #: France) holding at least HOTSPOT_MIN reports.
 HOTSPOT_CELLS_PER_DEGREE = 1000
 HOTSPOT_MIN = 3
 HOTSPOT_LIMIT = 20
-TOP_CATEGORIES = 10
 TOP_SUGGESTIONS = 10
-GROUPINGS = ("department", "category", "zone")
-
-DEFINITIONS = {
-    "range": _l(
-        "from and to are local dates of the city, both included; the previous period is the "
-        "range of the same length just before. Filters (department, category, zone, kind) "
-        "apply to each report as it is now."
-    ),
-    "received": _l("Reports created in the range (problems and suggestions, unless filtered)."),
-    "closed": _l(
-        "Reports whose closing time (resolved, duplicate, referred, not actionable, rejected, "
-        "declined or done) falls in the range; a reopened report is open again until closed."
-    ),
-    "series": _l(
-        "Received and closed per local day, week (from Monday) or month of the city; the "
-        "first and last week or month may cover only part of the range."
-    ),
-    "backlog": _l(
-        "Reports open at the end of the range (now, when the range ends today): created "
-        "before it and either open now or closed after it."
-    ),
-    "backlog_ages": _l(
-        "Age of the backlog at the end of the range, in days: under 2, 2 to 7, 7 to 30, "
-        "30 to 90, 90 and more (each bucket includes its lower bound)."
-    ),
-    "time_to_acknowledge": _l(
-        "Seconds from creation to the first acknowledgement, over reports created in the "
-        "range that have been acknowledged."
-    ),
-    "time_to_close": _l("Seconds from creation to closing, over reports closed in the range."),
-    "median": _l(
-        "The middle value, or the mean of the two middle values when their number is even "
-        "(Python's statistics.median)."
-    ),
-    "p90": _l(
-        "90th percentile, interpolated linearly between the two nearest ranks at rank "
-        "1 + 0.9 * (n - 1): Python's statistics.quantiles(n=10, method='inclusive')[8], "
-        "PostgreSQL's percentile_cont(0.9)."
-    ),
-    "sla_compliance": _l(
-        "Share of the reports closed in the range that had a deadline (their category's "
-        "target, in business hours) and were closed by it."
-    ),
-    "resolved": _l(
-        "Reports marked resolved (or done, for suggestions) in the range, counted once each."
-    ),
-    "reopen_rate": _l(
-        "Share of the reports resolved in the range later reopened by their reporter."
-    ),
-    "confirmed_fix_rate": _l(
-        "Share of the reports resolved in the range whose reporter later confirmed the fix."
-    ),
-    "duplicates": _l("Reports created in the range and now closed as duplicates of another."),
-    "transfers": _l(
-        "Transfers from one department to another made in the range, and the number of "
-        "reports transferred."
-    ),
-    "per_1000": _l(
-        "Figures per 1,000 inhabitants of the zone (its recorded population); none when the "
-        "zone's population is unknown."
-    ),
-    "top_categories": _l("The categories that received the most reports in the range."),
-    "hotspots": _l(
-        "Cells of 0.001° of latitude by 0.001° of longitude (about 110 m by 75 m) with at "
-        "least 3 public reports created in the range, most reports first, at most 20."
-    ),
-    "suggestions": _l("Public suggestions created in the range with the most support, at most 10."),
-    "rates": _l(
-        "Rates and shares are fractions between 0 and 1; none when there is nothing to count."
-    ),
+#: Tables of figures, by the column of Report that groups them.
+GROUPINGS = {
+    "department": Report.department_id,
+    "category": Report.category_id,
+    "zone": Report.zone_id,
 }
+#: The groups durations are given for (besides the whole selection): each percentile costs a
+#: sort of the group's values.
+DURATION_GROUPINGS = ("department", "category")
+OPEN = [str(status) for status in OPEN_STATUSES]
+RESOLVED = [str(Status.RESOLVED), str(Status.DONE)]
 
 
 @dataclass(frozen=True)
@@ -231,8 +182,13 @@ def _find(model, code_column, city: City, value: str | None, name: str):
     """The city's row of `model` whose id (all digits) or slug/code is `value`."""
     if not value:
         return None
-    column = model.id if value.isdigit() else code_column
-    found = db.session.scalar(sa.select(model).where(model.city_id == city.id, column == value))
+    if value.isdigit() and len(value) < 10:  # an id (and within an integer's range)
+        found = db.session.get(model, int(value))
+        found = found if found is not None and found.city_id == city.id else None
+    else:
+        found = db.session.scalar(
+            sa.select(model).where(model.city_id == city.id, code_column == value)
+        )
     if found is None:
         raise Invalid(
             _("Unknown %(what)s: %(value)s", what=name, value=value),
@@ -242,181 +198,19 @@ def _find(model, code_column, city: City, value: str | None, name: str):
     return found
 
 
-def ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-@dataclass
-class Figures:
-    """The counts and durations of one group (the whole selection, a department, a category or
-    a zone) over the range."""
-
-    received: int = 0
-    closed: int = 0
-    closed_with_deadline: int = 0
-    closed_on_time: int = 0
-    duplicates: int = 0
-    backlog: int = 0
-    backlog_ages: list[int] = field(default_factory=lambda: [0] * len(AGE_BUCKETS))
-    time_to_acknowledge: Spread = field(default_factory=Spread)
-    time_to_close: Spread = field(default_factory=Spread)
-
-    @property
-    def sla_compliance(self) -> float | None:
-        return ratio(self.closed_on_time, self.closed_with_deadline)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.received or self.closed or self.backlog)
-
-    def add(self, other: "Figures") -> None:
-        """Add another group's counts (not its durations, which do not add up)."""
-        for name in ("received", "closed", "closed_with_deadline", "closed_on_time"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.duplicates += other.duplicates
-        self.backlog += other.backlog
-        self.backlog_ages = [
-            a + b for a, b in zip(self.backlog_ages, other.backlog_ages, strict=True)
-        ]
-
-
-@dataclass
-class GroupRow:
-    """One row of a department, category or zone table."""
-
-    id: int | None
-    code: str
-    name: str
-    figures: Figures
-    population: int | None = None
-
-    def per_1000(self, count: int) -> float | None:
-        return count * 1000 / self.population if self.population else None
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    start: date
-    received: int
-    closed: int
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    resolved: int = 0
-    reopened: int = 0
-    confirmed: int = 0
-
-    @property
-    def reopen_rate(self) -> float | None:
-        return ratio(self.reopened, self.resolved)
-
-    @property
-    def confirmed_fix_rate(self) -> float | None:
-        return ratio(self.confirmed, self.resolved)
-
-
-@dataclass(frozen=True)
-class Transfers:
-    count: int = 0
-    reports: int = 0
-
-
-@dataclass(frozen=True)
-class Hotspot:
-    lat: float
-    lon: float
-    south: float
-    west: float
-    north: float
-    east: float
-    count: int
-    open: int
-
-
-@dataclass(frozen=True)
-class SuggestionRow:
-    reference: str
-    category: str
-    status: str
-    support_count: int
-    created_at: datetime
-    summary: str
-
-
-@dataclass
-class Headline:
-    """The figures a period is summed up by, compared with the previous period."""
-
-    received: int
-    closed: int
-    backlog: int
-    median_time_to_acknowledge: float | None
-    median_time_to_close: float | None
-    sla_compliance: float | None
-    confirmed_fix_rate: float | None
-
-    NAMES = (
-        "received",
-        "closed",
-        "backlog",
-        "median_time_to_acknowledge",
-        "median_time_to_close",
-        "sla_compliance",
-        "confirmed_fix_rate",
-    )
-
-
-@dataclass
-class Overview:
-    """Every figure of a selection."""
-
-    filters: StatsFilters
-    as_of: datetime
-    totals: Figures
-    outcomes: Outcomes
-    transfers: Transfers
-    series: list[SeriesPoint]
-    departments: list[GroupRow]
-    categories: list[GroupRow]
-    zones: list[GroupRow]
-    hotspots: list[Hotspot]
-    suggestions: list[SuggestionRow]
-    previous: Headline
-
-    @property
-    def headline(self) -> Headline:
-        return headline_of(self.totals, self.outcomes)
-
-    @property
-    def top_categories(self) -> list[GroupRow]:
-        busiest = sorted(self.categories, key=lambda row: (-row.figures.received, row.name))
-        return [row for row in busiest if row.figures.received][:TOP_CATEGORIES]
-
-
-def headline_of(totals: Figures, outcomes: Outcomes) -> Headline:
-    return Headline(
-        received=totals.received,
-        closed=totals.closed,
-        backlog=totals.backlog,
-        median_time_to_acknowledge=totals.time_to_acknowledge.median,
-        median_time_to_close=totals.time_to_close.median,
-        sla_compliance=totals.sla_compliance,
-        confirmed_fix_rate=outcomes.confirmed_fix_rate,
-    )
-
-
 def overview(filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None) -> Overview:
     """Every figure of `filters`' selection, and the headline of the period before it. The
     backlog is counted at the end of the range, or `now` when the range ends later."""
+    tune_for_statistics()
     as_of = min(filters.dates.end, now or utcnow())
-    figures = group_figures(filters, as_of)
+    figures = group_figures(filters, as_of, GROUPINGS, DURATION_GROUPINGS)
     names = _names(filters.city, locale)
+    totals = figures[("all", None)]
     return Overview(
         filters=filters,
         as_of=as_of,
-        totals=figures[("all", None)],
-        outcomes=outcomes(filters),
+        totals=totals,
+        outcomes=Outcomes(totals.resolved, reopened(filters), totals.confirmed),
         transfers=transfers(filters),
         series=series(filters),
         departments=_rows(figures, "department", names),
@@ -430,9 +224,10 @@ def overview(filters: StatsFilters, *, locale: str = "fr", now: datetime | None 
 
 def headline(filters: StatsFilters, *, now: datetime | None = None) -> Headline:
     """The headline figures of one period alone (for the period a page compares with)."""
+    tune_for_statistics()
     as_of = min(filters.dates.end, now or utcnow())
-    totals = group_figures(filters, as_of, groupings=())[("all", None)]
-    return headline_of(totals, outcomes(filters))
+    figures = group_figures(filters, as_of, durations=("time_to_close",))
+    return Headline.of(figures[("all", None)])
 
 
 # --- Counts and durations per group ----------------------------------------------------------
@@ -441,63 +236,78 @@ Key = tuple[str, int | None]
 
 
 def group_figures(
-    filters: StatsFilters, as_of: datetime, groupings: tuple[str, ...] = GROUPINGS
+    filters: StatsFilters,
+    as_of: datetime,
+    groupings: dict | None = None,
+    duration_groupings: tuple[str, ...] = (),
+    durations: tuple[str, ...] = ("time_to_acknowledge", "time_to_close"),
 ) -> dict[Key, Figures]:
-    """Figures of the whole selection, key ("all", None), and of each department, category
-    and zone, key ("department", id)... Counts come from three queries grouped by
-    (department, category, zone), added up here; durations from one query each."""
-    figures: dict[Key, Figures] = {}
-
-    def of(cell: tuple, grouping: str) -> Figures:
-        key = ("all", None) if grouping == "all" else (grouping, cell[GROUPINGS.index(grouping)])
-        return figures.setdefault(key, Figures())
-
+    """Figures of the whole selection, key ("all", None), and of each group of `groupings`,
+    key ("department", id)... Counts come from three queries grouped by (department,
+    category, zone) cell, added up here; each of `durations` (for the whole selection and the
+    groups of `duration_groupings`) from one query."""
+    groupings = groupings or {}
+    figures: dict[Key, Figures] = {("all", None): Figures()}
     for cell, counts in _cell_counts(filters, as_of).items():
-        for grouping in ("all", *groupings):
-            of(cell, grouping).add(counts)
-    figures.setdefault(("all", None), Figures())
-    for attribute, values in (
-        ("time_to_acknowledge", _acknowledge_times(filters)),
-        ("time_to_close", _close_times(filters)),
-    ):
-        for key, spread in spreads(_by_groupings(values, groupings)).items():
-            setattr(figures.setdefault(key, Figures()), attribute, spread)
+        figures[("all", None)].add(counts)
+        for index, grouping in enumerate(GROUPINGS):
+            if grouping in groupings:
+                figures.setdefault((grouping, cell[index]), Figures()).add(counts)
+    columns = tuple(GROUPINGS[name].key for name in duration_groupings)
+    for attribute in durations:
+        values = DURATIONS[attribute](filters).subquery("durations")
+        for (column, key), spread in spreads(values, columns).items():
+            grouping = "all" if column == "all" else column.removesuffix("_id")
+            setattr(figures.setdefault((grouping, key), Figures()), attribute, spread)
     return figures
 
 
 def _cell_counts(filters: StatsFilters, as_of: datetime) -> dict[tuple, Figures]:
-    """Counts per (department, category, zone) cell: received, duplicates, closed, closed with
-    a deadline and on time, backlog by age."""
+    """Counts per (department, category, zone) cell: received and duplicates among them;
+    closed, with a deadline, on time, resolved, confirmed; backlog by age."""
     cells: dict[tuple, Figures] = {}
-    dims = (Report.department_id, Report.category_id, Report.zone_id)
-    is_duplicate = sa.case((Report.status == Status.DUPLICATE, 1), else_=0)
-    received = sa.select(*dims, sa.func.count(), sa.func.sum(is_duplicate)).where(
-        *filters.created_in_range()
-    )
-    for *cell, count, duplicates in db.session.execute(received.group_by(*dims)):
-        figures = cells.setdefault(tuple(cell), Figures())
-        figures.received, figures.duplicates = count, duplicates or 0
-    on_time = sa.case((Report.closed_at <= Report.due_at, 1), else_=0)
-    closed = sa.select(*dims, sa.func.count(), sa.func.count(Report.due_at), sa.func.sum(on_time))
-    for *cell, count, with_deadline, in_time in db.session.execute(
-        closed.where(*filters.closed_in_range()).group_by(*dims)
+
+    def at(cell) -> Figures:
+        return cells.setdefault(tuple(cell), Figures())
+
+    for *cell, received, duplicates in _grouped(
+        filters.created_in_range(), sa.func.count(), _count_if(Report.status == Status.DUPLICATE)
     ):
-        figures = cells.setdefault(tuple(cell), Figures())
+        at(cell).received, at(cell).duplicates = received, duplicates
+    for *cell, closed, with_deadline, on_time, resolved, confirmed in _grouped(
+        filters.closed_in_range(),
+        sa.func.count(),
+        sa.func.count(Report.due_at),
+        _count_if(Report.closed_at <= Report.due_at),
+        _count_if(Report.status.in_(RESOLVED)),
+        _count_if(sa.and_(Report.status.in_(RESOLVED), Report.confirmed_at.is_not(None))),
+    ):
+        figures = at(cell)
         figures.closed, figures.closed_with_deadline, figures.closed_on_time = (
-            count,
+            closed,
             with_deadline,
-            in_time or 0,
+            on_time,
         )
+        figures.resolved, figures.confirmed = resolved, confirmed
     for *cell, age, count in _backlog_by_age(filters, as_of):
-        figures = cells.setdefault(tuple(cell), Figures())
-        figures.backlog += count
-        figures.backlog_ages[age] += count
+        at(cell).backlog += count
+        at(cell).backlog_ages[age] += count
     return cells
+
+
+def _count_if(condition):
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _grouped(conditions: list, *aggregates):
+    """Rows of (department, category, zone, *aggregates) of the reports meeting `conditions`."""
+    cell = list(GROUPINGS.values())
+    return db.session.execute(sa.select(*cell, *aggregates).where(*conditions).group_by(*cell))
 
 
 def _backlog_by_age(filters: StatsFilters, as_of: datetime):
     """(department, category, zone, age bucket, count) rows of the reports open at `as_of`:
-    open now, or closed since (only possible when `as_of` is in the past)."""
+    open now, or closed since (which only a past `as_of` can have)."""
     age = sa.case(
         *[
             (Report.created_at > as_of - timedelta(days=upper), index)
@@ -506,56 +316,34 @@ def _backlog_by_age(filters: StatsFilters, as_of: datetime):
         ],
         else_=len(AGE_BUCKETS) - 1,
     ).label("age")
-    dims = (Report.department_id, Report.category_id, Report.zone_id)
-    is_open = Report.status.in_([str(status) for status in OPEN_STATUSES])
+    is_open = Report.status.in_(OPEN)
     open_then = sa.or_(is_open, Report.closed_at >= as_of) if as_of < utcnow() else is_open
     cells = (
-        sa.select(*dims, age)
+        sa.select(*GROUPINGS.values(), age)
         .where(*filters.scope(), Report.created_at < as_of, open_then)
         .subquery("backlog")
     )
-    dims = (cells.c.department_id, cells.c.category_id, cells.c.zone_id)
+    cell = (cells.c.department_id, cells.c.category_id, cells.c.zone_id)
     return db.session.execute(
-        sa.select(*dims, cells.c.age, sa.func.count()).group_by(*dims, cells.c.age)
+        sa.select(*cell, cells.c.age, sa.func.count()).group_by(*cell, cells.c.age)
     )
 
 
 def _acknowledge_times(filters: StatsFilters):
     return sa.select(
-        Report.department_id,
-        Report.category_id,
-        Report.zone_id,
+        *GROUPINGS.values(),
         seconds_between(Report.created_at, Report.acknowledged_at).label("value"),
     ).where(*filters.created_in_range(), Report.acknowledged_at.is_not(None))
 
 
 def _close_times(filters: StatsFilters):
     return sa.select(
-        Report.department_id,
-        Report.category_id,
-        Report.zone_id,
+        *GROUPINGS.values(),
         seconds_between(Report.created_at, Report.closed_at).label("value"),
     ).where(*filters.closed_in_range())
 
 
-def _by_groupings(values, groupings: tuple[str, ...]):
-    """The (grouping, key, value) rows `spreads` reads: each value once for the whole
-    selection and once under each of its groups."""
-    values = values.cte("durations")
-    columns = {
-        "department": values.c.department_id,
-        "category": values.c.category_id,
-        "zone": values.c.zone_id,
-    }
-    parts = [
-        sa.select(
-            sa.literal("all").label("grouping"),
-            sa.cast(sa.null(), sa.Integer).label("key"),
-            values.c.value,
-        )
-    ]
-    parts += [sa.select(sa.literal(name), columns[name], values.c.value) for name in groupings]
-    return sa.union_all(*parts).subquery("grouped")
+DURATIONS = {"time_to_acknowledge": _acknowledge_times, "time_to_close": _close_times}
 
 
 def _names(city: City, locale: str) -> dict[Key, tuple[str, str, int | None]]:
@@ -613,52 +401,29 @@ def _per_day(filters: StatsFilters, column, conditions: list) -> dict[date, int]
 # --- Outcomes, transfers ----------------------------------------------------------------------
 
 
-def outcomes(filters: StatsFilters) -> Outcomes:
-    """The reports resolved in the range (from their status-change events), and how many of
-    them were later reopened by their reporter, or confirmed fixed."""
-    resolved = (
-        sa.select(ReportEvent.report_id, sa.func.min(ReportEvent.created_at).label("resolved_at"))
-        .join(Report, Report.id == ReportEvent.report_id)
-        .where(
-            *filters.scope(),
-            ReportEvent.type == EventType.STATUS_CHANGE,
-            ReportEvent.to_value.in_([Status.RESOLVED, Status.DONE]),
-            ReportEvent.created_at >= filters.dates.start,
-            ReportEvent.created_at < filters.dates.end,
-        )
-        .group_by(ReportEvent.report_id)
-        .subquery("resolved")
-    )
-
-    def later(event_type: str):
-        later_event = sa.select(ReportEvent.id).where(
-            ReportEvent.report_id == resolved.c.report_id,
-            ReportEvent.type == event_type,
-            ReportEvent.created_at > resolved.c.resolved_at,
-        )
-        return sa.func.sum(sa.case((later_event.exists(), 1), else_=0))
-
-    row = db.session.execute(
-        sa.select(
-            sa.func.count(), later(EventType.REOPEN), later(EventType.CONFIRMATION)
-        ).select_from(resolved)
-    ).one()
-    return Outcomes(row[0], row[1] or 0, row[2] or 0)
+def reopened(filters: StatsFilters) -> int:
+    """Reports their reporter reopened in the range (each counted once)."""
+    return _events(filters, EventType.REOPEN)[1]
 
 
 def transfers(filters: StatsFilters) -> Transfers:
     """Transfer events in the range, and the reports they moved."""
-    row = db.session.execute(
+    return Transfers(*_events(filters, EventType.TRANSFER))
+
+
+def _events(filters: StatsFilters, event_type: str) -> tuple[int, int]:
+    """How many events of `event_type` the selection's reports had in the range, and on how
+    many reports."""
+    return db.session.execute(
         sa.select(sa.func.count(), sa.func.count(sa.distinct(ReportEvent.report_id)))
         .join(Report, Report.id == ReportEvent.report_id)
         .where(
             *filters.scope(),
-            ReportEvent.type == EventType.TRANSFER,
+            ReportEvent.type == event_type,
             ReportEvent.created_at >= filters.dates.start,
             ReportEvent.created_at < filters.dates.end,
         )
     ).one()
-    return Transfers(*row)
 
 
 # --- Places and ideas -------------------------------------------------------------------------
@@ -668,7 +433,7 @@ def hotspots(filters: StatsFilters, limit: int = HOTSPOT_LIMIT) -> list[Hotspot]
     """Grid cells with at least HOTSPOT_MIN public reports created in the range, busiest
     first: where the same problems keep coming back."""
     size = HOTSPOT_CELLS_PER_DEGREE
-    is_open = sa.case((Report.status.in_([str(s) for s in OPEN_STATUSES]), 1), else_=0)
+    is_open = sa.case((Report.status.in_(OPEN), 1), else_=0)
     cells = (
         sa.select(
             sa.cast(sa.func.round(Report.lat * size), sa.Integer).label("row"),

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from tellcity.reports.states import Kind
+from tellcity.stats.definitions import DEFINITIONS
+from tellcity.stats.figures import AGE_BUCKETS, Headline, Overview
 from tellcity.stats.periods import PERIODS
-from tellcity.stats.queries import AGE_BUCKETS, DEFINITIONS, Headline, Overview
 
 
 class StatsArgsSchema(Schema):
@@ -32,23 +33,32 @@ class StatsArgsSchema(Schema):
 # --- Rows ---------------------------------------------------------------------------------------
 
 
-def _figure_fields(prefix: str = "") -> dict:
+#: The counts of a Figures, by field name: where each is read.
+COUNT_FIELDS = {
+    "received": (fields.Integer, "received"),
+    "closed": (fields.Integer, "closed"),
+    "backlog": (fields.Integer, "backlog"),
+    "duplicates": (fields.Integer, "duplicates"),
+    "closed_with_deadline": (fields.Integer, "closed_with_deadline"),
+    "closed_on_time": (fields.Integer, "closed_on_time"),
+    "sla_compliance": (fields.Float, "sla_compliance"),
+    "resolved": (fields.Integer, "resolved"),
+    "confirmed": (fields.Integer, "confirmed"),
+    "confirmed_fix_rate": (fields.Float, "confirmed_fix_rate"),
+}
+DURATION_FIELDS = {
+    "acknowledged_count": (fields.Integer, "time_to_acknowledge.count"),
+    "acknowledge_median_seconds": (fields.Float, "time_to_acknowledge.median"),
+    "acknowledge_p90_seconds": (fields.Float, "time_to_acknowledge.p90"),
+    "close_count": (fields.Integer, "time_to_close.count"),
+    "close_median_seconds": (fields.Float, "time_to_close.median"),
+    "close_p90_seconds": (fields.Float, "time_to_close.p90"),
+}
+
+
+def _figure_fields(prefix: str = "", durations: bool = True) -> dict:
     """The fields of a Figures (read at `prefix`, e.g. "figures."), flat: one CSV row each."""
-    spec = {
-        "received": (fields.Integer, "received"),
-        "closed": (fields.Integer, "closed"),
-        "backlog": (fields.Integer, "backlog"),
-        "duplicates": (fields.Integer, "duplicates"),
-        "closed_with_deadline": (fields.Integer, "closed_with_deadline"),
-        "closed_on_time": (fields.Integer, "closed_on_time"),
-        "sla_compliance": (fields.Float, "sla_compliance"),
-        "acknowledged_count": (fields.Integer, "time_to_acknowledge.count"),
-        "acknowledge_median_seconds": (fields.Float, "time_to_acknowledge.median"),
-        "acknowledge_p90_seconds": (fields.Float, "time_to_acknowledge.p90"),
-        "close_count": (fields.Integer, "time_to_close.count"),
-        "close_median_seconds": (fields.Float, "time_to_close.median"),
-        "close_p90_seconds": (fields.Float, "time_to_close.p90"),
-    }
+    spec = COUNT_FIELDS | (DURATION_FIELDS if durations else {})
     return {name: field(attribute=prefix + path) for name, (field, path) in spec.items()}
 
 
@@ -56,17 +66,21 @@ def _per_1000(name: str):
     return fields.Function(lambda row: row.per_1000(getattr(row.figures, name)))
 
 
-_GROUP_FIELDS = {
+_NAME_FIELDS = {
     "id": fields.Integer(allow_none=True),
     "code": fields.String(),
     "name": fields.String(),
-    **_figure_fields("figures."),
 }
 FiguresSchema = Schema.from_dict(_figure_fields(), name="FiguresSchema")
-GroupRowSchema = Schema.from_dict(_GROUP_FIELDS, name="GroupRowSchema")
+GroupRowSchema = Schema.from_dict(
+    {**_NAME_FIELDS, **_figure_fields("figures.")}, name="GroupRowSchema"
+)
+#: Zones have counts and figures per 1,000 inhabitants, not durations (see
+#: queries.DURATION_GROUPINGS).
 ZoneRowSchema = Schema.from_dict(
     {
-        **_GROUP_FIELDS,
+        **_NAME_FIELDS,
+        **_figure_fields("figures.", durations=False),
         "population": fields.Integer(allow_none=True),
         "received_per_1000": _per_1000("received"),
         "closed_per_1000": _per_1000("closed"),

@@ -49,11 +49,19 @@ def as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def tune_for_statistics() -> None:
+    """PostgreSQL, for the rest of the transaction: sorts of a year of values in memory, and
+    no JIT compilation, which costs more than it saves on these short aggregations."""
+    if dialect() == "postgresql":
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+
+
 def seconds_between(earlier, later):
     """An SQL expression for the seconds from `earlier` to `later` (a float; to the
     millisecond on SQLite, whose julianday() keeps milliseconds)."""
-    if dialect() == "postgresql":
-        return sa.cast(sa.extract("epoch", later - earlier), sa.Float)
+    if dialect() == "postgresql":  # date_part is float8; EXTRACT would be a slower numeric
+        return sa.func.date_part("epoch", later - earlier, type_=sa.Float)
     return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0, 3)
 
 
@@ -67,43 +75,61 @@ class Spread:
     p90: float | None = None
 
 
-def spreads(values) -> dict[tuple[str, int | None], Spread]:
-    """The Spread of each group of `values`, a subquery of (grouping, key, value) rows, by
-    (grouping, key).
+Key = tuple[str, int | None]
+
+
+def spreads(values, groupings: tuple[str, ...] = ()) -> dict[Key, Spread]:
+    """The Spread of the `value` column of `values` (a subquery) over all its rows, key
+    ("all", None), and over each group of each of its columns named in `groupings`, key
+    (column, group), e.g. ("department_id", 3).
 
     The median is statistics.median's: the middle value, or the mean of the two middle ones.
     The 90th percentile interpolates linearly between the two nearest ranks, at rank
     1 + 0.9 (n - 1): statistics.quantiles(method="inclusive")'s ninth decile, PostgreSQL's
-    percentile_cont(0.9). Both are computed in the database; at most four rows per group come
-    back."""
+    percentile_cont(0.9). Both are computed in the database, which sends back a few rows per
+    group."""
     if dialect() == "postgresql":
-        return spreads_by_percentile_cont(values)
-    return spreads_by_rank(values)
+        return spreads_by_percentile_cont(values, groupings)
+    return spreads_by_rank(values, groupings)
 
 
-def spreads_by_percentile_cont(values) -> dict[tuple[str, int | None], Spread]:
-    """PostgreSQL: the ordered-set aggregate percentile_cont, one sort per group."""
+def spreads_by_percentile_cont(values, groupings: tuple[str, ...] = ()) -> dict[Key, Spread]:
+    """PostgreSQL: the ordered-set aggregate percentile_cont, over GROUPING SETS so that one
+    scan serves every grouping (each group's values are still sorted)."""
+    columns = [values.c[name] for name in groupings]
     fractions = postgresql.array([0.5, 0.9], type_=sa.Float)
-    query = sa.select(
-        values.c.grouping,
-        values.c.key,
-        sa.func.count(),
-        sa.func.percentile_cont(fractions).within_group(values.c.value),
-    ).group_by(values.c.grouping, values.c.key)
-    return {
-        (grouping, key): Spread(count, median, p90)
-        for grouping, key, count, (median, p90) in db.session.execute(query)
-    }
+    aggregates = (sa.func.count(), sa.func.percentile_cont(fractions).within_group(values.c.value))
+    if not columns:
+        count, (median, p90) = db.session.execute(sa.select(*aggregates)).one()
+        return {("all", None): Spread(count, median, p90)} if count else {}
+    sets = sa.func.grouping_sets(sa.tuple_(), *(sa.tuple_(column) for column in columns))
+    query = sa.select(sa.func.grouping(*columns), *columns, *aggregates).group_by(sets)
+    found = {}
+    for absent, *keys, count, (median, p90) in db.session.execute(query):
+        # GROUPING() has a bit set for each column left out of the row's grouping set.
+        present = [i for i in range(len(columns)) if not absent & (1 << (len(columns) - 1 - i))]
+        key = (groupings[present[0]], keys[present[0]]) if present else ("all", None)
+        found[key] = Spread(count, median, p90)
+    return found
 
 
-def spreads_by_rank(values) -> dict[tuple[str, int | None], Spread]:
+def spreads_by_rank(values, groupings: tuple[str, ...] = ()) -> dict[Key, Spread]:
     """Any database with window functions (SQLite >= 3.25, PostgreSQL): number the values of
     each group in order, and read only the ranks the median and the percentile need."""
-    group = (values.c.grouping, values.c.key)
+    parts = [
+        sa.select(
+            sa.literal("all").label("grouping"),
+            sa.cast(sa.null(), sa.Integer).label("key"),
+            values.c.value,
+        )
+    ]
+    parts += [sa.select(sa.literal(name), values.c[name], values.c.value) for name in groupings]
+    rows = sa.union_all(*parts).subquery("grouped")
+    group = (rows.c.grouping, rows.c.key)
     ranked = sa.select(
         *group,
-        values.c.value,
-        sa.func.row_number().over(partition_by=group, order_by=values.c.value).label("rank"),
+        rows.c.value,
+        sa.func.row_number().over(partition_by=group, order_by=rows.c.value).label("rank"),
         sa.func.count().over(partition_by=group).label("n"),
     ).subquery("ranked")
     n, rank = ranked.c.n, ranked.c.rank
@@ -112,7 +138,7 @@ def spreads_by_rank(values) -> dict[tuple[str, int | None], Spread]:
         rank == (n + 1) // 2, rank == n // 2 + 1, rank == decile + 1, rank == decile + 2
     )
     query = sa.select(ranked.c.grouping, ranked.c.key, n, rank, ranked.c.value).where(wanted)
-    found: dict[tuple[str, int | None], tuple[int, dict[int, float]]] = {}
+    found: dict[Key, tuple[int, dict[int, float]]] = {}
     for grouping, key, count, position, value in db.session.execute(query):
         found.setdefault((grouping, key), (count, {}))[1][position] = value
     return {group: _spread(count, ranks) for group, (count, ranks) in found.items()}

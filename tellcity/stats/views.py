@@ -24,8 +24,10 @@ from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.states import Kind
 from tellcity.stats import queries
+from tellcity.stats.definitions import DEFINITIONS
+from tellcity.stats.figures import AGE_BUCKETS
 from tellcity.stats.periods import local_today, month_range
-from tellcity.stats.queries import AGE_BUCKETS, DEFINITIONS, StatsFilters
+from tellcity.stats.queries import StatsFilters
 from tellcity.stats.schemas import TABLES, StatsArgsSchema, headline_rows
 
 bp = Blueprint("stats", __name__, url_prefix="/staff/stats")
@@ -221,7 +223,6 @@ HEADLINE = {
     "received": (_l("Received"), "count", 0),
     "closed": (_l("Closed"), "count", 1),
     "backlog": (_l("Backlog"), "count", -1),
-    "median_time_to_acknowledge": (_l("Median time to acknowledge"), "duration", -1),
     "median_time_to_close": (_l("Median time to close"), "duration", -1),
     "sla_compliance": (_l("Deadlines met"), "rate", 1),
     "confirmed_fix_rate": (_l("Fixes confirmed by residents"), "rate", 1),

@@ -77,7 +77,7 @@ def test_the_docs_page_lists_operations_parameters_and_schemas(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    for path, method in OPERATIONS:
+    for path, _method in OPERATIONS:
         assert f"<code>{path}</code>" in page, path
     for text in ("Idempotency-Key", "radius_m", "PublicReport", "tracking_url", "Photo"):
         assert text in page

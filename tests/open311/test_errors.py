@@ -49,7 +49,7 @@ def test_with_several_cities_the_jurisdiction_is_required(client, two_cities, ur
 
 
 def test_each_city_is_its_own_jurisdiction(client, two_cities):
-    issy, springfield = two_cities
+    issy, _springfield = two_cities
     services = json_of(client.get("/open311/v2/services.json?jurisdiction_id=springfield"))
     assert [s["service_name"] for s in services] == ["Nid-de-poule"]
     key = new_key(city=issy)

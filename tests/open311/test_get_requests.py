@@ -122,6 +122,7 @@ def test_service_request_ids_override_every_other_filter(client, week):
     asked = f"{week['old']},{week['pothole']}, ,ISS-1999-000001,{week['hidden']}"
     found = ids(client, service_request_id=asked, status="closed", start_date="not a date")
     assert found == [week["old"], week["pothole"]]  # in the order asked, only public ones
+    assert ids(client, service_request_id=[week["old"], week["pothole"]]) == found  # repeated
     assert ids(client, service_request_id="ISS-1999-000001") == []
     root = xml_of(
         client.get("/open311/v2/requests.xml", query_string={"service_request_id": asked})
@@ -160,7 +161,8 @@ def test_a_date_range(client, week):
     zulu = start.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert ids(client, start_date=zulu, end_date=end.astimezone(paris).isoformat()) == found
     # An unencoded + arrives as a space, and is understood.
-    raw = f"start_date={start.astimezone(paris).isoformat()}&end_date={end.astimezone(paris).isoformat()}"
+    local_start, local_end = start.astimezone(paris), end.astimezone(paris)
+    raw = f"start_date={local_start.isoformat()}&end_date={local_end.isoformat()}"
     assert "+" in raw
     unencoded = json_of(client.get(f"{URL}?{raw}"))
     assert [r["service_request_id"] for r in unencoded] == found

@@ -257,6 +257,13 @@ def test_a_photo_named_media_in_a_multipart_request(client, demo_city):
     image.close()
 
 
+def test_at_most_three_photos(client, demo_city):
+    media = [(io.BytesIO(camera_photo()), f"{n}.jpg") for n in range(4)]
+    response = post(client, new_key(), data={**POTHOLE, "media": media})
+    assert json_of(response, 400) == [{"code": 400, "description": "media: at most 3 photos"}]
+    assert reports() == []
+
+
 def test_a_file_that_is_not_a_photo_is_refused(client, demo_city):
     data = {**POTHOLE, "media": (io.BytesIO(b"%PDF-1.4 not a photo"), "photo.jpg")}
     response = post(client, new_key(), "xml", data=data, content_type="multipart/form-data")

@@ -28,8 +28,9 @@ def test_discovery_names_the_v2_endpoint_in_both_formats(client, demo_city):
     formats = [f.text for f in root.findall("endpoints/endpoint/formats/format")]
     assert formats == endpoint["formats"]
     assert root.findtext("endpoints/endpoint/url") == endpoint["url"]
-    # Clients append services.json to the URL advertised.
+    # Clients append services.json to the URL advertised; its root is the discovery.
     assert client.get(endpoint["url"] + "/services.json").status_code == 200
+    assert json_of(client.get(endpoint["url"] + "/")) == document
 
 
 def test_services_list_the_active_categories(client, demo_city):
@@ -130,7 +131,7 @@ def test_definitions_of_every_kind_of_question_and_without_any(client, demo_city
     pothole.attributes = [
         {"code": "depth", "datatype": "number", "required": True, "order": 5},
         {"code": 42, "datatype": "multivaluelist", "values": [{"key": 1, "name": "one"}]},
-        {"code": "note", "datatype": "no-such-type", "variable": False, "order": 3},
+        {"code": "note", "datatype": "no-such-type", "variable": False, "order": "3"},
     ]
     db.session.commit()
     definition = json_of(client.get("/open311/v2/services/pothole.json"))

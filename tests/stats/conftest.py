@@ -10,7 +10,7 @@ from tellcity.extensions import db
 from tellcity.reports import services
 from tellcity.reports.lifecycle import transition
 from tests.reports.helpers import department
-from tests.stats.helpers import CENTRE, DAY, HOUR, RIVERSIDE, move, report, utc
+from tests.stats.helpers import DAY, HOUR, RIVERSIDE, move, report, utc
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def march(demo_city, staff):
     | report | category, place | created (UTC) | what happened |
     |---|---|---|---|
     | a | pothole, centre | 3 Mar 08:00 | acknowledged +1 h, resolved +5 h, confirmed 4 Mar |
-    | b | pothole, centre | 4 Mar 08:00 | acknowledged +3 h, in progress, transferred to proprete 5 Mar |
+    | b | pothole, centre | 4 Mar 08:00 | acknowledged +3 h, in progress, to proprete 5 Mar |
     | c | pothole, riverside | 5 Mar 08:00 | new |
     | d | street-light, centre | 5 Mar 08:00 | acknowledged +2 h, resolved 25 Mar (20 days, late) |
     | e | street-light, centre | 6 Mar 08:00 | duplicate of d +1 h |

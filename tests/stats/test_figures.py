@@ -57,10 +57,11 @@ def test_sla_compliance(month):
 
 
 def test_reopen_and_confirmed_fix_rates(month):
-    # Resolved in March: a, f, h, d. h was reopened; a confirmed.
-    assert (month.outcomes.resolved, month.outcomes.reopened, month.outcomes.confirmed) == (4, 1, 1)
-    assert month.outcomes.reopen_rate == 0.25
-    assert month.outcomes.confirmed_fix_rate == 0.25
+    # Resolved in March and still resolved: a, d, f (h was reopened by its reporter); a's
+    # reporter confirmed the fix.
+    assert (month.outcomes.resolved, month.outcomes.reopened, month.outcomes.confirmed) == (3, 1, 1)
+    assert month.outcomes.reopen_rate == 1 / 4
+    assert month.outcomes.confirmed_fix_rate == 1 / 3
 
 
 def test_transfers(month):
@@ -151,7 +152,7 @@ def test_previous_period_headline(month):
     assert previous.median_time_to_close is None and previous.sla_compliance is None
     headline = month.headline
     assert (headline.received, headline.closed, headline.backlog) == (7, 4, 5)
-    assert headline.confirmed_fix_rate == 0.25
+    assert headline.confirmed_fix_rate == 1 / 3
 
 
 def test_an_empty_range_has_zeros_and_no_rates(march, demo_city):

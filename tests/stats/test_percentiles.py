@@ -20,30 +20,45 @@ def expected_p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[8]
 
 
-def generated_groups(seed: int = 92040) -> dict[tuple[str, int], list[float]]:
-    """Groups of 1 to 13 values: whole seconds (with ties), and fractions of a second."""
+def generated_rows(seed: int) -> list[tuple[int, int, float]]:
+    """(size, kind, value) rows: for each size of 1 to 13, that many whole seconds (ties
+    likely), fractions of a second, and durations of up to 40 days."""
     rng = random.Random(seed)
-    groups = {}
-    for size in range(1, 14):
-        groups[("whole", size)] = [float(rng.randint(60, 40 * 86400)) for _ in range(size)]
-        groups[("ties", size)] = [float(rng.choice((3600, 7200, 7200, 86400))) for _ in range(size)]
-        groups[("fractions", size)] = [rng.uniform(0, 1000) for _ in range(size)]
-    return groups
+    draws = {
+        1: lambda: float(rng.choice((3600, 7200, 7200, 86400))),
+        2: lambda: rng.uniform(0, 1000),
+        3: lambda: float(rng.randint(60, 40 * 86400)),
+    }
+    rows = [(size, kind, draw()) for size in range(1, 14) for kind, draw in draws.items()]
+    rows += [
+        (size, kind, draw())
+        for size in range(2, 14)
+        for kind, draw in draws.items()
+        for _ in range(size - 1)
+    ]
+    rng.shuffle(rows)
+    return rows
 
 
-def as_subquery(groups: dict[tuple[str, int], list[float]]):
-    """The values as (grouping, key, value) rows, in an order unrelated to their rank."""
-    rows = [(g, key, value) for (g, key), values in groups.items() for value in values]
-    random.Random(1).shuffle(rows)
+def as_subquery(rows: list[tuple[int, int, float]]):
     selects = [
         sa.select(
-            sa.literal(g).label("grouping"),
-            sa.literal(key).label("key"),
+            sa.literal(size).label("size"),
+            sa.literal(kind).label("kind"),
             sa.literal(value, sa.Float).label("value"),
         )
-        for g, key, value in rows
+        for size, kind, value in rows
     ]
     return sa.union_all(*selects).subquery("generated")
+
+
+def expected(rows) -> dict:
+    """statistics' figures over all the values and by each column."""
+    groups: dict = {("all", None): [value for *_, value in rows]}
+    for size, kind, value in rows:
+        groups.setdefault(("size", size), []).append(value)
+        groups.setdefault(("kind", kind), []).append(value)
+    return groups
 
 
 def check(found, groups) -> None:
@@ -56,30 +71,41 @@ def check(found, groups) -> None:
 
 
 def test_the_database_agrees_with_statistics_on_generated_data(app):
-    groups = generated_groups()
-    check(spreads(as_subquery(groups)), groups)
+    rows = generated_rows(seed=92040)
+    check(spreads(as_subquery(rows), ("size", "kind")), expected(rows))
 
 
 def test_ranks_agree_with_statistics_on_either_database(app):
     """The window-function way (SQLite's) also runs on PostgreSQL, and agrees."""
-    groups = generated_groups(seed=7)
-    check(spreads_by_rank(as_subquery(groups)), groups)
+    rows = generated_rows(seed=7)
+    check(spreads_by_rank(as_subquery(rows), ("size", "kind")), expected(rows))
 
 
 def test_percentile_cont_agrees_with_statistics(app):
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("percentile_cont is PostgreSQL's")
-    groups = generated_groups(seed=11)
-    check(spreads_by_percentile_cont(as_subquery(groups)), groups)
+    rows = generated_rows(seed=11)
+    check(spreads_by_percentile_cont(as_subquery(rows), ("size", "kind")), expected(rows))
+    alone = spreads_by_percentile_cont(as_subquery(rows))
+    assert list(alone) == [("all", None)]
 
 
 def test_median_by_hand_for_odd_and_even_counts(app):
-    groups = {("odd", 1): [5.0, 1.0, 3.0], ("even", 2): [4.0, 1.0, 3.0, 2.0]}
-    found = spreads(as_subquery(groups))
-    assert found[("odd", 1)].median == 3.0
-    assert found[("even", 2)].median == 2.5
+    rows = [
+        (1, 0, 5.0),
+        (1, 0, 1.0),
+        (1, 0, 3.0),
+        (2, 0, 4.0),
+        (2, 0, 1.0),
+        (2, 0, 3.0),
+        (2, 0, 2.0),
+    ]
+    found = spreads(as_subquery(rows), ("size",))
+    assert found[("size", 1)].median == 3.0
+    assert found[("size", 2)].median == 2.5
     # rank 1 + 0.9 * 3 = 3.7: 3 + 0.7 * (4 - 3)
-    assert found[("even", 2)].p90 == pytest.approx(3.7)
+    assert found[("size", 2)].p90 == pytest.approx(3.7)
+    assert found[("all", None)].median == 3.0
 
 
 def test_time_to_close_of_real_reports_by_category(demo_city, staff):

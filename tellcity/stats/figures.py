@@ -1,0 +1,195 @@
+"""What the statistics queries return: plain values, with the few ratios derived from them."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from tellcity.stats.sql import Spread
+
+if TYPE_CHECKING:
+    from tellcity.stats.queries import StatsFilters
+
+#: Backlog age buckets, in days: lower bound included, upper bound excluded.
+AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (2, 7), (7, 30), (30, 90), (90, None))
+TOP_CATEGORIES = 10
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+#: The counts of Figures, which add up from (department, category, zone) cells to any group.
+COUNTS = (
+    "received",
+    "duplicates",
+    "closed",
+    "closed_with_deadline",
+    "closed_on_time",
+    "resolved",
+    "confirmed",
+    "backlog",
+)
+
+
+@dataclass
+class Figures:
+    """The counts and durations of one group (the whole selection, a department, a category or
+    a zone) over the range."""
+
+    received: int = 0
+    duplicates: int = 0
+    closed: int = 0
+    closed_with_deadline: int = 0
+    closed_on_time: int = 0
+    resolved: int = 0
+    confirmed: int = 0
+    backlog: int = 0
+    backlog_ages: list[int] = field(default_factory=lambda: [0] * len(AGE_BUCKETS))
+    time_to_acknowledge: Spread = field(default_factory=Spread)
+    time_to_close: Spread = field(default_factory=Spread)
+
+    @property
+    def sla_compliance(self) -> float | None:
+        return ratio(self.closed_on_time, self.closed_with_deadline)
+
+    @property
+    def confirmed_fix_rate(self) -> float | None:
+        return ratio(self.confirmed, self.resolved)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.received or self.closed or self.backlog)
+
+    def add(self, other: "Figures") -> None:
+        """Add another group's counts (not its durations, which do not add up)."""
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.backlog_ages = [
+            mine + theirs
+            for mine, theirs in zip(self.backlog_ages, other.backlog_ages, strict=True)
+        ]
+
+
+@dataclass
+class GroupRow:
+    """One row of a department, category or zone table."""
+
+    id: int | None
+    code: str
+    name: str
+    figures: Figures
+    population: int | None = None
+
+    def per_1000(self, count: int) -> float | None:
+        return count * 1000 / self.population if self.population else None
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    start: date
+    received: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Fixes that held, fixes reopened by their reporter, fixes confirmed by them."""
+
+    resolved: int = 0
+    reopened: int = 0
+    confirmed: int = 0
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return ratio(self.reopened, self.resolved + self.reopened)
+
+    @property
+    def confirmed_fix_rate(self) -> float | None:
+        return ratio(self.confirmed, self.resolved)
+
+
+@dataclass(frozen=True)
+class Transfers:
+    count: int = 0
+    reports: int = 0
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    lat: float
+    lon: float
+    south: float
+    west: float
+    north: float
+    east: float
+    count: int
+    open: int
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    reference: str
+    category: str
+    status: str
+    support_count: int
+    created_at: datetime
+    summary: str
+
+
+@dataclass
+class Headline:
+    """The figures a period is summed up by, compared with the previous period."""
+
+    received: int
+    closed: int
+    backlog: int
+    median_time_to_close: float | None
+    sla_compliance: float | None
+    confirmed_fix_rate: float | None
+
+    NAMES = (
+        "received",
+        "closed",
+        "backlog",
+        "median_time_to_close",
+        "sla_compliance",
+        "confirmed_fix_rate",
+    )
+
+    @classmethod
+    def of(cls, totals: Figures) -> "Headline":
+        return cls(
+            received=totals.received,
+            closed=totals.closed,
+            backlog=totals.backlog,
+            median_time_to_close=totals.time_to_close.median,
+            sla_compliance=totals.sla_compliance,
+            confirmed_fix_rate=totals.confirmed_fix_rate,
+        )
+
+
+@dataclass
+class Overview:
+    """Every figure of a selection."""
+
+    filters: "StatsFilters"
+    as_of: datetime
+    totals: Figures
+    outcomes: Outcomes
+    transfers: Transfers
+    series: list[SeriesPoint]
+    departments: list[GroupRow]
+    categories: list[GroupRow]
+    zones: list[GroupRow]
+    hotspots: list[Hotspot]
+    suggestions: list[SuggestionRow]
+    previous: Headline
+
+    @property
+    def headline(self) -> Headline:
+        return Headline.of(self.totals)
+
+    @property
+    def top_categories(self) -> list[GroupRow]:
+        busiest = sorted(self.categories, key=lambda row: (-row.figures.received, row.name))
+        return [row for row in busiest if row.figures.received][:TOP_CATEGORIES]
