@@ -2,12 +2,8 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from tellcity.stats.sql import Spread
-
-if TYPE_CHECKING:
-    from tellcity.stats.queries import StatsFilters
 
 #: Backlog age buckets, in days: lower bound included, upper bound excluded.
 AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 2), (2, 7), (7, 30), (30, 90), (90, None))
@@ -166,30 +162,3 @@ class Headline:
             sla_compliance=totals.sla_compliance,
             confirmed_fix_rate=totals.confirmed_fix_rate,
         )
-
-
-@dataclass
-class Overview:
-    """Every figure of a selection."""
-
-    filters: "StatsFilters"
-    as_of: datetime
-    totals: Figures
-    outcomes: Outcomes
-    transfers: Transfers
-    series: list[SeriesPoint]
-    departments: list[GroupRow]
-    categories: list[GroupRow]
-    zones: list[GroupRow]
-    hotspots: list[Hotspot]
-    suggestions: list[SuggestionRow]
-    previous: Headline
-
-    @property
-    def headline(self) -> Headline:
-        return Headline.of(self.totals)
-
-    @property
-    def top_categories(self) -> list[GroupRow]:
-        busiest = sorted(self.categories, key=lambda row: (-row.figures.received, row.name))
-        return [row for row in busiest if row.figures.received][:TOP_CATEGORIES]

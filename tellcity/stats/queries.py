@@ -9,6 +9,7 @@ the API."""
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -26,12 +27,12 @@ from tellcity.reports.queries import is_public
 from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Status
 from tellcity.stats.figures import (
     AGE_BUCKETS,
+    TOP_CATEGORIES,
     Figures,
     GroupRow,
     Headline,
     Hotspot,
     Outcomes,
-    Overview,
     SeriesPoint,
     SuggestionRow,
     Transfers,
@@ -198,35 +199,86 @@ def _find(model, code_column, city: City, value: str | None, name: str):
     return found
 
 
+class Overview:
+    """Every figure of a selection, each read from the database the first time it is asked
+    for: a page reads them all, an export only its table's. The backlog is counted at the end
+    of the range, or `now` when the range ends later; `previous` is the headline of the
+    period before."""
+
+    def __init__(self, filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None):
+        tune_for_statistics()
+        self.filters, self.locale = filters, locale
+        self.now = now or utcnow()
+        self.as_of = min(filters.dates.end, self.now)
+
+    @cached_property
+    def _figures(self) -> dict:
+        return group_figures(self.filters, self.now, GROUPINGS, DURATION_GROUPINGS)
+
+    @cached_property
+    def _names(self) -> dict:
+        return _names(self.filters.city, self.locale)
+
+    @property
+    def totals(self) -> Figures:
+        return self._figures[("all", None)]
+
+    @cached_property
+    def outcomes(self) -> Outcomes:
+        totals = self.totals
+        return Outcomes(totals.resolved, reopened(self.filters), totals.confirmed)
+
+    @cached_property
+    def transfers(self) -> Transfers:
+        return transfers(self.filters)
+
+    @cached_property
+    def series(self) -> list[SeriesPoint]:
+        return series(self.filters)
+
+    @cached_property
+    def departments(self) -> list[GroupRow]:
+        return _rows(self._figures, "department", self._names)
+
+    @cached_property
+    def categories(self) -> list[GroupRow]:
+        return _rows(self._figures, "category", self._names)
+
+    @cached_property
+    def zones(self) -> list[GroupRow]:
+        return _rows(self._figures, "zone", self._names)
+
+    @cached_property
+    def hotspots(self) -> list[Hotspot]:
+        return hotspots(self.filters)
+
+    @cached_property
+    def suggestions(self) -> list[SuggestionRow]:
+        return top_suggestions(self.filters, self.locale)
+
+    @cached_property
+    def previous(self) -> Headline:
+        return headline(self.filters.previous(), now=self.now)
+
+    @property
+    def headline(self) -> Headline:
+        return Headline.of(self.totals)
+
+    @property
+    def top_categories(self) -> list[GroupRow]:
+        busiest = sorted(self.categories, key=lambda row: (-row.figures.received, row.name))
+        return [row for row in busiest if row.figures.received][:TOP_CATEGORIES]
+
+
 def overview(filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None) -> Overview:
-    """Every figure of `filters`' selection, and the headline of the period before it. The
-    backlog is counted at the end of the range, or `now` when the range ends later."""
-    tune_for_statistics()
-    as_of = min(filters.dates.end, now or utcnow())
-    figures = group_figures(filters, as_of, GROUPINGS, DURATION_GROUPINGS)
-    names = _names(filters.city, locale)
-    totals = figures[("all", None)]
-    return Overview(
-        filters=filters,
-        as_of=as_of,
-        totals=totals,
-        outcomes=Outcomes(totals.resolved, reopened(filters), totals.confirmed),
-        transfers=transfers(filters),
-        series=series(filters),
-        departments=_rows(figures, "department", names),
-        categories=_rows(figures, "category", names),
-        zones=_rows(figures, "zone", names),
-        hotspots=hotspots(filters),
-        suggestions=top_suggestions(filters, locale),
-        previous=headline(filters.previous(), now=now),
-    )
+    """Every figure of `filters`' selection (read as they are asked for)."""
+    return Overview(filters, locale=locale, now=now)
 
 
 def headline(filters: StatsFilters, *, now: datetime | None = None) -> Headline:
     """The headline figures of one period alone (for the period a page compares with)."""
     tune_for_statistics()
-    as_of = min(filters.dates.end, now or utcnow())
-    figures = group_figures(filters, as_of, durations=("time_to_close",))
+    figures = group_figures(filters, now or utcnow(), durations=("time_to_close",))
     return Headline.of(figures[("all", None)])
 
 
@@ -237,7 +289,7 @@ Key = tuple[str, int | None]
 
 def group_figures(
     filters: StatsFilters,
-    as_of: datetime,
+    now: datetime,
     groupings: dict | None = None,
     duration_groupings: tuple[str, ...] = (),
     durations: tuple[str, ...] = ("time_to_acknowledge", "time_to_close"),
@@ -245,10 +297,12 @@ def group_figures(
     """Figures of the whole selection, key ("all", None), and of each group of `groupings`,
     key ("department", id)... Counts come from three queries grouped by (department,
     category, zone) cell, added up here; each of `durations` (for the whole selection and the
-    groups of `duration_groupings`) from one query."""
+    groups of `duration_groupings`) from one query. The backlog is the one at the end of the
+    range, or `now` if sooner."""
     groupings = groupings or {}
     figures: dict[Key, Figures] = {("all", None): Figures()}
-    for cell, counts in _cell_counts(filters, as_of).items():
+    as_of = min(filters.dates.end, now)
+    for cell, counts in _cell_counts(filters, as_of, now).items():
         figures[("all", None)].add(counts)
         for index, grouping in enumerate(GROUPINGS):
             if grouping in groupings:
@@ -262,7 +316,7 @@ def group_figures(
     return figures
 
 
-def _cell_counts(filters: StatsFilters, as_of: datetime) -> dict[tuple, Figures]:
+def _cell_counts(filters: StatsFilters, as_of: datetime, now: datetime) -> dict[tuple, Figures]:
     """Counts per (department, category, zone) cell: received and duplicates among them;
     closed, with a deadline, on time, resolved, confirmed; backlog by age."""
     cells: dict[tuple, Figures] = {}
@@ -289,7 +343,7 @@ def _cell_counts(filters: StatsFilters, as_of: datetime) -> dict[tuple, Figures]
             on_time,
         )
         figures.resolved, figures.confirmed = resolved, confirmed
-    for *cell, age, count in _backlog_by_age(filters, as_of):
+    for *cell, age, count in _backlog_by_age(filters, as_of, now):
         at(cell).backlog += count
         at(cell).backlog_ages[age] += count
     return cells
@@ -305,9 +359,10 @@ def _grouped(conditions: list, *aggregates):
     return db.session.execute(sa.select(*cell, *aggregates).where(*conditions).group_by(*cell))
 
 
-def _backlog_by_age(filters: StatsFilters, as_of: datetime):
+def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime):
     """(department, category, zone, age bucket, count) rows of the reports open at `as_of`:
-    open now, or closed since (which only a past `as_of` can have)."""
+    open now, or (when `as_of` is past) closed since. Two parts, each read through its own
+    index, rather than one OR."""
     age = sa.case(
         *[
             (Report.created_at > as_of - timedelta(days=upper), index)
@@ -316,13 +371,11 @@ def _backlog_by_age(filters: StatsFilters, as_of: datetime):
         ],
         else_=len(AGE_BUCKETS) - 1,
     ).label("age")
-    is_open = Report.status.in_(OPEN)
-    open_then = sa.or_(is_open, Report.closed_at >= as_of) if as_of < utcnow() else is_open
-    cells = (
-        sa.select(*GROUPINGS.values(), age)
-        .where(*filters.scope(), Report.created_at < as_of, open_then)
-        .subquery("backlog")
-    )
+    before = [*filters.scope(), Report.created_at < as_of]
+    parts = [sa.select(*GROUPINGS.values(), age).where(*before, Report.status.in_(OPEN))]
+    if as_of < now:
+        parts.append(sa.select(*GROUPINGS.values(), age).where(*before, Report.closed_at >= as_of))
+    cells = sa.union_all(*parts).subquery("backlog")
     cell = (cells.c.department_id, cells.c.category_id, cells.c.zone_id)
     return db.session.execute(
         sa.select(*cell, cells.c.age, sa.func.count()).group_by(*cell, cells.c.age)

@@ -9,8 +9,9 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from tellcity.reports.states import Kind
 from tellcity.stats.definitions import DEFINITIONS
-from tellcity.stats.figures import AGE_BUCKETS, Headline, Overview
+from tellcity.stats.figures import AGE_BUCKETS, Headline
 from tellcity.stats.periods import PERIODS
+from tellcity.stats.queries import Overview
 
 
 class StatsArgsSchema(Schema):

@@ -100,16 +100,18 @@ def spreads_by_percentile_cont(values, groupings: tuple[str, ...] = ()) -> dict[
     fractions = postgresql.array([0.5, 0.9], type_=sa.Float)
     aggregates = (sa.func.count(), sa.func.percentile_cont(fractions).within_group(values.c.value))
     if not columns:
-        count, (median, p90) = db.session.execute(sa.select(*aggregates)).one()
-        return {("all", None): Spread(count, median, p90)} if count else {}
+        count, percentiles = db.session.execute(sa.select(*aggregates)).one()
+        return {("all", None): Spread(count, *percentiles)} if count else {}
     sets = sa.func.grouping_sets(sa.tuple_(), *(sa.tuple_(column) for column in columns))
     query = sa.select(sa.func.grouping(*columns), *columns, *aggregates).group_by(sets)
     found = {}
-    for absent, *keys, count, (median, p90) in db.session.execute(query):
+    for absent, *keys, count, percentiles in db.session.execute(query):
+        if not count:  # the empty grouping set of no rows at all
+            continue
         # GROUPING() has a bit set for each column left out of the row's grouping set.
         present = [i for i in range(len(columns)) if not absent & (1 << (len(columns) - 1 - i))]
         key = (groupings[present[0]], keys[present[0]]) if present else ("all", None)
-        found[key] = Spread(count, median, p90)
+        found[key] = Spread(count, *percentiles)
     return found
 
 

@@ -22,7 +22,6 @@ from tellcity.core.auth import staff_required
 from tellcity.core.errors import Invalid
 from tellcity.departments.models import Department
 from tellcity.extensions import db
-from tellcity.reports.states import Kind
 from tellcity.stats import queries
 from tellcity.stats.definitions import DEFINITIONS
 from tellcity.stats.figures import AGE_BUCKETS
@@ -177,7 +176,6 @@ def _choices(city: City) -> dict:
         "departments": rows(Department, Department.name),
         "categories": rows(Category, Category.position),
         "zones": rows(Zone, Zone.name),
-        "kinds": list(Kind),
     }
 
 
