@@ -148,6 +148,8 @@ class Load:
         return sum(n for status, n in self.statuses.items() if not 200 <= status < 400)
 
 
+#: The status counted for a request whose connection broke (a worker killed by its timeout).
+DISCONNECTED = 599
 #: A request: (method, path, keyword arguments of aiohttp's `request`).
 Request = tuple[str, str, dict]
 
@@ -206,6 +208,8 @@ def _session(base_url: str, concurrency: int):
 async def _load(
     label, base_url, make_request, concurrency, duration, warmup, max_requests, session_setup
 ) -> Load:
+    import aiohttp
+
     result = Load(label, duration)
     counter = iter(range(10**12))
     async with _session(base_url, concurrency) as session:
@@ -223,9 +227,12 @@ async def _load(
                     return
                 method, path, kwargs = make_request(next(counter))
                 began = time.perf_counter()
-                async with session.request(method, path, allow_redirects=False, **kwargs) as r:
-                    await r.read()
-                    status = r.status
+                try:
+                    async with session.request(method, path, allow_redirects=False, **kwargs) as r:
+                        await r.read()
+                        status = r.status
+                except (TimeoutError, aiohttp.ClientError):
+                    status = DISCONNECTED
                 if began >= measure_from:
                     result.latencies.append(time.perf_counter() - began)
                     result.statuses[status] += 1

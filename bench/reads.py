@@ -81,6 +81,7 @@ def main() -> None:
         "--queue-filters", default="status=open&category=pothole", help="the queue's filters"
     )
     parser.add_argument("--seed", type=int, default=17, help="random seed of the samples")
+    parser.add_argument("--only", default="", help="only the pages whose name holds this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tellcity-reads-") as tmp:
         run(args, Path(tmp))
@@ -105,10 +106,18 @@ def run(args, tmp: Path) -> None:
     with Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare:
         baseline = measure(bare.url, baseline_page(samples), args)
     with Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server:
-        pages = app_pages(samples, server.url, args)
-        loads = [(page, measure(server.url, page, args)) for page in pages]
+        workers = server.worker_pids()
+        pages = [page for page in app_pages(samples, server.url, args) if args.only in page.name]
+        loads = []
+        for page in pages:
+            load = measure(server.url, page, args)
+            loads.append((page, load, max(server.peak_rss_mb().values(), default=0)))
         memory = server.peak_rss_mb()
+        restarted = workers != server.worker_pids()
     print_results(args, samples, baseline, loads, memory)
+    if restarted:
+        print("A worker was restarted during the run (a request past gunicorn's 30 s timeout):")
+        print("the peak memory of the worker it replaced is not in these figures.")
 
 
 @dataclass
@@ -273,23 +282,24 @@ def print_results(args, samples: Samples, baseline: Load, loads: list, memory: d
     shown = sa.make_url(args.database).render_as_string(hide_password=True)
     print(f"Reads on {shown} ({samples.reports:,} reports): gunicorn -w 2 (sync), one client")
     print(f"{'page':<44}{'n':>5}{'err':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}", end="")
-    print(f"{'x base':>8}  target p95")
+    print(f"{'x base':>8}{'RSS MB':>8}  target p95")
     base = baseline.percentile(50)
-    line(baseline, base, None)
-    for page, load in loads:
+    line(baseline, base, None, None)
+    for page, load, rss in loads:
         if load is None:
             print(f"{page.name:<44}{page.note}")
         else:
-            line(load, base, page.target_ms)
+            line(load, base, page.target_ms, rss)
     peaks = ", ".join(f"{mb:.0f} MB" for mb in memory.values())
     worst = max(memory.values(), default=float("nan"))
     verdict = "met" if worst < TARGET_MEMORY_MB else "NOT met"
     print(f"peak RSS (VmHWM) of the TellCity workers after these reads: {peaks}", end="")
     print(f" (target < {TARGET_MEMORY_MB} MB: {verdict})")
     print("x base: the page's p50 over the bare indexed select's p50, same gunicorn, same database")
+    print("RSS MB: the largest peak resident memory (VmHWM) of the workers after that page")
 
 
-def line(load: Load, base: float, target_ms: float | None) -> None:
+def line(load: Load, base: float, target_ms: float | None, rss: float | None) -> None:
     p95 = load.percentile(95)
     if target_ms is None:
         verdict = "-"
@@ -297,7 +307,8 @@ def line(load: Load, base: float, target_ms: float | None) -> None:
         verdict = f"< {target_ms:g} ms: {'met' if p95 < target_ms else 'NOT met'}"
     print(
         f"{load.label:<44}{load.requests:>5}{load.errors:>5}{load.percentile(50):>9.1f}"
-        f"{p95:>9.1f}{load.percentile(99):>9.1f}{load.percentile(50) / base:>8.1f}  {verdict}"
+        f"{p95:>9.1f}{load.percentile(99):>9.1f}{load.percentile(50) / base:>8.1f}"
+        f"{'' if rss is None else f'{rss:.0f}':>8}  {verdict}"
     )
 
 

@@ -18,7 +18,7 @@ REPORT_INDEXES = {
     ("category_id",),
     ("zone_id",),
     ("lat", "lon"),
-    ("created_at",),
+    ("city_id", "created_at"),
 }
 
 

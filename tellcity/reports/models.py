@@ -50,6 +50,8 @@ class Report(db.Model):
         sa.Index(None, "department_id", "status", "created_at"),
         sa.Index(None, "status", "due_at"),
         sa.Index(None, "lat", "lon"),
+        # Every public and Open311 read is of one city over a date range.
+        sa.Index(None, "city_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -104,7 +106,7 @@ class Report(db.Model):
     #: Language the reporter wrote in, for the notifications they get.
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
     is_hidden: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -152,6 +154,7 @@ class ReportEvent(db.Model):
     __table_args__ = (
         sa.CheckConstraint(in_list("type", list(EventType)), name="type"),
         sa.Index(None, "report_id", "created_at"),
+        sa.Index(None, "created_at"),  # the public updates feed (Open311 servicerequestupdates)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -168,6 +168,8 @@ def _date_range(
         last = min(first + span, local_today(city.timezone, now))
         last = max(last, first)
     first = first or last - span
+    if first.year < 1900 or last.year > 2999:
+        raise Invalid(_("Dates from 1900 to 2999, please."), code="invalid_date", field="from")
     if last < first:
         raise Invalid(_("The range ends before it starts."), code="invalid_range", field="to")
     if (last - first).days + 1 > MAX_DAYS:
@@ -191,11 +193,12 @@ def _find(model, code_column, city: City, value: str | None, name: str):
             sa.select(model).where(model.city_id == city.id, code_column == value)
         )
     if found is None:
-        raise Invalid(
-            _("Unknown %(what)s: %(value)s", what=name, value=value),
-            code="unknown_" + name,
-            field=name,
-        )
+        unknown = {
+            "department": _("This city has no such department."),
+            "category": _("This city has no such category."),
+            "zone": _("This city has no such zone."),
+        }
+        raise Invalid(unknown[name], code="unknown_" + name, field=name)
     return found
 
 
@@ -216,7 +219,7 @@ class Overview:
         return group_figures(self.filters, self.now, GROUPINGS, DURATION_GROUPINGS)
 
     @cached_property
-    def _names(self) -> dict:
+    def _labels(self) -> dict:
         return _names(self.filters.city, self.locale)
 
     @property
@@ -238,15 +241,15 @@ class Overview:
 
     @cached_property
     def departments(self) -> list[GroupRow]:
-        return _rows(self._figures, "department", self._names)
+        return _rows(self._figures, "department", self._labels)
 
     @cached_property
     def categories(self) -> list[GroupRow]:
-        return _rows(self._figures, "category", self._names)
+        return _rows(self._figures, "category", self._labels)
 
     @cached_property
     def zones(self) -> list[GroupRow]:
-        return _rows(self._figures, "zone", self._names)
+        return _rows(self._figures, "zone", self._labels)
 
     @cached_property
     def hotspots(self) -> list[Hotspot]:

@@ -32,7 +32,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 20
+EXAMPLES = 15
 OPERATIONS = [(path, method.upper()) for path, ops in PATHS.items() for method in ops]
 
 

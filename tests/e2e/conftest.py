@@ -84,7 +84,7 @@ def phone(browser, site):
     context.grant_permissions(["geolocation"], origin=base)
     context.set_geolocation({"latitude": TOWN_HALL.lat, "longitude": TOWN_HALL.lon})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

@@ -44,7 +44,7 @@ def test_an_agent_resolves_a_ticket_with_a_template(browser, site):
     reference, tracking = prepare(app)
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR", base_url=base)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     page.goto("/staff/")
     page.wait_for_url("**/account/signin**")
     page.fill("#email", "agent.voirie@issy.example.org")

@@ -97,6 +97,8 @@ def test_default_range_is_the_last_30_days(demo_city):
         ({"department": "nowhere"}, "department"),
         ({"category": "999999"}, "category"),
         ({"zone": "atlantis"}, "zone"),
+        ({"first": date(1, 1, 1), "last": date(1, 1, 1)}, "from"),
+        ({"department": "99999999999999999999"}, "department"),
     ],
 )
 def test_nonsense_is_refused(demo_city, options, field):

@@ -3,7 +3,7 @@ reports with their sequences, events, photos, supports and subscriptions, and th
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:18:03.822705
+Create Date: 2026-11-25 23:21:14.060492
 
 """
 
@@ -480,7 +480,9 @@ def upgrade():
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_reports_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reports_category_id"), ["category_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_reports_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reports_city_id_created_at"), ["city_id", "created_at"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_reports_department_id_status_created_at"),
             ["department_id", "status", "created_at"],
@@ -636,6 +638,9 @@ def upgrade():
     )
     with op.batch_alter_table("report_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_report_events_actor_id"), ["actor_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_report_events_created_at"), ["created_at"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_report_events_report_id_created_at"),
             ["report_id", "created_at"],
@@ -793,6 +798,7 @@ def downgrade():
     op.drop_table("subscriptions")
     with op.batch_alter_table("report_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_events_report_id_created_at"))
+        batch_op.drop_index(batch_op.f("ix_report_events_created_at"))
         batch_op.drop_index(batch_op.f("ix_report_events_actor_id"))
 
     op.drop_table("report_events")
@@ -816,7 +822,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_reports_lat_lon"))
         batch_op.drop_index(batch_op.f("ix_reports_duplicate_of_id"))
         batch_op.drop_index(batch_op.f("ix_reports_department_id_status_created_at"))
-        batch_op.drop_index(batch_op.f("ix_reports_created_at"))
+        batch_op.drop_index(batch_op.f("ix_reports_city_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_reports_category_id"))
         batch_op.drop_index(batch_op.f("ix_reports_assignee_id"))
 
