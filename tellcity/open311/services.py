@@ -28,8 +28,8 @@ from tellcity.geo.geocoding import reverse_address, search_address
 from tellcity.reports.services import Submission
 from tellcity.reports.states import Source
 
-#: What a key may do. "open311" posts service requests.
-SCOPES = ("open311",)
+#: What a key may be used for: posting Open311 requests, reading the statistics.
+SCOPES = ("open311", "stats")
 PREFIX_BYTES = 6
 SECRET_BYTES = 32
 NAME_MAX = 120
