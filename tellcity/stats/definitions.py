@@ -27,8 +27,9 @@ DEFINITIONS = {
         "30 to 90, 90 and more (each bucket includes its lower bound)."
     ),
     "time_to_acknowledge": _l(
-        "Seconds from creation to the first acknowledgement, over reports created in the "
-        "range that have been acknowledged."
+        "Seconds from creation to the first answer of the department (the first move out of "
+        "new: acknowledged, in progress, resolved or closed), over reports created in the "
+        "range that have had one."
     ),
     "time_to_close": _l("Seconds from creation to closing, over reports closed in the range."),
     "durations_by": _l(
@@ -72,5 +73,9 @@ DEFINITIONS = {
     "suggestions": _l("Public suggestions created in the range with the most support, at most 10."),
     "rates": _l(
         "Rates and shares are fractions between 0 and 1; none when there is nothing to count."
+    ),
+    "change": _l(
+        "Headline changes on the previous period: relative (0.25 is 25 % more) for counts and "
+        "durations, a difference in points for rates."
     ),
 }

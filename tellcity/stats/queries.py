@@ -46,7 +46,14 @@ from tellcity.stats.periods import (
     last_days,
     local_today,
 )
-from tellcity.stats.sql import as_date, local_day, seconds_between, spreads, tune_for_statistics
+from tellcity.stats.sql import (
+    as_date,
+    floor_of,
+    local_day,
+    seconds_between,
+    spreads,
+    tune_for_statistics,
+)
 
 #: A hotspot is a cell of 0.001° of latitude by 0.001° of longitude (about 110 m by 75 m in
 #: France) holding at least HOTSPOT_MIN reports.
@@ -216,7 +223,7 @@ class Overview:
 
     @cached_property
     def _figures(self) -> dict:
-        return group_figures(self.filters, self.now, GROUPINGS, DURATION_GROUPINGS)
+        return group_figures(self.filters, self.now, tuple(GROUPINGS), DURATION_GROUPINGS)
 
     @cached_property
     def _labels(self) -> dict:
@@ -293,7 +300,7 @@ Key = tuple[str, int | None]
 def group_figures(
     filters: StatsFilters,
     now: datetime,
-    groupings: dict | None = None,
+    groupings: tuple[str, ...] = (),
     duration_groupings: tuple[str, ...] = (),
     durations: tuple[str, ...] = ("time_to_acknowledge", "time_to_close"),
 ) -> dict[Key, Figures]:
@@ -302,7 +309,6 @@ def group_figures(
     category, zone) cell, added up here; each of `durations` (for the whole selection and the
     groups of `duration_groupings`) from one query. The backlog is the one at the end of the
     range, or `now` if sooner."""
-    groupings = groupings or {}
     figures: dict[Key, Figures] = {("all", None): Figures()}
     as_of = min(filters.dates.end, now)
     for cell, counts in _cell_counts(filters, as_of, now).items():
@@ -340,12 +346,8 @@ def _cell_counts(filters: StatsFilters, as_of: datetime, now: datetime) -> dict[
         _count_if(sa.and_(Report.status.in_(RESOLVED), Report.confirmed_at.is_not(None))),
     ):
         figures = at(cell)
-        figures.closed, figures.closed_with_deadline, figures.closed_on_time = (
-            closed,
-            with_deadline,
-            on_time,
-        )
-        figures.resolved, figures.confirmed = resolved, confirmed
+        figures.closed, figures.resolved, figures.confirmed = closed, resolved, confirmed
+        figures.closed_with_deadline, figures.closed_on_time = with_deadline, on_time
     for *cell, age, count in _backlog_by_age(filters, as_of, now):
         at(cell).backlog += count
         at(cell).backlog_ages[age] += count
@@ -374,10 +376,16 @@ def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime):
         ],
         else_=len(AGE_BUCKETS) - 1,
     ).label("age")
-    before = [*filters.scope(), Report.created_at < as_of]
-    parts = [sa.select(*GROUPINGS.values(), age).where(*before, Report.status.in_(OPEN))]
     if as_of < now:
-        parts.append(sa.select(*GROUPINGS.values(), age).where(*before, Report.closed_at >= as_of))
+        before = [*filters.scope(), Report.created_at < as_of]
+        parts = [
+            sa.select(*GROUPINGS.values(), age).where(*before, Report.status.in_(OPEN)),
+            sa.select(*GROUPINGS.values(), age).where(*before, Report.closed_at >= as_of),
+        ]
+    else:  # open now: nothing was created after now, so the status says it all
+        parts = [
+            sa.select(*GROUPINGS.values(), age).where(*filters.scope(), Report.status.in_(OPEN))
+        ]
     cells = sa.union_all(*parts).subquery("backlog")
     cell = (cells.c.department_id, cells.c.category_id, cells.c.zone_id)
     return db.session.execute(
@@ -492,8 +500,8 @@ def hotspots(filters: StatsFilters, limit: int = HOTSPOT_LIMIT) -> list[Hotspot]
     is_open = sa.case((Report.status.in_(OPEN), 1), else_=0)
     cells = (
         sa.select(
-            sa.cast(sa.func.round(Report.lat * size), sa.Integer).label("row"),
-            sa.cast(sa.func.round(Report.lon * size), sa.Integer).label("col"),
+            floor_of(Report.lat * size + 0.5).label("row"),  # the nearest multiple of 0.001°
+            floor_of(Report.lon * size + 0.5).label("col"),
             is_open.label("is_open"),
         )
         .where(*filters.created_in_range(), is_public(), Report.lat.is_not(None))

@@ -65,6 +65,15 @@ def seconds_between(earlier, later):
     return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0, 3)
 
 
+def floor_of(expression):
+    """SQL: the largest integer not above `expression`, the same on both databases (a cast
+    truncates on SQLite and rounds on PostgreSQL; SQLite may lack floor())."""
+    if dialect() == "postgresql":
+        return sa.cast(sa.func.floor(expression), sa.Integer)
+    truncated = sa.cast(expression, sa.Integer)
+    return truncated - sa.case((expression < truncated, 1), else_=0)
+
+
 @dataclass(frozen=True)
 class Spread:
     """How long something took across a group: how many values, their median and their 90th
@@ -116,34 +125,41 @@ def spreads_by_percentile_cont(values, groupings: tuple[str, ...] = ()) -> dict[
 
 
 def spreads_by_rank(values, groupings: tuple[str, ...] = ()) -> dict[Key, Spread]:
-    """Any database with window functions (SQLite >= 3.25, PostgreSQL): number the values of
-    each group in order, and read only the ranks the median and the percentile need."""
-    parts = [
-        sa.select(
-            sa.literal("all").label("grouping"),
-            sa.cast(sa.null(), sa.Integer).label("key"),
-            values.c.value,
-        )
-    ]
-    parts += [sa.select(sa.literal(name), values.c[name], values.c.value) for name in groupings]
-    rows = sa.union_all(*parts).subquery("grouped")
-    group = (rows.c.grouping, rows.c.key)
-    ranked = sa.select(
-        *group,
-        rows.c.value,
-        sa.func.row_number().over(partition_by=group, order_by=rows.c.value).label("rank"),
-        sa.func.count().over(partition_by=group).label("n"),
-    ).subquery("ranked")
-    n, rank = ranked.c.n, ranked.c.rank
-    decile = (9 * (n - 1)) // 10
+    """Any database with window functions (SQLite >= 3.25, PostgreSQL): number the values in
+    order over all rows and within each group (one window per grouping, one scan), and read
+    back only the rows at the ranks the medians and percentiles need."""
+    windows = [("all", None)] + [(name, values.c[name]) for name in groupings]
+    numbered = []
+    for index, (_name, column) in enumerate(windows):
+        partition = {"partition_by": column} if column is not None else {}
+        numbered += [
+            sa.func.row_number().over(order_by=values.c.value, **partition).label(f"rank{index}"),
+            sa.func.count().over(**partition).label(f"n{index}"),
+        ]
+    keys = [values.c[name] for name in groupings]
+    ranked = sa.select(*keys, values.c.value, *numbered).subquery("ranked")
     wanted = sa.or_(
-        rank == (n + 1) // 2, rank == n // 2 + 1, rank == decile + 1, rank == decile + 2
+        *(_is_needed(ranked.c[f"rank{i}"], ranked.c[f"n{i}"]) for i in range(len(windows)))
     )
-    query = sa.select(ranked.c.grouping, ranked.c.key, n, rank, ranked.c.value).where(wanted)
     found: dict[Key, tuple[int, dict[int, float]]] = {}
-    for grouping, key, count, position, value in db.session.execute(query):
-        found.setdefault((grouping, key), (count, {}))[1][position] = value
+    for row in db.session.execute(sa.select(ranked).where(wanted)).mappings():
+        for index, (name, _column) in enumerate(windows):
+            rank, n = row[f"rank{index}"], row[f"n{index}"]
+            if rank in _needed_ranks(n):
+                key = ("all", None) if index == 0 else (name, row[name])
+                found.setdefault(key, (n, {}))[1][rank] = row["value"]
     return {group: _spread(count, ranks) for group, (count, ranks) in found.items()}
+
+
+def _is_needed(rank, n):
+    """SQL: whether a value's rank is one the median or the 90th percentile reads."""
+    decile = (9 * (n - 1)) // 10
+    return rank.in_([(n + 1) // 2, n // 2 + 1, decile + 1, decile + 2])
+
+
+def _needed_ranks(n: int) -> set[int]:
+    decile = 9 * (n - 1) // 10
+    return {(n + 1) // 2, n // 2 + 1, decile + 1, decile + 2}
 
 
 def _spread(n: int, ranks: dict[int, float]) -> Spread:

@@ -110,7 +110,9 @@ def filters_from_request(city: City, **overrides) -> StatsFilters:
     """The filters of the query string, with `overrides` (first, last, department, period...)
     taking precedence. Raises Invalid for parameters that make no sense."""
     try:
-        args = StatsArgsSchema().load(request.args.to_dict())
+        # A form's "All" choices come as empty values: the same as no filter.
+        given = {name: value for name, value in request.args.items() if value.strip()}
+        args = StatsArgsSchema().load(given)
     except ValidationError as error:
         name, messages = next(iter(error.normalized_messages().items()))
         raise Invalid(f"{name}: {' '.join(map(str, messages))}", field=name) from None

@@ -107,6 +107,17 @@ def test_monthly_summary(client, login_as, march):
     assert client.get("/staff/stats/monthly?month=March").status_code == 422
 
 
+def test_the_filter_form_as_a_browser_sends_it(client, login_as, march):
+    login_as("cabinet")
+    query = (
+        "from=2025-03-01&to=2025-03-31&department=&category=&zone=centre-ville&kind=&period=week"
+    )
+    page = client.get(f"/staff/stats/?{query}")
+    assert page.status_code == 200
+    assert '<option value="centre-ville" selected>' in page.text
+    assert '<option value="week" selected>' in page.text
+
+
 def test_the_page_refuses_nonsense_with_a_message(client, login_as, demo_city):
     login_as("cabinet")
     response = client.get("/staff/stats/?from=2025-03-02&to=2025-03-01")
