@@ -50,8 +50,11 @@ class Report(db.Model):
         sa.Index(None, "department_id", "status", "created_at"),
         sa.Index(None, "status", "due_at"),
         sa.Index(None, "lat", "lon"),
-        # Every public and Open311 read is of one city over a date range.
+        # Every public and Open311 read is of one city over a date range; the statistics also
+        # read what was closed in a range, and the backlog.
         sa.Index(None, "city_id", "created_at"),
+        sa.Index(None, "city_id", "closed_at"),
+        sa.Index(None, "city_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -155,6 +158,7 @@ class ReportEvent(db.Model):
         sa.CheckConstraint(in_list("type", list(EventType)), name="type"),
         sa.Index(None, "report_id", "created_at"),
         sa.Index(None, "created_at"),  # the public updates feed (Open311 servicerequestupdates)
+        sa.Index(None, "type", "created_at"),  # transfers and reopenings in a range (stats)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -3,7 +3,7 @@ reports with their sequences, events, photos, supports and subscriptions, and th
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 23:21:14.060492
+Create Date: 2026-11-25 23:38:07.751029
 
 """
 
@@ -481,7 +481,15 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_reports_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reports_category_id"), ["category_id"], unique=False)
         batch_op.create_index(
+            batch_op.f("ix_reports_city_id_closed_at"), ["city_id", "closed_at"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_reports_city_id_created_at"), ["city_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_reports_city_id_status_created_at"),
+            ["city_id", "status", "created_at"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_reports_department_id_status_created_at"),
@@ -646,6 +654,9 @@ def upgrade():
             ["report_id", "created_at"],
             unique=False,
         )
+        batch_op.create_index(
+            batch_op.f("ix_report_events_type_created_at"), ["type", "created_at"], unique=False
+        )
 
     op.create_table(
         "subscriptions",
@@ -797,6 +808,7 @@ def downgrade():
 
     op.drop_table("subscriptions")
     with op.batch_alter_table("report_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_events_type_created_at"))
         batch_op.drop_index(batch_op.f("ix_report_events_report_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_report_events_created_at"))
         batch_op.drop_index(batch_op.f("ix_report_events_actor_id"))
@@ -822,7 +834,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_reports_lat_lon"))
         batch_op.drop_index(batch_op.f("ix_reports_duplicate_of_id"))
         batch_op.drop_index(batch_op.f("ix_reports_department_id_status_created_at"))
+        batch_op.drop_index(batch_op.f("ix_reports_city_id_status_created_at"))
         batch_op.drop_index(batch_op.f("ix_reports_city_id_created_at"))
+        batch_op.drop_index(batch_op.f("ix_reports_city_id_closed_at"))
         batch_op.drop_index(batch_op.f("ix_reports_category_id"))
         batch_op.drop_index(batch_op.f("ix_reports_assignee_id"))
 
