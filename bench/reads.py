@@ -1,12 +1,13 @@
 """How fast TellCity's read paths answer at city scale, against a bare indexed select served the
 same way; and how much memory a gunicorn worker takes for them.
 
-    python bench/reads.py [--database URL] [--requests 200] [--staff EMAIL]
+    python bench/reads.py [--database URL] [--requests 200] [--max-seconds 30] [--only queue]
 
 Run it on a database seeded by bench/seed.py (default: sqlite:////tmp/tellcity-bench.sqlite3;
 `python bench/seed.py --database URL` makes one). TellCity runs under gunicorn as in production
 (`gunicorn -w 2`, sync workers) on 127.0.0.1, and one client asks each page --requests times
-in a row, after a few unmeasured requests, so that a figure is a request's own latency:
+in a row (at most --max-seconds a page), after a few unmeasured requests, so that a figure is
+a request's own latency:
 
 - the public map: GET /reports/markers.json?bbox=... for viewports around reported places, a
   phone's at zoom 17 (about 300 x 550 m) and a desktop's at zoom 16 (about 2 x 1.1 km), each
@@ -16,13 +17,15 @@ in a row, after a few unmeasured requests, so that a figure is a request's own l
   CSRF token), with two filters (--queue-filters): the first page, and page 50 (its keyset
   cursor found by following the "next page" links once);
 - a ticket page, GET /staff/tickets/<reference>, for tickets of that agent's department;
-- a year of city statistics, GET /api/v1/stats, and Open311's GET /open311/v2/requests.json
-  with its default parameters, when the app has them (a 404 skips them, saying so).
+- a year of city statistics, GET /api/v1/stats, signed in as the mayor's office
+  (--stats-staff), and Open311's GET /open311/v2/requests.json with its default parameters,
+  when the app has them (a 404 skips them, saying so).
 
 The baseline is bench/bare_app.py under the same gunicorn: GET /reports/<id> answers `SELECT id
 FROM reports WHERE id = ?` from the same database, for random ids. Each line gives p50, p95 and
-p99 in milliseconds, the ratio of its p50 to the baseline's, and its target. Last, the peak
-resident memory (VmHWM) of each TellCity worker after all of it.
+p99 in milliseconds, the ratio of its p50 to the baseline's, the workers' peak memory so far,
+and its target. Last, the peak resident memory (VmHWM) of each TellCity worker after all of it
+(a worker gunicorn restarted after its 30 s timeout is reported: its peak is lost).
 """
 
 import argparse

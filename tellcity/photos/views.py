@@ -8,7 +8,8 @@ from tellcity.photos.services import KEY_PATTERN, file_path
 bp = Blueprint("photos", __name__)
 
 #: A key names one content for ever, so browsers and proxies may keep it that long.
-ONE_YEAR = 365 * 24 * 3600
+#: Photos never change, but a moderator may hide one: caches keep it an hour at most.
+CACHE_SECONDS = 3600
 
 
 @bp.get("/media/<key>")
@@ -33,9 +34,8 @@ def _send(key: str, *, thumbnail: bool):
         current_app.config["UPLOAD_FOLDER"],
         file_path(key),
         mimetype=photo.content_type,
-        max_age=ONE_YEAR,
+        max_age=CACHE_SECONDS,
     )
-    response.cache_control.immutable = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
