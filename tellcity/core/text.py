@@ -15,5 +15,6 @@ def mask_contacts(text: str | None) -> str:
     """`text` with email addresses and phone numbers replaced by a placeholder."""
     if not text:
         return ""
-    text = EMAIL.sub(_("[email hidden]"), text)
-    return PHONE.sub(_("[phone hidden]"), text)
+    # Translated only when something is found: most descriptions have nothing to mask.
+    text = EMAIL.sub(lambda _match: _("[email hidden]"), text)
+    return PHONE.sub(lambda _match: _("[phone hidden]"), text)
