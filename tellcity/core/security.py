@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, abort, request
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -25,8 +25,17 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
+def _refuse_nul_bytes():
+    """No text we store or search may hold a NUL byte (PostgreSQL refuses them): a request
+    carrying one in its query string or form is a 400, before any view runs."""
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400, description="NUL bytes are not allowed in parameters.")
+
+
 def init_app(app: Flask) -> None:
     policy = content_security_policy(app.config["MAP_TILE_URL"])
+    app.before_request(_refuse_nul_bytes)
 
     @app.after_request
     def _headers(response):

@@ -3,6 +3,8 @@
 
 import re
 
+from playwright.sync_api import expect
+
 from tellcity.extensions import db
 from tests.e2e.conftest import screenshot
 from tests.photos.images import camera_photo
@@ -16,8 +18,9 @@ def test_report_a_problem_with_a_photo_from_here_and_follow_it(phone, site, tmp_
     phone.wait_for_url("**/report")
     phone.select_option("#category", "street-light")
     phone.get_by_role("button", name="Utiliser ma position").click()
-    phone.wait_for_function("document.getElementById('lat').value !== ''")
-    phone.wait_for_function("document.getElementById('address').value !== ''")
+    # Locator waits, not page.wait_for_function: the CSP forbids eval on our pages.
+    expect(phone.locator("#lat")).not_to_have_value("")
+    expect(phone.locator("#address")).not_to_have_value("")
     assert "Issy-les-Moulineaux" in phone.input_value("#address")
     picture = tmp_path / "lampadaire.jpg"
     picture.write_bytes(camera_photo())

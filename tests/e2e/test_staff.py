@@ -1,7 +1,10 @@
 """An agent at their desk: sign in, filter the queue, acknowledge and resolve a ticket with a
 reply template; the resident's tracking page then shows the answer."""
 
+import re
+
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tellcity.accounts.models import User
 from tellcity.cities.queries import default_city
@@ -65,7 +68,7 @@ def test_an_agent_resolves_a_ticket_with_a_template(browser, site):
     assert "pris en compte" in page.text_content(".badge")
     page.select_option("#to", "resolved")
     page.select_option("#status-template", label="Réparation faite")
-    page.wait_for_function("document.getElementById('status-text').value.includes('réparé')")
+    expect(page.locator("#status-text")).to_have_value(re.compile("réparé"))
     screenshot(page, "staff-ticket")
     page.locator("#status-form").get_by_role("button", name="Changer l'état").click()
     page.wait_for_load_state()
