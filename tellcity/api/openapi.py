@@ -432,8 +432,20 @@ def openapi_document() -> dict:
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     for path, operations in PATHS.items():
-        spec.path(path=path, operations=operations)
+        spec.path(path=path, operations=_with_malformed(operations))
     return spec.to_dict()
+
+
+#: Any operation may be refused before its view runs (tellcity.core.security).
+MALFORMED = "a parameter holds a NUL byte, or the request cannot be read"
+
+
+def _with_malformed(operations: dict) -> dict:
+    """Every operation documents the 400 of a malformed request."""
+    return {
+        method: {**operation, "responses": {"400": answer(MALFORMED), **operation["responses"]}}
+        for method, operation in operations.items()
+    }
 
 
 def describe(schema: dict) -> str:

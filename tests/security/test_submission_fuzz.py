@@ -59,3 +59,12 @@ def test_any_json_gets_a_clear_answer(app, client, demo_city, payload):
     else:
         assert "error" in response.json and "code" in response.json["error"]
         assert after == before, payload
+
+
+def test_a_nul_byte_in_any_parameter_is_a_400_and_writes_nothing(client, demo_city):
+    before = rows()
+    form = {"category": "pothole", "lat": "48.8245", "lon": "2.2735", "description": "a\x00b"}
+    response = client.post("/api/v1/reports", data=form)
+    assert response.status_code == 400 and response.json["error"]["code"] == 400
+    assert client.get("/reports", query_string={"q": "\x00"}).status_code == 400
+    assert rows() == before
