@@ -173,25 +173,6 @@ class CategoryForm(CategorySettingsForm):
     is_active = BooleanField(_l("Active (offered to residents)"), default=True)
 
 
-#: The order the category form shows its fields in.
-CATEGORY_FIELD_ORDER = (
-    "kind",
-    "code",
-    "name_fr",
-    "name_en",
-    "description_fr",
-    "description_en",
-    "group_fr",
-    "group_en",
-    "keywords",
-    "department_id",
-    "sla_hours",
-    "default_priority",
-    "is_active",
-    "attributes",
-)
-
-
 #: The fields a manager sees, in order.
 SETTINGS_FIELD_ORDER = (
     "description_fr",

@@ -187,6 +187,7 @@ def _department_uses(department: Department) -> str:
 
 # --- Categories ------------------------------------------------------------------------------
 
+#: A category's editable fields, in the order the form shows them.
 CATEGORY_FIELDS = (
     "kind",
     "code",
@@ -200,8 +201,8 @@ CATEGORY_FIELDS = (
     "department_id",
     "sla_hours",
     "default_priority",
-    "attributes",
     "is_active",
+    "attributes",
 )
 CATEGORY_CODE_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 

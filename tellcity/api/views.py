@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from tellcity.api.openapi import describe, openapi_document
 from tellcity.categories.models import Category
-from tellcity.cities.queries import categories_by_group
+from tellcity.cities.queries import active_category, categories_by_group
 from tellcity.core.errors import Invalid, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, db, limiter
@@ -107,10 +107,7 @@ def _payload() -> dict:
 
 
 def _category(city, data: dict) -> Category:
-    category = next(
-        (c for cs in categories_by_group(city).values() for c in cs if c.code == data["category"]),
-        None,
-    )
+    category = active_category(city, data["category"])
     if category is None or (data["kind"] and data["kind"] != category.kind):
         raise Invalid(
             _("unknown category for this kind of report"), code="unknown_category", field="category"

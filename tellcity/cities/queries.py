@@ -17,6 +17,17 @@ def default_city() -> City | None:
     return city_by_slug(current_app.config["DEFAULT_CITY"])
 
 
+def active_category(city: City, code: str | None) -> Category | None:
+    """The city's active category with this Open311 code, if any."""
+    if not code:
+        return None
+    return db.session.scalar(
+        sa.select(Category).where(
+            Category.city_id == city.id, Category.code == code, Category.is_active
+        )
+    )
+
+
 def categories_by_group(city: City, locale: str = "fr") -> dict[str, list[Category]]:
     """The city's active categories, problems first, grouped under their heading."""
     rows = db.session.scalars(

@@ -9,7 +9,6 @@ from flask_login import current_user
 from tellcity.accounts.models import Role
 from tellcity.admin import access, queries, services
 from tellcity.admin.forms import (
-    CATEGORY_FIELD_ORDER,
     SETTINGS_FIELD_ORDER,
     CategoryForm,
     CategorySettingsForm,
@@ -43,7 +42,7 @@ def category_create():
         )
         if ok:
             return _saved(category)
-    return form_page(TEMPLATE, form, category=None, fields=CATEGORY_FIELD_ORDER)
+    return form_page(TEMPLATE, form, category=None, fields=services.CATEGORY_FIELDS)
 
 
 @staff_required(Role.ADMIN, Role.MANAGER)
@@ -55,7 +54,7 @@ def category_edit(category_id: int):
         abort(403)
     is_admin = access.is_admin(actor, city.id)
     form = _full_form(city, category) if is_admin else CategorySettingsForm(obj=category)
-    fields = CATEGORY_FIELD_ORDER if is_admin else SETTINGS_FIELD_ORDER
+    fields = services.CATEGORY_FIELDS if is_admin else SETTINGS_FIELD_ORDER
     if form.validate_on_submit():
         values = form.values(services.CATEGORY_FIELDS)
         ok, _result = save(form, lambda: services.update_category(category, values, actor=actor))

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tellcity.cities.queries import categories_by_group
+from tellcity.cities.queries import active_category, categories_by_group
 from tellcity.core.errors import Invalid, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db, limiter
@@ -108,15 +108,7 @@ def _receive_photos(form: ReportForm) -> list:
 
 
 def _submission(city, form: ReportForm, kind: str, photos: list, key: str) -> Submission:
-    category = next(
-        (
-            c
-            for cs in categories_by_group(city).values()
-            for c in cs
-            if c.code == form.category.data
-        ),
-        None,
-    )
+    category = active_category(city, form.category.data)
     if category is None or category.kind != kind:
         raise Invalid(_("Choose a category from the list."), field="category")
     lat, lon, address = _position(city, form)
