@@ -15,7 +15,7 @@ from tests.conftest import BACKENDS
 REPORT_INDEXES = {
     ("department_id", "status", "created_at"),
     ("status", "due_at"),
-    ("category_id",),
+    ("category_id", "status", "created_at"),
     ("zone_id",),
     ("lat", "lon"),
     ("city_id", "created_at"),
