@@ -11,6 +11,7 @@ from tellcity.accounts.models import Role, User
 from tellcity.accounts.services import AccountError, create_user, generate_password
 from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug
+from tellcity.core.db import refresh_planner_statistics
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.imports.commands import import_311_command
@@ -24,8 +25,10 @@ from tellcity.sla.commands import escalate_command
 
 
 def upgrade_database() -> None:
-    """Create the database, or bring it to the latest migration."""
+    """Create the database, or bring it to the latest migration, and refresh the query
+    planner's statistics."""
     upgrade()
+    refresh_planner_statistics(db.engine)
 
 
 @click.command("init")
@@ -52,6 +55,7 @@ def demo_command(host: str, port: int, no_serve: bool):
         city, accounts = load_city_file()
         reports = add_demo_reports(city)
         db.session.commit()
+        refresh_planner_statistics(db.engine)
         click.echo(f"\nLoaded the demo city {city.name} with {reports} reports.")
         click.echo("Staff accounts (shown this once):\n")
         for account in accounts:

@@ -49,6 +49,8 @@ DEFAULTS = {
     "MAP_TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
     # "Is it the same problem?": open reports of the same category this near and this recent.
     "NEARBY_RADIUS_M": 150,
+    # The staff queue counts the tickets of each status up to this many, then shows "1,000+".
+    "QUEUE_COUNT_CAP": 1000,
     "NEARBY_DAYS": 30,
     # Absolute links in emails (unsubscribe, confirm a fix, staff tickets) start with this.
     "BASE_URL": "http://127.0.0.1:5000",

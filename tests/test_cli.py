@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tellcity import create_app
 from tellcity.accounts.models import User
 from tellcity.extensions import db
+from tellcity.reports.models import Report
 
 PASSWORD_LINE = re.compile(r"Password \(shown this once\): (\S+)")
 
@@ -52,6 +53,19 @@ def test_demo_loads_the_city_once_and_prints_the_accounts_once(fresh_app):
     assert second.exit_code == 0, second.output
     assert "already holds a city" in second.output
     assert "admin@issy.example.org" not in second.output
+
+
+def test_demo_leaves_sqlite_statistics_for_the_query_planner(fresh_app):
+    """Without ANALYZE SQLite plans blind (a whole city scanned for a map viewport)."""
+    run(fresh_app, "demo", "--no-serve")
+    analysed = db.session.execute(
+        sa.text("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'reports'")
+    ).all()
+    indexes = {index for index, _ in analysed}
+    assert "ix_reports_lat_lon" in indexes
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
+    assert total > 0
+    assert all(int(stat.split()[0]) == total for _, stat in analysed)
 
 
 def test_create_user_prints_a_password_that_signs_in(fresh_app):

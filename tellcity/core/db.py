@@ -82,3 +82,16 @@ def _configure_sqlite(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def refresh_planner_statistics(engine: Engine) -> None:
+    """Let SQLite's query planner know the tables' sizes and how selective each index is.
+
+    SQLite keeps no statistics unless asked (PostgreSQL's autovacuum does it by itself), and
+    without them it takes any index that matches an equality, such as (city_id, external_id)
+    for `city_id = ?`, and scans a whole city's reports for the map. A full ANALYZE (not one
+    limited to a sample, which misjudged city_id here) takes a few seconds at a million
+    reports: run by `tellcity init` and every day by the worker."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from tellcity.core.db import utcnow
+from tellcity.core.db import refresh_planner_statistics, utcnow
 from tellcity.extensions import db
 from tellcity.notify.delivery import DeliveryError, deliver
 from tellcity.notify.models import OutboxMessage, OutboxStatus
@@ -64,10 +64,16 @@ def sweep_pending_photos() -> None:
     pending.drop(None)
 
 
+def refresh_statistics() -> None:
+    """The query planner's statistics, as the tables grow (SQLite only needs asking)."""
+    refresh_planner_statistics(db.engine)
+
+
 PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = [
     (60.0, escalate_overdue_tickets),
     (120.0, fill_missing_addresses),
     (3600.0, sweep_pending_photos),
+    (86400.0, refresh_statistics),
 ]
 
 #: The backoff doubles with each attempt up to this.

@@ -231,14 +231,23 @@ def _revive(value):
     return value
 
 
-def status_counts(user: User, filters: QueueFilters) -> dict[str, int]:
-    """How many tickets per status match the other filters."""
-    rows = db.session.execute(
-        sa.select(Report.status, sa.func.count())
-        .where(*_conditions(user, filters, with_status=False))
-        .group_by(Report.status)
-    )
-    return dict(rows.all())
+def status_counts(user: User, filters: QueueFilters, cap: int) -> dict[str, int]:
+    """How many tickets per status match the other filters, each counted up to `cap` + 1
+    (more than `cap` means "more than `cap`"). One statement; each status reads at most
+    `cap` + 1 rows through the (department | category | city, status, created_at) indexes,
+    rather than counting every closed ticket of years of history on every page."""
+    conditions = _conditions(user, filters, with_status=False)
+    capped = [
+        sa.select(sa.literal(str(status)).label("status"), sa.func.count().label("n")).select_from(
+            sa.select(Report.id)
+            .where(*conditions, Report.status == str(status))
+            .limit(cap + 1)
+            .subquery()
+        )
+        for status in Status
+    ]
+    rows = db.session.execute(sa.union_all(*capped))
+    return {status: n for status, n in rows if n}
 
 
 def map_points(user: User, filters: QueueFilters, limit: int = 5000) -> list[dict]:

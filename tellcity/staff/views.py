@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -14,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -85,12 +87,22 @@ def queue():
         filters=filters,
         rows=rows,
         next_cursor=next_cursor,
-        counts=queries.status_counts(current_user, filters),
+        counts=_status_counts(filters),
         sla_state=sla_state,
         now=utcnow(),
         departments_for_transfer=_transfer_targets(),
         **_choices(),
     )
+
+
+def _status_counts(filters: queries.QueueFilters) -> dict[str, str]:
+    """The tickets per status as the queue shows them: "1,000+" past the counting cap."""
+    cap = current_app.config["QUEUE_COUNT_CAP"]
+    counts = queries.status_counts(current_user, filters, cap)
+    return {
+        status: _("%(count)s+", count=format_decimal(cap)) if n > cap else format_decimal(n)
+        for status, n in counts.items()
+    }
 
 
 def _transfer_targets() -> list[Department]:

@@ -41,6 +41,23 @@ def test_filters_and_counts(client, login_as, demo_city, staff):
     assert "nouveau <strong>1</strong>" in counts and "pris en compte <strong>1</strong>" in counts
 
 
+def test_counts_stop_at_the_cap_and_say_so(app, client, login_as, demo_city, staff):
+    """Past the counting cap the queue says "3+" rather than counting years of history; below
+    it, exact figures; the tickets themselves are all listed."""
+    app.config["QUEUE_COUNT_CAP"] = 3
+    agent = Actor.of(staff["agent.voirie"])
+    for _ in range(5):
+        submit(demo_city, "pothole")
+    for _ in range(2):
+        transition(submit(demo_city, "pothole"), "acknowledged", agent)
+    db.session.commit()
+    login_as("agent.voirie")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "nouveau <strong>3+</strong>" in page
+    assert "pris en compte <strong>2</strong>" in page
+    assert len(references(client.get("/staff/?status=new").get_data(as_text=True))) == 5
+
+
 def test_hostile_filter_values_are_just_text(client, login_as, demo_city):
     submit(demo_city)
     db.session.commit()
