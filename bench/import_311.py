@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from tellcity import create_app
+from tellcity.core.migrations import upgrade
 from tellcity.extensions import db
 from tellcity.imports.mapping import load_profile
 from tellcity.imports.services import BATCH_SIZE, import_file

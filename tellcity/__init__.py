@@ -7,11 +7,10 @@ from pathlib import Path
 from flask import Flask
 
 from tellcity.config import load_config
-from tellcity.extensions import babel, csrf, db, limiter, login_manager, migrate
+from tellcity.extensions import babel, csrf, db, limiter, login_manager
 
 #: The repository root, which holds templates/ and static/.
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -42,7 +41,6 @@ def _init_extensions(app: Flask) -> None:
     from tellcity.core import i18n, security
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -4,13 +4,13 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from tellcity.accounts.models import Role, User
 from tellcity.accounts.services import AccountError, create_user, generate_password
 from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug
+from tellcity.core import migrations
 from tellcity.core.db import refresh_planner_statistics
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -27,7 +27,7 @@ from tellcity.sla.commands import escalate_command
 def upgrade_database() -> None:
     """Create the database, or bring it to the latest migration, and refresh the query
     planner's statistics."""
-    upgrade()
+    migrations.upgrade()
     refresh_planner_statistics(db.engine)
 
 
@@ -134,6 +134,7 @@ def set_password_command(email: str):
 
 
 commands = [
+    migrations.commands,
     init_command,
     demo_command,
     create_user_command,

@@ -5,10 +5,10 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import downgrade, upgrade
 from sqlalchemy.exc import IntegrityError
 
 from tellcity import create_app
+from tellcity.core.migrations import downgrade, upgrade
 from tellcity.extensions import db
 from tests.conftest import BACKENDS
 

@@ -4,19 +4,18 @@ configuration: the French national address base (BANFrance) by default.
 A geocoder that is down, slow or answering nonsense never breaks a page: searches say they are
 unavailable and the form falls back to "position only"; reports left without an address are
 filled in later by `fill_missing_addresses`.
+
+geopy is imported on first use: with its adapters (which import requests and aiohttp when they
+are installed) it weighs 7 to 16 MB in every web worker, most of which never geocode.
 """
 
 import inspect
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
-from geopy.adapters import URLLibAdapter
-from geopy.exc import GeocoderQueryError, GeopyError
-from geopy.geocoders import get_geocoder_for_service
-from geopy.geocoders.base import Geocoder
-from geopy.location import Location
 
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
@@ -24,6 +23,10 @@ from tellcity.extensions import db
 from tellcity.geo.places import is_inside
 from tellcity.reports.models import Report
 from tellcity.reports.states import Source
+
+if TYPE_CHECKING:
+    from geopy.geocoders.base import Geocoder
+    from geopy.location import Location
 
 #: The BAN refuses queries shorter or longer than this, and more results than this.
 QUERY_MIN, QUERY_MAX = 3, 200
@@ -33,9 +36,13 @@ RESULTS_MAX = 20
 FILL_MAX_AGE = timedelta(days=7)
 ADDRESS_MAX = 300
 
-# What an unreachable, slow or confused geocoder raises: geopy's own errors (timeouts and
-# refused connections included), socket errors that slip through, and malformed answers.
-_UNAVAILABLE = (GeopyError, OSError, LookupError, ValueError)
+
+def _unavailable() -> tuple[type[Exception], ...]:
+    """What an unreachable, slow or confused geocoder raises: geopy's own errors (timeouts and
+    refused connections included), socket errors that slip through, and malformed answers."""
+    from geopy.exc import GeopyError
+
+    return (GeopyError, OSError, LookupError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,13 @@ class _Unavailable(Exception):
     """The geocoder could not be asked."""
 
 
-def geocoder() -> Geocoder:
+def geocoder() -> "Geocoder":
     """The configured geocoder: GEOCODER names a geopy service, GEOCODER_OPTIONS are passed to
     its constructor. Raises geopy's GeocoderNotFound for an unknown name (a configuration
     error, not an outage)."""
+    from geopy.adapters import URLLibAdapter
+    from geopy.geocoders import get_geocoder_for_service
+
     config = current_app.config
     options = {
         "timeout": config["GEOCODER_TIMEOUT"],
@@ -88,13 +98,15 @@ def search_address(query: str, city: City, limit: int = 5) -> GeocodeResult:
         return GeocodeResult(())
     if city.name.casefold() not in text.casefold():
         text = f"{text} {city.name}"[:QUERY_MAX]
+    from geopy.exc import GeocoderQueryError
+
     service = geocoder()
     try:
         # Ask for more than needed: some of the answers may lie outside the city.
         locations = _geocode(service, text, min(limit * 2, RESULTS_MAX)) or []
     except GeocoderQueryError:  # the geocoder found the query malformed: nothing matches
         return GeocodeResult(())
-    except _UNAVAILABLE as error:
+    except _unavailable() as error:
         current_app.logger.warning("Geocoder unavailable for a search: %s", error)
         return GeocodeResult((), available=False)
     places = [_place(location) for location in locations]
@@ -102,14 +114,14 @@ def search_address(query: str, city: City, limit: int = 5) -> GeocodeResult:
     return GeocodeResult(tuple(inside[:limit]))
 
 
-def _geocode(service: Geocoder, text: str, limit: int) -> list[Location] | None:
+def _geocode(service: "Geocoder", text: str, limit: int) -> "list[Location] | None":
     """Ask for several results; geocoders whose API has no limit give what they give."""
     if "limit" in inspect.signature(service.geocode).parameters:
         return service.geocode(text, exactly_one=False, limit=limit)
     return service.geocode(text, exactly_one=False)
 
 
-def _place(location: Location) -> Place:
+def _place(location: "Location") -> Place:
     return Place(location.latitude, location.longitude, location.address)
 
 
@@ -124,11 +136,13 @@ def reverse_address(lat: float, lon: float) -> str | None:
 def _reverse(lat: float, lon: float) -> str | None:
     """The address of a position, None when unknown; raises _Unavailable when the geocoder
     could not answer."""
+    from geopy.exc import GeocoderQueryError
+
     try:
         location = geocoder().reverse((lat, lon), exactly_one=True)
     except GeocoderQueryError:  # a position the geocoder refuses to look at has no address
         return None
-    except _UNAVAILABLE as error:
+    except _unavailable() as error:
         current_app.logger.warning("Geocoder unavailable for a reverse lookup: %s", error)
         raise _Unavailable from error
     if location is None or not location.address:
