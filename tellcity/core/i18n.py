@@ -43,14 +43,21 @@ def date_local(moment, format: str = "d MMMM y") -> str:
     return format_date(moment, format) if moment else ""
 
 
+def translated(labels: dict) -> dict:
+    """Lazily translated labels, translated once: for a page that shows them on every row."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 def init_app(app: Flask) -> None:
     from tellcity.core.text import mask_contacts
-    from tellcity.reports.states import STATUS_LABELS
+    from tellcity.reports.states import PRIORITY_LABELS, STATUS_LABELS
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
         LANGUAGES=LANGUAGES,
         STATUS_LABELS=STATUS_LABELS,
+        PRIORITY_LABELS=PRIORITY_LABELS,
+        translated=translated,
         has_endpoint=lambda name: name in app.view_functions,
     )
     app.jinja_env.filters.update(

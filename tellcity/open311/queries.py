@@ -14,6 +14,7 @@ from tellcity.accounts.models import ApiKey
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug
+from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.models import Photo, Report, ReportEvent
 from tellcity.reports.queries import is_public
@@ -96,27 +97,97 @@ class RequestFilter:
     page_size: int = 1000
 
 
-def find_requests(city: City, wanted: RequestFilter, *, extensions: bool = False) -> list[Report]:
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """What an Open311 service request shows of a public report, read as plain columns: a
+    page holds a thousand of them."""
+
+    id: int
+    reference: str
+    status: str
+    description: str
+    address: str
+    lat: float | None
+    lon: float | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    due_at: datetime | None
+    support_count: int
+    service_code: str
+    name_fr: str
+    name_en: str
+    #: Who handles it: the outside body it was referred to, or its department.
+    agency: str
+    #: The storage key of its first visible photo.
+    photo_key: str | None
+
+
+def _request_rows() -> sa.Select:
+    referred = sa.orm.aliased(Department)
+    first_photo = (
+        sa.select(Photo.storage_key)
+        .where(Photo.report_id == Report.id, Photo.is_hidden.is_(False))
+        .order_by(Photo.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    agency = sa.case(
+        (sa.and_(Report.status == Status.REFERRED, referred.id.is_not(None)), referred.name),
+        else_=Department.name,
+    )
+    return (
+        sa.select(
+            Report.id,
+            Report.reference,
+            Report.status,
+            Report.description,
+            Report.address,
+            Report.lat,
+            Report.lon,
+            Report.created_at,
+            Report.updated_at,
+            Report.closed_at,
+            Report.due_at,
+            Report.support_count,
+            Category.code,
+            Category.name_fr,
+            Category.name_en,
+            agency,
+            first_photo,
+        )
+        .join(Category, Category.id == Report.category_id)
+        .join(Department, Department.id == Report.department_id)
+        .outerjoin(referred, referred.id == Report.referred_to_id)
+    )
+
+
+def find_requests(city: City, wanted: RequestFilter) -> list[RequestRow]:
     """Public reports of the city matching `wanted`, newest first; by reference, in the order
     asked. The date range bounds the scan on the created_at index; LIMIT bounds the answer."""
-    query = sa.select(Report).where(_in_city(city), is_public())
+    query = _request_rows().where(_in_city(city), is_public())
     if wanted.references:
         query = query.where(Report.reference.in_(wanted.references))
     else:
         query = _filtered(query, city, wanted)
-    query = query.options(
-        joinedload(Report.category),
-        joinedload(Report.department),
-        joinedload(Report.referred_to),
-        selectinload(Report.photos),
-    )
-    if extensions:
-        query = query.options(joinedload(Report.zone), selectinload(Report.events))
-    reports = list(db.session.scalars(query))
+    found = [RequestRow(*row) for row in db.session.execute(query)]
     if wanted.references:
         order = {reference: n for n, reference in enumerate(wanted.references)}
-        reports.sort(key=lambda report: order[report.reference])
-    return reports
+        found.sort(key=lambda row: order[row.reference])
+    return found
+
+
+def extended(rows: Sequence[RequestRow]) -> dict[int, Report]:
+    """The reports of `rows` with their zone, photos and history, for the extended
+    attributes: by id."""
+    if not rows:
+        return {}
+    reports = db.session.scalars(
+        sa.select(Report)
+        .where(Report.id.in_([row.id for row in rows]))
+        .options(joinedload(Report.zone), selectinload(Report.photos), selectinload(Report.events))
+    )
+    return {report.id: report for report in reports}
 
 
 def _in_city(city: City):
@@ -155,13 +226,13 @@ def _filtered(query: sa.Select, city: City, wanted: RequestFilter) -> sa.Select:
     )
 
 
-def public_report(city: City, reference: str) -> Report | None:
+def public_report(city: City, reference: str) -> RequestRow | None:
     """One public report of the city, by its reference (service_request_id or token)."""
     found = find_requests(city, RequestFilter(references=(reference,)))
     return found[0] if found else None
 
 
-def status_notes(reports: Sequence[Report]) -> dict[int, str]:
+def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
     """For each report, the public text of the move that gave it its current status, when
     that move came with one: one query for all of them."""
     ids = [report.id for report in reports]

@@ -26,7 +26,6 @@ from tellcity.open311.schemas import (
     CreatedRequestSchema,
     ExtensionsSchema,
     NewRequestSchema,
-    RequestSchema,
     RequestsQuerySchema,
     ServiceDefinitionSchema,
     ServiceSchema,
@@ -35,6 +34,7 @@ from tellcity.open311.schemas import (
     UpdatesQuerySchema,
     answers,
     discovery_document,
+    service_requests,
     w3c,
 )
 from tellcity.photos.services import process_upload
@@ -155,8 +155,8 @@ def list_requests(fmt: str):
     """Public requests of the city: the last 90 days by default, at most 1000 a page."""
     city = _city()
     params = RequestsQuerySchema().load(request.args)
-    reports = queries.find_requests(city, params["filter"], extensions=params["extensions"])
-    return _requests_response(fmt, city, reports, params["extensions"])
+    rows = queries.find_requests(city, params["filter"])
+    return _requests_response(fmt, city, rows, params["extensions"])
 
 
 @bp.get(f"/v2/requests/<service_request_id>.{FMT}")
@@ -170,15 +170,15 @@ def show_request(service_request_id: str, fmt: str):
     return _requests_response(fmt, city, [report], extensions)
 
 
-def _requests_response(fmt: str, city: City, reports: list, extensions: bool):
-    schema = RequestSchema(
-        many=True,
+def _requests_response(fmt: str, city: City, rows: list, extensions: bool):
+    documents = service_requests(
+        rows,
         timezone=ZoneInfo(city.timezone),
         locale=_locale(),
-        notes=queries.status_notes(reports),
-        extensions=extensions,
+        notes=queries.status_notes(rows),
+        extended=queries.extended(rows) if extensions else None,
     )
-    return respond(fmt, "service_requests", schema.dump(reports))
+    return respond(fmt, "service_requests", documents)
 
 
 @bp.get(f"/v2/tokens/<token>.{FMT}")

@@ -110,3 +110,11 @@ STATUS_LABELS = {
     Status.DECLINED: _l("declined"),
     Status.DONE: _l("done"),
 }
+
+#: What staff read for each priority (translated when shown).
+PRIORITY_LABELS = {
+    Priority.URGENT: _l("urgent"),
+    Priority.HIGH: _l("high"),
+    Priority.NORMAL: _l("normal"),
+    Priority.LOW: _l("low"),
+}
