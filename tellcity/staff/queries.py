@@ -98,26 +98,36 @@ class QueueFilters:
         return {key: value for key, value in args.items() if value not in (None, "", [])}
 
 
-def visible_to(user: User):
-    """A filter: the tickets a member of staff may see."""
+def visible_to(user: User, *, indexed: bool = True):
+    """A filter: the tickets a member of staff may see. `indexed=False` writes it so that no
+    index serves it (`+ 0`), for a query another index serves better."""
     if user.role in (Role.AGENT, Role.MANAGER):
-        return Report.department_id == user.department_id
+        department = Report.department_id if indexed else Report.department_id + 0
+        return department == user.department_id
     if user.city_id is not None:
-        return Report.city_id == user.city_id
+        city = Report.city_id if indexed else Report.city_id + 0
+        return city == user.city_id
     return sa.true()
 
 
-def _conditions(user: User, filters: QueueFilters, *, with_status: bool = True) -> list:
-    conditions = [visible_to(user)]
+def _conditions(
+    user: User, filters: QueueFilters, *, with_status: bool = True, by_category: bool = False
+) -> list:
+    """The filters as SQL conditions. `by_category`: when a category is asked for, its tickets
+    are to be read through (category_id, status, created_at), the department's or city's
+    index left aside (for a page of the queue: PostgreSQL would otherwise intersect the
+    department's index with every ticket of the category, 157,000 potholes, in 30 to 60 ms;
+    a count, which stops early, is best left to the planner)."""
+    conditions = [visible_to(user, indexed=not (by_category and filters.category))]
     if with_status and filters.status:
         wanted = set(filters.status)
         if "open" in wanted:
             wanted |= {str(s) for s in OPEN_STATUSES}
         conditions.append(Report.status.in_(sorted(wanted - {"open"})))
     if filters.category:
-        conditions.append(
-            Report.category_id.in_(sa.select(Category.id).where(Category.code == filters.category))
-        )
+        # The ids themselves, not a subquery, so that the planner knows how many rows they hold.
+        ids = db.session.scalars(sa.select(Category.id).where(Category.code == filters.category))
+        conditions.append(Report.category_id.in_(ids.all()))
     if filters.zone:
         conditions.append(Report.zone_id.in_(sa.select(Zone.id).where(Zone.slug == filters.zone)))
     if filters.priority:
@@ -176,7 +186,7 @@ def queue(
 ) -> tuple[list[Report], str | None]:
     """A page of tickets and the cursor of the next page (None on the last one)."""
     order = SORTS[filters.sort]
-    query = sa.select(Report).where(*_conditions(user, filters))
+    query = sa.select(Report).where(*_conditions(user, filters, by_category=True))
     if filters.sort == "due":
         query = query.where(Report.due_at.is_not(None))
     cursor = decode_cursor(after) if after else None
