@@ -41,7 +41,7 @@ from tellcity.imports.services import BATCH_SIZE, ImportFailed, import_file
     type=click.IntRange(1, 10_000),
     default=BATCH_SIZE,
     show_default=True,
-    help="Rows written per statement and commit.",
+    help="Rows written per commit.",
 )
 @with_appcontext
 def import_311_command(

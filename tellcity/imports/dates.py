@@ -1,6 +1,7 @@
 """Reading the timestamps of 311 exports: the mapping's strptime formats (or ISO 8601), local
 time in the data's time zone unless an offset is given, converted to UTC."""
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
@@ -39,14 +40,15 @@ def compile_format(
         pattern += _literal(date_format[position : match.start()]) + regex
         fields.append(name)
         position = match.end()
-    compiled = re.compile(pattern + _literal(date_format[position:]) + r"\Z")
+    matcher = re.compile(pattern + _literal(date_format[position:]) + r"\Z").match
+    build = _builder(fields, zone)
 
     def parse(text: str) -> datetime | None:
-        match = compiled.match(text)
-        if match is None:
+        matched = matcher(text)
+        if matched is None:
             return None
         try:
-            return _build(dict(zip(fields, match.groups(), strict=True)), zone)
+            return build(matched.groups())
         except ValueError:  # 31 February, hour 25...
             return None
 
@@ -57,29 +59,37 @@ def _literal(text: str) -> str:
     return r"\s+".join(re.escape(part) for part in text.split(" "))
 
 
-def _build(values: dict[str, str], zone: tzinfo | None) -> datetime:
-    if "year2" in values:
-        short = int(values["year2"])
-        year = 1900 + short if short >= 69 else 2000 + short
-    else:
-        year = int(values.get("year", 1900))
-    hour = int(values.get("hour", 0))
-    if "hour12" in values:
-        hour = int(values["hour12"])
-        if not 1 <= hour <= 12:
-            raise ValueError("hour out of range")
-        hour %= 12
-        if values.get("ampm", "am").lower() == "pm":
-            hour += 12
-    return datetime(
-        year,
-        int(values.get("month", 1)),
-        int(values.get("day", 1)),
-        hour,
-        int(values.get("minute", 0)),
-        int(values.get("second", 0)),
-        tzinfo=zone,
+#: The fields of a datetime, and their values when the format has none (as text, like the
+#: matched groups they stand beside).
+_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_DEFAULTS = ("1900", "1", "1", "0", "0", "0")
+
+
+def _builder(fields: list[str], zone: tzinfo | None) -> Callable[[tuple[str, ...]], datetime]:
+    """A function making the datetime of the groups matched for `fields` (strptime's rules);
+    it raises ValueError for a date or time that does not exist."""
+    at = {name: index for index, name in enumerate(fields)}
+    at["year"] = at.get("year2", at.get("year"))
+    at["hour"] = at.get("hour12", at.get("hour"))
+    after = len(fields)  # the defaults follow the groups
+    pick = operator.itemgetter(
+        *(after + i if at.get(name) is None else at[name] for i, name in enumerate(_PARTS))
     )
+    short_year, twelve_hours, ampm = "year2" in at, "hour12" in at, at.get("ampm")
+
+    def build(groups: tuple[str, ...]) -> datetime:
+        year, month, day, hour, minute, second = map(int, pick(groups + _DEFAULTS))
+        if short_year:
+            year += 1900 if year >= 69 else 2000
+        if twelve_hours:
+            if not 1 <= hour <= 12:
+                raise ValueError("hour out of range")
+            hour %= 12
+            if ampm is not None and groups[ampm].lower() == "pm":
+                hour += 12
+        return datetime(year, month, day, hour, minute, second, tzinfo=zone)
+
+    return build
 
 
 class DateParser:

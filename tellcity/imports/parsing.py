@@ -70,6 +70,9 @@ CHANGE_MESSAGES = {
     Change.SHORTENED: "with an address or a name shortened to fit",
 }
 
+#: The fields of a report read from a row, in the order RowParser.values gives them.
+FIELDS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+
 #: The category of rows that name none.
 OTHER_CATEGORY = "Other"
 
@@ -108,54 +111,67 @@ class RowParser:
         """Raises MappingError when a column the mapping names is not in `header`."""
         self.mapping = mapping
         self.width = len(header)
+        #: The column of each field, in FIELDS order; None for a field the mapping does not map.
         self.index = [
-            (field, column_index(header, column)) for field, column in mapping.columns.items()
+            column_index(header, mapping.columns[name]) if name in mapping.columns else None
+            for name in FIELDS
         ]
-        self.absent = dict.fromkeys(
-            name for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS) if name not in mapping.columns
-        )
+        self.missing = mapping.missing_values
+        #: Longer cells cannot be a missing value (case folding never shortens a text): they
+        #: are not case-folded to be compared.
+        self.missing_length = max(map(len, self.missing))
         self.dates = DateParser(mapping.date_formats, ZoneInfo(mapping.city.timezone))
 
-    def values(self, fields: list[str]) -> dict[str, str]:
-        """Every field of the mapping by name, stripped; "" for a field the mapping has no
-        column for, or a cell holding one of its missing values ("NA", "N/A"...)."""
-        missing = self.mapping.missing_values
-        values = {
-            name: "" if (value := fields[index].strip()).casefold() in missing else value
-            for name, index in self.index
-        }
-        values.update(dict.fromkeys(self.absent, ""))
+    def values(self, fields: list[str]) -> list[str]:
+        """Every field of the mapping, in FIELDS order, stripped; "" for a field the mapping
+        has no column for, or a cell holding one of its missing values ("NA", "N/A"...)."""
+        missing, length = self.missing, self.missing_length
+        values = []
+        for index in self.index:
+            value = fields[index].strip() if index is not None else ""
+            if len(value) <= length and value.casefold() in missing:
+                value = ""
+            values.append(value)
         return values
 
     def parse(self, fields: list[str]) -> Row:
         """The report values of one row. Raises Skipped when it cannot be a report."""
         if len(fields) != self.width:
             raise Skipped(Skip.MALFORMED)
-        values = self.values(fields)
+        (  # FIELDS, in order
+            external_id,
+            created,
+            source_status,
+            category,
+            lat_text,
+            lon_text,
+            closed,
+            agency,
+            address,
+            description,
+        ) = self.values(fields)
         changes: list[Change] = []
-        external_id = _external_id(values["id"])
-        created_at = self.dates(values["created"])
+        external_id = _external_id(external_id)
+        created_at = self.dates(created)
         if created_at is None:
             raise Skipped(Skip.BAD_CREATED)
-        source_status = values["status"]
         status = self.mapping.statuses.get(source_status.casefold())
         if status is None:
             raise Skipped(Skip.UNKNOWN_STATUS, source_status)
-        lat, lon = self._position(values["lat"], values["lon"])
-        agency = values["agency"]
+        lat, lon = self._position(lat_text, lon_text)
         return Row(
             external_id=external_id,
             created_at=created_at,
-            closed_at=self._closed_at(values["closed"], status, created_at, changes),
+            closed_at=self._closed_at(closed, status, created_at, changes),
             status=status,
             source_status=source_status,
-            category=_category(values["category"], changes),
+            category=_category(category, changes),
             agency=_agency(self.mapping.agencies.get(agency, agency), changes),
             lat=lat,
             lon=lon,
-            address=_shortened(values["address"], ADDRESS_MAX, changes),
-            description=values["description"],
-            changes=tuple(dict.fromkeys(changes)),
+            address=_shortened(address, ADDRESS_MAX, changes),
+            description=description,
+            changes=tuple(dict.fromkeys(changes)) if changes else (),
         )
 
     def _position(self, lat_text: str, lon_text: str) -> tuple[float, float]:

@@ -8,6 +8,7 @@ it stopped.
 """
 
 import csv
+import gc
 import io
 import time
 from collections import Counter
@@ -34,7 +35,7 @@ from tellcity.imports.parsing import (
 )
 from tellcity.imports.writer import ReportWriter
 
-BATCH_SIZE = 2_000
+BATCH_SIZE = 5_000
 
 
 class ImportFailed(Exception):
@@ -111,6 +112,20 @@ def import_file(
     Returns the counts of what was imported and skipped, by reason. Raises ImportFailed.
     """
     started = time.perf_counter()
+    with _young_collections_only():
+        result = _import(path, mapping, city_slug, city_name, batch_size, progress)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _import(
+    path: Path,
+    mapping: ImportMapping,
+    city_slug: str | None,
+    city_name: str | None,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> ImportResult:
     slug = city_slug or mapping.city.slug
     city = db.session.scalar(sa.select(City).where(City.slug == slug))
     if city is None:
@@ -128,8 +143,24 @@ def import_file(
                 progress(binary.tell())
         writer.finish()
         db.session.commit()
-    result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _young_collections_only() -> Iterator[None]:
+    """Keep the garbage collector off the objects that exist before the import (the app, its
+    models, SQLAlchemy's caches: most of the heap) while it runs: the import allocates
+    millions of short-lived objects, and each full collection would walk them all, for
+    nothing (about a tenth of the import's time). A process that froze objects itself is
+    left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _write(writer: ReportWriter, batch: list[Row]) -> None:

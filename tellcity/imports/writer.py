@@ -1,7 +1,7 @@
-"""Writing rows of a 311 export as reports of a city, by batches, with SQLAlchemy Core: one
-query for the ids of the batch the city already holds, a flush for the departments and
-categories it does not have yet, one statement per year to reserve reference numbers, one
-multi-row insert for the reports.
+"""Writing rows of a 311 export as reports of a city, by batches: one query for the ids of the
+batch the city already holds, a flush for the departments and categories it does not have yet,
+one statement per year to reserve reference numbers, and the reports handed straight to the
+driver (see tellcity.imports.bulk).
 
 An imported report's history is the report row alone: its created_at, closed_at and
 resolved_at, its status, and the source's status in attributes["source_status"]. No
@@ -42,8 +42,35 @@ if TYPE_CHECKING:
 #: How far an imported city's boundary reaches beyond its outermost report, in degrees
 #: (about 500 m of latitude).
 BOUNDARY_BUFFER = 0.005
-#: The columns of the reports table bound once per distinct value (see BulkInsert).
-REPORT_PREBOUND = ("attributes", "created_at", "updated_at", "resolved_at", "closed_at")
+#: The columns of the reports table an import fills, in the order of ReportWriter._report; the
+#: others take their defaults (see BulkInsert).
+REPORT_COLUMNS = (
+    "city_id",
+    "reference",
+    "kind",
+    "category_id",
+    "status",
+    "priority",
+    "department_id",
+    "zone_id",
+    "lat",
+    "lon",
+    "address",
+    "description",
+    "attributes",
+    "support_count",
+    "close_reason",
+    "source",
+    "external_id",
+    "locale",
+    "is_hidden",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+)
+#: Those whose values are converted once per distinct value (see BulkInsert).
+REPORT_BOUND = ("attributes", "is_hidden", "created_at", "updated_at", "resolved_at", "closed_at")
 #: The triage department created for rows that name no agency, when the city has none.
 TRIAGE = ("unassigned", "Unassigned")
 
@@ -121,7 +148,8 @@ class ReportWriter:
         self.has_zones = False
         self.area = None
         dialect = db.session.get_bind().dialect
-        self.reports = BulkInsert(Report.__table__, REPORT_PREBOUND, dialect)
+        self.reports = BulkInsert(Report.__table__, REPORT_COLUMNS, REPORT_BOUND, dialect)
+        self._not_hidden = self.reports.bind("is_hidden", False)
         self._attributes: dict[str, object] = {}
         if city is not None:
             self._load_city()
@@ -255,7 +283,14 @@ class ReportWriter:
     def _references(self, rows: list[Row]) -> list[str]:
         """The public references of `rows`, in order: numbers reserved in bulk, one statement
         per year of creation (in the city's time zone)."""
-        years = [row.created_at.astimezone(self.zone).year for row in rows]
+        year_of: dict = {}  # exports repeat the same minute
+        years = []
+        for row in rows:
+            created_at = row.created_at
+            year = year_of.get(created_at)
+            if year is None:
+                year = year_of[created_at] = created_at.astimezone(self.zone).year
+            years.append(year)
         numbers = {}
         for year, count in Counter(years).items():
             numbers[year] = reserve_numbers(self.city_id, year, count)
@@ -265,8 +300,8 @@ class ReportWriter:
             numbers[year] += 1
         return references
 
-    def _report(self, row: Row, reference: str) -> dict:
-        """The reports-table values of one row."""
+    def _report(self, row: Row, reference: str) -> tuple:
+        """The reports-table values of one row, in the order of REPORT_COLUMNS."""
         bind = self.reports.bind
         category = self.category_by_name[row.category]
         status = row.status
@@ -274,34 +309,33 @@ class ReportWriter:
             self.result.changes[Change.DUPLICATE_WITHOUT_ORIGINAL] += 1
         for change in row.changes:
             self.result.changes[change] += 1
-        return {
-            "city_id": self.city_id,
-            "reference": reference,
-            "kind": category.kind,
-            "category_id": category.id,
-            "status": status,
-            "priority": category.priority,
-            "department_id": self.department_by_name[row.agency],
-            "zone_id": zone_id_at(self.city, row.lat, row.lon) if self.has_zones else None,
-            "lat": row.lat,
-            "lon": row.lon,
-            "address": row.address,
-            "description": row.description,
-            "attributes": self._source_status(row.source_status),
-            "support_count": 0,
+        closed_at = row.closed_at
+        return (
+            self.city_id,
+            reference,
+            category.kind,
+            category.id,
+            status.value,  # plain text: the driver adapts a str subclass more slowly
+            category.priority,
+            self.department_by_name[row.agency],
+            zone_id_at(self.city, row.lat, row.lon) if self.has_zones else None,
+            row.lat,
+            row.lon,
+            row.address,
+            row.description,
+            self._source_status(row.source_status),
+            0,
             # Closing as not_actionable or rejected takes a reason code; the export gives none.
-            "close_reason": "other" if status in REASON_CODES else None,
-            "source": Source.IMPORT,
-            "external_id": row.external_id,
-            "locale": self.locale,
-            "is_hidden": False,
-            "created_at": bind("created_at", row.created_at),
-            "updated_at": bind("updated_at", row.closed_at or row.created_at),
-            "resolved_at": bind(
-                "resolved_at", row.closed_at if status == Status.RESOLVED else None
-            ),
-            "closed_at": bind("closed_at", row.closed_at),
-        }
+            "other" if status in REASON_CODES else None,
+            Source.IMPORT.value,
+            row.external_id,
+            self.locale,
+            self._not_hidden,
+            bind("created_at", row.created_at),
+            bind("updated_at", closed_at or row.created_at),
+            bind("resolved_at", closed_at if status == Status.RESOLVED else None),
+            bind("closed_at", closed_at),
+        )
 
     def _source_status(self, source_status: str):
         """The bound `attributes` of a report whose source status is `source_status`."""

@@ -272,3 +272,46 @@ def test_imported_categories_stay_in_their_city(cli, tmp_path):
     assert "graffiti-removal" in {
         code for city_id, code in codes if city_id == cities["los-angeles"]
     }
+
+
+def test_imported_reports_are_stored_as_the_app_stores_its_own(cli, tmp_path):
+    # The import writes its rows through the database driver, not the ORM: its times, JSON
+    # and flags must read, sort and compare in SQL like those of a report made in the app.
+    mapping, export = write_springfield(tmp_path)
+    export.write_text(
+        "Ticket;Opened;Closed;State;Type;Service;Y;X;Where;What\n"
+        "T9;2024-03-31T01:59:59.250001+01:00;2024-03-31T03:00:00;done;Pothole;Roads;"
+        "45.75;4.85;1 rue A;A deep hole\n",
+        encoding="utf-8",
+    )
+    assert import_311(cli, export, "--mapping", str(mapping)).exit_code == 0
+    imported = report("T9")
+    # Local time Europe/Paris, which had just moved to summer time (UTC+2) at 02:00.
+    assert imported.created_at == datetime(2024, 3, 31, 0, 59, 59, 250001, tzinfo=UTC)
+    assert imported.closed_at == datetime(2024, 3, 31, 1, tzinfo=UTC)
+    made_here = Report(
+        **{
+            column.key: getattr(imported, column.key)
+            for column in Report.__table__.columns
+            if column.key not in ("id", "reference", "external_id")
+        },
+        reference="SPR-2024-999999",
+    )
+    db.session.add(made_here)
+    db.session.commit()
+
+    columns = [column.name for column in Report.__table__.columns if column.name != "id"]
+    columns.remove("reference")
+    columns.remove("external_id")
+    stored = db.session.execute(
+        sa.text(f"SELECT {', '.join(columns)} FROM reports WHERE id IN (:a, :b)"),
+        {"a": imported.id, "b": made_here.id},
+    ).all()
+    assert len(stored) == 2 and stored[0] == stored[1]
+    same = sa.select(sa.func.count()).where(
+        Report.created_at == datetime(2024, 3, 31, 0, 59, 59, 250001, tzinfo=UTC),
+        Report.closed_at >= datetime(2024, 3, 31, 1, tzinfo=UTC),
+        Report.attributes["source_status"].as_string() == "done",
+        Report.is_hidden.is_(False),
+    )
+    assert db.session.scalar(same) == 2
