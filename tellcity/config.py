@@ -39,7 +39,8 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
     # Rate limits on public writes; use a shared store (redis://host:6379) with several processes.
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # process:// counts in this process's memory (tellcity.core.ratelimit).
+    "RATELIMIT_STORAGE_URI": "process://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SUBMIT": "10 per minute;100 per day",
     "RATELIMIT_SUPPORT": "30 per minute",

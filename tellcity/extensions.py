@@ -7,6 +7,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from tellcity.core import ratelimit  # noqa: F401  (registers the process:// rate-limit storage)
 from tellcity.core.db import Base
 
 db = SQLAlchemy(model_class=Base)

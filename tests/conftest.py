@@ -110,10 +110,12 @@ def _test_config(tmp_path, url: str) -> dict:
 def app(backend, tmp_path):
     """An app on an empty database with the models' schema, inside an app context."""
     from tellcity.geo import places
+    from tellcity.routing import configuration
 
     name, url = backend
     url = url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
     places._cache.clear()  # each test's database reuses ids: shapes of another test must go
+    configuration._cache.clear()  # and so does another test's routing
     app = create_app(_test_config(tmp_path, url))
     with app.app_context():
         if name == "sqlite":

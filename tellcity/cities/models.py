@@ -41,7 +41,9 @@ class City(db.Model):
         Json, default=lambda: copy.deepcopy(DEFAULT_BUSINESS_HOURS)
     )
     #: Bumped whenever the boundary or a zone changes, so that the geometry each process keeps
-    #: prepared for point-in-polygon tests is rebuilt (see tellcity.geo.places).
+    #: prepared for point-in-polygon tests is rebuilt (see tellcity.geo.places); and whenever a
+    #: category, a department or a routing rule changes, so that the routing configuration each
+    #: process keeps is reloaded (tellcity.routing.configuration).
     geometry_version: Mapped[int] = mapped_column(default=1)
     #: Created by an import of another city's 311 data, not configured by hand.
     is_imported: Mapped[bool] = mapped_column(default=False)

@@ -6,6 +6,7 @@ from flask import current_app
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.extensions import db
+from tellcity.routing.configuration import configuration
 
 
 def city_by_slug(slug: str) -> City | None:
@@ -18,14 +19,11 @@ def default_city() -> City | None:
 
 
 def active_category(city: City, code: str | None) -> Category | None:
-    """The city's active category with this Open311 code, if any."""
+    """The city's active category with this Open311 code, if any (from the configuration each
+    process keeps: tellcity.routing.configuration)."""
     if not code:
         return None
-    return db.session.scalar(
-        sa.select(Category).where(
-            Category.city_id == city.id, Category.code == code, Category.is_active
-        )
-    )
+    return configuration(city).category(code)
 
 
 def categories_by_group(city: City, locale: str = "fr") -> dict[str, list[Category]]:

@@ -5,6 +5,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from tellcity.core.db import refresh_planner_statistics
+from tellcity.extensions import db
 from tellcity.imports.mapping import (
     ImportMapping,
     MappingError,
@@ -76,6 +78,8 @@ def import_311_command(
         click.echo(line)
     rate = result.rows / result.seconds if result.seconds else 0
     click.echo(f"{result.rows:,} rows read in {result.seconds:.1f} s ({rate:,.0f} rows/s).")
+    # Thousands of new reports change how selective each index is (SQLite only needs telling).
+    refresh_planner_statistics(db.engine)
 
 
 def _mapping(profile_name: str | None, mapping_file: Path | None) -> ImportMapping:

@@ -5,6 +5,7 @@ the reporter's confirmation. Status changes go through `tellcity.reports.lifecyc
 Every function adds to the session and flushes; the caller commits once.
 """
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -85,9 +86,9 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     routing = route(city, submission.category, submission.lat, submission.lon)
     report = _new_report(city, submission, routing, now)
     db.session.add(report)
-    db.session.flush()
+    db.session.flush()  # its id: the photos' and the notification's
     _store_photos(report, submission.photos)
-    _record(
+    created = _event(
         report,
         actor,
         EventType.CREATED,
@@ -95,6 +96,7 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
         data={"routing": routing.data},
         now=now,
     )
+    db.session.add(created)  # written with the notification: one flush for both
     notify.notify_new_report(report)
     return report, True
 
@@ -211,6 +213,7 @@ def _new_report(city: City, submission: Submission, routing: Routing, now: datet
         locale=submission.locale,
         created_at=now,
         updated_at=now,
+        photos=[],  # known to be none yet: counting them (notify) needs no query
     )
 
 
@@ -218,21 +221,35 @@ def next_reference(city: City, now: datetime) -> str:
     """The next public reference of `city` for the year of `now` in the city's time zone,
     e.g. ISS-2026-000124. One atomic upsert, safe with concurrent submissions."""
     year = now.astimezone(ZoneInfo(city.timezone)).year
+    statement = _sequence_upsert(db.session.get_bind().dialect.name)
+    number = db.session.execute(statement, {"city_id": city.id, "year": year}).scalar_one()
+    return f"{city.reference_prefix}-{year}-{number:06d}"
+
+
+@functools.cache
+def _sequence_upsert(dialect_name: str) -> sa.Insert:
+    """The upsert of next_reference, built once per dialect (it runs on every submission)."""
     table = ReportSequence.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
         dialect.insert(table)
-        .values(city_id=city.id, year=year, last_number=1)
+        .values(city_id=sa.bindparam("city_id"), year=sa.bindparam("year"), last_number=1)
         .on_conflict_do_update(
             index_elements=["city_id", "year"], set_={"last_number": table.c.last_number + 1}
         )
         .returning(table.c.last_number)
     )
-    number = db.session.execute(statement).scalar_one()
-    return f"{city.reference_prefix}-{year}-{number:06d}"
 
 
-def _record(
+def _record(report: Report, actor: Actor, type_: str, **fields) -> ReportEvent:
+    """Write an event of the report's history (flushed: its id is known)."""
+    event = _event(report, actor, type_, **fields)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _event(
     report: Report,
     actor: Actor,
     type_: str,
@@ -244,7 +261,7 @@ def _record(
     data=None,
     now=None,
 ) -> ReportEvent:
-    event = ReportEvent(
+    return ReportEvent(
         report=report,
         type=type_,
         text=text,
@@ -255,9 +272,6 @@ def _record(
         created_at=now or utcnow(),
         **actor.event_fields,
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
 
 
 def _required_text(text: str, what: str) -> str:

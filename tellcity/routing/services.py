@@ -3,15 +3,14 @@ category in any zone, then the category's default department, then the city's tr
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.core.errors import Conflict
 from tellcity.departments.models import Department
-from tellcity.extensions import db
 from tellcity.geo.places import zone_id_at
+from tellcity.routing.configuration import configuration
 from tellcity.routing.models import RoutingRule
 
 
@@ -42,36 +41,19 @@ def route(city: City, category: Category, lat: float | None, lon: float | None) 
     Raises Conflict if the city has no triage desk and nothing else matches (a configuration
     error an administrator must fix).
     """
+    config = configuration(city)
     zone_id = zone_id_at(city, lat, lon) if lat is not None and lon is not None else None
-    zone = db.session.get(Zone, zone_id) if zone_id else None
-    rule = _first_rule(category, zone_id)
+    zone = config.zone(zone_id)
+    rule = config.first_rule(category.id, zone_id)
     if rule is not None:
         where = f"in {zone.name}" if rule.zone_id else "in any zone"
         reason = f"rule #{rule.id}: {category.code} {where}"
         return Routing(rule.department, zone, rule, reason)
     if category.department is not None:
         return Routing(category.department, zone, None, f"default department of {category.code}")
-    return Routing(_triage_desk(city), zone, None, "no rule and no default department: triage")
-
-
-def _first_rule(category: Category, zone_id: int | None) -> RoutingRule | None:
-    zone_match = RoutingRule.zone_id.is_(None)
-    if zone_id is not None:
-        zone_match = sa.or_(RoutingRule.zone_id == zone_id, zone_match)
-    return db.session.scalar(
-        sa.select(RoutingRule)
-        .where(RoutingRule.category_id == category.id, zone_match)
-        .order_by(RoutingRule.zone_id.is_(None), RoutingRule.position, RoutingRule.id)
-        .limit(1)
-    )
-
-
-def _triage_desk(city: City) -> Department:
-    desk = db.session.scalar(
-        sa.select(Department).where(Department.city_id == city.id, Department.is_triage)
-    )
+    desk = config.attach(config.triage_desk)
     if desk is None:
         raise Conflict(
             _("%(city)s has no triage desk to route reports to", city=city.name), code="no_triage"
         )
-    return desk
+    return Routing(desk, zone, None, "no rule and no default department: triage")
