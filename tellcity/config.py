@@ -71,6 +71,10 @@ DEFAULTS = {
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_LEASE_SECONDS": 300,
     "OUTBOX_BACKOFF_SECONDS": 30,
+    # The statistics pages and GET /api/v1/stats answer from figures computed at most this many
+    # seconds ago (shared by every process through the stats_snapshots table; the worker
+    # recomputes the views the pages open by default before they expire). 0: always compute.
+    "STATS_CACHE_SECONDS": 300,
 }
 
 SECRET_FILE = "secret_key"

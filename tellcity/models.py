@@ -16,6 +16,7 @@ from tellcity.reports.models import (
 )
 from tellcity.routing.models import RoutingRule
 from tellcity.staff.models import ReplyTemplate
+from tellcity.stats.models import StatsSnapshot
 
 __all__ = [
     "ApiKey",
@@ -30,6 +31,7 @@ __all__ = [
     "ReportEvent",
     "ReportSequence",
     "RoutingRule",
+    "StatsSnapshot",
     "Subscription",
     "Support",
     "User",

@@ -69,10 +69,19 @@ def refresh_statistics() -> None:
     refresh_planner_statistics(db.engine)
 
 
+def warm_stats_snapshots() -> None:
+    """The city statistics the pages open by default, recomputed before they expire; old
+    ones forgotten (tellcity.stats)."""
+    from tellcity.stats.services import refresh_default_views
+
+    refresh_default_views()
+
+
 PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = [
     (60.0, escalate_overdue_tickets),
     (120.0, fill_missing_addresses),
     (3600.0, sweep_pending_photos),
+    (60.0, warm_stats_snapshots),
     (86400.0, refresh_statistics),
 ]
 

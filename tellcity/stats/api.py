@@ -12,7 +12,7 @@ from tellcity.cities.queries import city_by_slug, default_city
 from tellcity.core.errors import TellCityError
 from tellcity.extensions import db
 from tellcity.open311.services import authenticate, may_use
-from tellcity.stats import queries
+from tellcity.stats import services
 from tellcity.stats.schemas import StatsDocumentSchema
 from tellcity.stats.views import STATS_ROLES, filters_from_request
 
@@ -36,8 +36,9 @@ def stats():
     `department`, `category`, `zone` or `kind`, by `period` (day, week or month)."""
     city = _allowed_city()
     filters = filters_from_request(city)
-    document = StatsDocumentSchema().dump(queries.overview(filters, locale=str(get_locale())))
-    db.session.commit()  # the key's last use
+    stats = services.statistics(filters, locale=str(get_locale()))
+    document = StatsDocumentSchema().dump(stats)
+    db.session.commit()  # the key's last use, and the snapshot if the figures were computed
     response = jsonify(document)
     response.headers["Cache-Control"] = "private, no-store"
     return response

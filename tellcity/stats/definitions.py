@@ -9,6 +9,10 @@ DEFINITIONS = {
         "range of the same length just before. Filters (department, category, zone, kind) "
         "apply to each report as it is now."
     ),
+    "computed_at": _l(
+        "When these figures were computed. They are kept a few minutes (5 unless configured "
+        "otherwise) and then computed again, so a report filed since may not be counted yet."
+    ),
     "received": _l("Reports created in the range (problems and suggestions, unless filtered)."),
     "closed": _l(
         "Reports whose closing time (resolved, duplicate, referred, not actionable, rejected, "

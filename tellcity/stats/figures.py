@@ -1,7 +1,8 @@
 """What the statistics queries return: plain values, with the few ratios derived from them."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
+from typing import get_type_hints
 
 from tellcity.stats.sql import Spread
 
@@ -130,6 +131,7 @@ class SuggestionRow:
     support_count: int
     created_at: datetime
     summary: str
+    category_id: int | None = None
 
 
 @dataclass
@@ -162,3 +164,34 @@ class Headline:
             sla_compliance=totals.sla_compliance,
             confirmed_fix_rate=totals.confirmed_fix_rate,
         )
+
+
+# --- As JSON ------------------------------------------------------------------------------------
+
+
+def as_plain(value):
+    """A figure (a dataclass above, or a list of them) as data `json` can write: dicts, lists,
+    numbers, strings; dates and times in ISO 8601."""
+    if is_dataclass(value):
+        return {item.name: as_plain(getattr(value, item.name)) for item in fields(value)}
+    if isinstance(value, list | tuple):
+        return [as_plain(item) for item in value]
+    if isinstance(value, date):  # and datetime, a date too
+        return value.isoformat()
+    return value
+
+
+def from_plain(cls, data: dict):
+    """The `cls` (a dataclass above) that as_plain gave `data` for."""
+    types = get_type_hints(cls)
+    values = {}
+    for item in fields(cls):
+        kind, value = types[item.name], data[item.name]
+        if is_dataclass(kind):
+            value = from_plain(kind, value)
+        elif kind is datetime:
+            value = datetime.fromisoformat(value)
+        elif kind is date:
+            value = date.fromisoformat(value)
+        values[item.name] = value
+    return cls(**values)

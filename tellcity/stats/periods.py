@@ -65,6 +65,12 @@ def last_days(timezone: str, days: int = DEFAULT_DAYS, now: datetime | None = No
     return DateRange(today - timedelta(days=days - 1), today, timezone)
 
 
+def last_month(timezone: str, now: datetime | None = None) -> date:
+    """The first day of the calendar month before this one (the monthly summary's default)."""
+    this_month = local_today(timezone, now).replace(day=1)
+    return (this_month - timedelta(days=1)).replace(day=1)
+
+
 def month_range(month: date, timezone: str) -> DateRange:
     """The calendar month holding `month`."""
     first = month.replace(day=1)

@@ -36,6 +36,8 @@ from tellcity.stats.figures import (
     SeriesPoint,
     SuggestionRow,
     Transfers,
+    as_plain,
+    from_plain,
 )
 from tellcity.stats.periods import (
     DEFAULT_DAYS,
@@ -48,6 +50,7 @@ from tellcity.stats.periods import (
 )
 from tellcity.stats.sql import (
     as_date,
+    dialect,
     floor_of,
     local_day,
     seconds_between,
@@ -67,6 +70,8 @@ GROUPINGS = {
     "category": Report.category_id,
     "zone": Report.zone_id,
 }
+#: The columns of Report a (department, category, zone) cell is made of.
+CELL = tuple(GROUPINGS.values())
 #: The groups durations are given for (besides the whole selection): each percentile costs a
 #: sort of the group's values.
 DURATION_GROUPINGS = ("department", "category")
@@ -116,12 +121,34 @@ class StatsFilters:
         args |= {name: value for name, value in self.codes().items() if value}
         return args | {"period": self.period}
 
+    def cache_key(self) -> str:
+        """These filters as one canonical string (ids, not names, which may change): the
+        statistics kept for one are never served for another."""
+        parts = {
+            "from": self.dates.first.isoformat(),
+            "to": self.dates.last.isoformat(),
+            "period": self.period,
+            "department": self.department and self.department.id,
+            "category": self.category and self.category.id,
+            "zone": self.zone and self.zone.id,
+            "kind": self.kind,
+        }
+        return "&".join(f"{name}={'' if value is None else value}" for name, value in parts.items())
+
     def created_in_range(self) -> list:
-        return [
-            *self.scope(),
-            Report.created_at >= self.dates.start,
-            Report.created_at < self.dates.end,
-        ]
+        """The conditions on the reports of the selection created in the range.
+
+        On SQLite, when neither a department nor a category narrows them, the range is given on
+        (city_id, created_at) together: only that index can read it then. Otherwise, with
+        ANALYZE's statistics, SQLite skip-scans (department_id, status, created_at) or
+        (category_id, status, created_at) across every department or category, which visits
+        the table's pages in no order: twice as slow, for a year at a million reports, as
+        reading them in the order reports are created and written."""
+        start, end = self.dates.start, self.dates.end
+        if dialect() == "sqlite" and self.department is None and self.category is None:
+            key = sa.tuple_(Report.city_id, Report.created_at)
+            return [*self.scope(), key >= (self.city.id, start), key < (self.city.id, end)]
+        return [*self.scope(), Report.created_at >= start, Report.created_at < end]
 
     def closed_in_range(self) -> list:
         return [
@@ -213,13 +240,47 @@ class Overview:
     """Every figure of a selection, each read from the database the first time it is asked
     for: a page reads them all, an export only its table's. The backlog is counted at the end
     of the range, or `now` when the range ends later; `previous` is the headline of the
-    period before."""
+    period before.
 
-    def __init__(self, filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None):
-        tune_for_statistics()
+    `to_document()` gives the figures as JSON-ready data, and `Overview(filters, now=when,
+    document=...)` the same figures back without a query: tellcity.stats.services keeps them
+    so. Names (of departments, categories, zones) are not in the document: they are read in
+    the reader's language when a table is made."""
+
+    #: Changes when the document's shape does, so that older documents are not read.
+    DOCUMENT_VERSION = 1
+
+    def __init__(
+        self,
+        filters: StatsFilters,
+        *,
+        locale: str = "fr",
+        now: datetime | None = None,
+        document: dict | None = None,
+    ):
+        """The figures of `filters`, computed at `now` (by default, now); or those of
+        `document`, computed at `now`."""
         self.filters, self.locale = filters, locale
-        self.now = now or utcnow()
+        if document is None:
+            tune_for_statistics()
+        else:
+            self.__dict__.update(_restored(document))
+        #: When the figures were computed: the backlog of a range ending later is as of then.
+        self.now = self.computed_at = now or utcnow()
         self.as_of = min(filters.dates.end, self.now)
+
+    def to_document(self) -> dict:
+        """Every figure (read now, those not read yet) as data `json` can write."""
+        return {
+            "version": self.DOCUMENT_VERSION,
+            "figures": [[*key, as_plain(figures)] for key, figures in self._figures.items()],
+            "reopened": self._reopened,
+            "transfers": as_plain(self.transfers),
+            "series": as_plain(self.series),
+            "hotspots": as_plain(self.hotspots),
+            "suggestions": as_plain(self._suggestions),
+            "previous": as_plain(self.previous),
+        }
 
     @cached_property
     def _figures(self) -> dict:
@@ -234,9 +295,13 @@ class Overview:
         return self._figures[("all", None)]
 
     @cached_property
+    def _reopened(self) -> int:
+        return reopened(self.filters)
+
+    @cached_property
     def outcomes(self) -> Outcomes:
         totals = self.totals
-        return Outcomes(totals.resolved, reopened(self.filters), totals.confirmed)
+        return Outcomes(totals.resolved, self._reopened, totals.confirmed)
 
     @cached_property
     def transfers(self) -> Transfers:
@@ -263,8 +328,16 @@ class Overview:
         return hotspots(self.filters)
 
     @cached_property
+    def _suggestions(self) -> list[SuggestionRow]:
+        return top_suggestions(self.filters)
+
+    @cached_property
     def suggestions(self) -> list[SuggestionRow]:
-        return top_suggestions(self.filters, self.locale)
+        """The top suggestions, with their category's name in the reader's language."""
+        return [
+            replace(row, category=self._labels.get(("category", row.category_id), ("", ""))[1])
+            for row in self._suggestions
+        ]
 
     @cached_property
     def previous(self) -> Headline:
@@ -281,15 +354,44 @@ class Overview:
 
 
 def overview(filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None) -> Overview:
-    """Every figure of `filters`' selection (read as they are asked for)."""
+    """Every figure of `filters`' selection (read as they are asked for), computed afresh:
+    readers take tellcity.stats.services.statistics, which keeps them a few minutes."""
     return Overview(filters, locale=locale, now=now)
 
 
+def _restored(document: dict) -> dict:
+    """The attributes of an Overview its document gives back (see Overview.to_document)."""
+    return {
+        "_figures": {
+            (grouping, key): from_plain(Figures, figures)
+            for grouping, key, figures in document["figures"]
+        },
+        "_reopened": document["reopened"],
+        "transfers": from_plain(Transfers, document["transfers"]),
+        "series": [from_plain(SeriesPoint, point) for point in document["series"]],
+        "hotspots": [from_plain(Hotspot, hotspot) for hotspot in document["hotspots"]],
+        "_suggestions": [from_plain(SuggestionRow, row) for row in document["suggestions"]],
+        "previous": from_plain(Headline, document["previous"]),
+    }
+
+
 def headline(filters: StatsFilters, *, now: datetime | None = None) -> Headline:
-    """The headline figures of one period alone (for the period a page compares with)."""
+    """The headline figures of one period alone (for the period a page compares with): totals
+    only, so that no group is formed and the count of reports received is read from the
+    index (city_id, created_at) alone where the database can."""
     tune_for_statistics()
-    figures = group_figures(filters, now or utcnow(), durations=("time_to_close",))
-    return Headline.of(figures[("all", None)])
+    now = now or utcnow()
+    totals = Figures()
+    totals.received = db.session.scalar(
+        sa.select(sa.func.count()).where(*filters.created_in_range())
+    )
+    closed = sa.select(*_closed_counts()).where(*filters.closed_in_range())
+    _set_closed(totals, *db.session.execute(closed).one())
+    for _age, count in _backlog_by_age(filters, min(filters.dates.end, now), now, cell=()):
+        totals.backlog += count
+    values = _close_times(filters).subquery("durations")
+    totals.time_to_close = spreads(values).get(("all", None), totals.time_to_close)
+    return Headline.of(totals)
 
 
 # --- Counts and durations per group ----------------------------------------------------------
@@ -338,20 +440,30 @@ def _cell_counts(filters: StatsFilters, as_of: datetime, now: datetime) -> dict[
     ):
         at(cell).received, at(cell).duplicates = received, duplicates
     for *cell, closed, with_deadline, on_time, resolved, confirmed in _grouped(
-        filters.closed_in_range(),
+        filters.closed_in_range(), *_closed_counts()
+    ):
+        _set_closed(at(cell), closed, with_deadline, on_time, resolved, confirmed)
+    for *cell, age, count in _backlog_by_age(filters, as_of, now):
+        at(cell).backlog += count
+        at(cell).backlog_ages[age] += count
+    return cells
+
+
+def _closed_counts() -> list:
+    """The aggregates of closed reports: how many, with a deadline, closed by it, resolved,
+    resolved and confirmed (see _set_closed)."""
+    return [
         sa.func.count(),
         sa.func.count(Report.due_at),
         _count_if(Report.closed_at <= Report.due_at),
         _count_if(Report.status.in_(RESOLVED)),
         _count_if(sa.and_(Report.status.in_(RESOLVED), Report.confirmed_at.is_not(None))),
-    ):
-        figures = at(cell)
-        figures.closed, figures.resolved, figures.confirmed = closed, resolved, confirmed
-        figures.closed_with_deadline, figures.closed_on_time = with_deadline, on_time
-    for *cell, age, count in _backlog_by_age(filters, as_of, now):
-        at(cell).backlog += count
-        at(cell).backlog_ages[age] += count
-    return cells
+    ]
+
+
+def _set_closed(figures: Figures, closed, with_deadline, on_time, resolved, confirmed) -> None:
+    figures.closed, figures.resolved, figures.confirmed = closed, resolved, confirmed
+    figures.closed_with_deadline, figures.closed_on_time = with_deadline, on_time
 
 
 def _count_if(condition):
@@ -360,14 +472,13 @@ def _count_if(condition):
 
 def _grouped(conditions: list, *aggregates):
     """Rows of (department, category, zone, *aggregates) of the reports meeting `conditions`."""
-    cell = list(GROUPINGS.values())
-    return db.session.execute(sa.select(*cell, *aggregates).where(*conditions).group_by(*cell))
+    return db.session.execute(sa.select(*CELL, *aggregates).where(*conditions).group_by(*CELL))
 
 
-def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime):
-    """(department, category, zone, age bucket, count) rows of the reports open at `as_of`:
-    open now, or (when `as_of` is past) closed since. Two parts, each read through its own
-    index, rather than one OR."""
+def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime, cell: tuple = CELL):
+    """(*cell, age bucket, count) rows of the reports open at `as_of` (cell: the department,
+    category and zone by default; nothing for totals): open now, or (when `as_of` is past)
+    closed since. Two parts, each read through its own index, rather than one OR."""
     age = sa.case(
         *[
             (Report.created_at > as_of - timedelta(days=upper), index)
@@ -379,17 +490,15 @@ def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime):
     if as_of < now:
         before = [*filters.scope(), Report.created_at < as_of]
         parts = [
-            sa.select(*GROUPINGS.values(), age).where(*before, Report.status.in_(OPEN)),
-            sa.select(*GROUPINGS.values(), age).where(*before, Report.closed_at >= as_of),
+            sa.select(*cell, age).where(*before, Report.status.in_(OPEN)),
+            sa.select(*cell, age).where(*before, Report.closed_at >= as_of),
         ]
     else:  # open now: nothing was created after now, so the status says it all
-        parts = [
-            sa.select(*GROUPINGS.values(), age).where(*filters.scope(), Report.status.in_(OPEN))
-        ]
-    cells = sa.union_all(*parts).subquery("backlog")
-    cell = (cells.c.department_id, cells.c.category_id, cells.c.zone_id)
+        parts = [sa.select(*cell, age).where(*filters.scope(), Report.status.in_(OPEN))]
+    rows = sa.union_all(*parts).subquery("backlog")
+    keys = [rows.c[column.key] for column in cell]
     return db.session.execute(
-        sa.select(*cell, cells.c.age, sa.func.count()).group_by(*cell, cells.c.age)
+        sa.select(*keys, rows.c.age, sa.func.count()).group_by(*keys, rows.c.age)
     )
 
 
@@ -530,27 +639,25 @@ def hotspots(filters: StatsFilters, limit: int = HOTSPOT_LIMIT) -> list[Hotspot]
     ]
 
 
-def top_suggestions(
-    filters: StatsFilters, locale: str = "fr", limit: int = TOP_SUGGESTIONS
-) -> list[SuggestionRow]:
-    """The public suggestions created in the range with the most support."""
+def top_suggestions(filters: StatsFilters, limit: int = TOP_SUGGESTIONS) -> list[SuggestionRow]:
+    """The public suggestions created in the range with the most support, their category by
+    id only (Overview.suggestions names it in the reader's language)."""
     query = (
         sa.select(
             Report.reference,
-            Category,
+            Report.category_id,
             Report.status,
             Report.support_count,
             Report.created_at,
             Report.description,
         )
-        .join(Category, Category.id == Report.category_id)
         .where(*filters.created_in_range(), Report.kind == Kind.SUGGESTION, is_public())
         .order_by(Report.support_count.desc(), Report.created_at.desc(), Report.id.desc())
         .limit(limit)
     )
     return [
-        SuggestionRow(reference, category.name(locale), status, support, created_at, _summary(text))
-        for reference, category, status, support, created_at, text in db.session.execute(query)
+        SuggestionRow(reference, "", status, support, created_at, _summary(text), category_id)
+        for reference, category_id, status, support, created_at, text in db.session.execute(query)
     ]
 
 

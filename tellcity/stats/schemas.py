@@ -282,6 +282,7 @@ class StatsDocumentSchema(Schema):
     to = fields.Date(attribute="filters.dates.last")
     period = fields.String(attribute="filters.period")
     as_of = fields.DateTime()
+    computed_at = fields.DateTime()
     previous = fields.Function(_previous_range)
     filters = fields.Function(lambda stats: stats.filters.codes())
     definitions = fields.Function(

@@ -22,10 +22,10 @@ from tellcity.core.auth import staff_required
 from tellcity.core.errors import Invalid
 from tellcity.departments.models import Department
 from tellcity.extensions import db
-from tellcity.stats import queries
+from tellcity.stats import queries, services
 from tellcity.stats.definitions import DEFINITIONS
 from tellcity.stats.figures import AGE_BUCKETS
-from tellcity.stats.periods import local_today, month_range
+from tellcity.stats.periods import last_days, last_month, local_today, month_range
 from tellcity.stats.queries import StatsFilters
 from tellcity.stats.schemas import TABLES, StatsArgsSchema, headline_rows
 
@@ -79,10 +79,12 @@ def export(table: str, fmt: str):
     if table not in TABLES or fmt not in ("csv", "json"):
         abort(404)
     filters = filters_from_request(staff_city())
-    stats = queries.overview(filters, locale=str(get_locale()))
+    stats = services.statistics(filters, locale=str(get_locale()))
+    db.session.commit()  # the snapshot, if the figures were computed
     rows = TABLES[table].dump(stats)
     if fmt == "json":
-        response = jsonify(table=table, **filters.to_args(), rows=rows)
+        computed_at = stats.computed_at.isoformat()
+        response = jsonify(table=table, **filters.to_args(), computed_at=computed_at, rows=rows)
     else:
         response = Response(csv_text(TABLES[table].columns, rows), mimetype="text/csv")
     name = f"{filters.city.slug}-{table}-{filters.dates.first}-{filters.dates.last}.{fmt}"
@@ -147,12 +149,14 @@ def _month(value: str, city: City) -> date:
     except ValueError:
         if value:
             raise Invalid(_("A month reads YYYY-MM."), field="month") from None
-    return (local_today(city.timezone).replace(day=1) - timedelta(days=1)).replace(day=1)
+    return last_month(city.timezone)
 
 
 def _page(template: str, filters: StatsFilters, **context):
-    stats = queries.overview(filters, locale=str(get_locale()))
+    stats = services.statistics(filters, locale=str(get_locale()))
+    db.session.commit()  # the snapshot, if the figures were computed
     args = filters.to_args()
+    year = last_days(filters.city.timezone, services.YEAR_DAYS)
     return render_template(
         template,
         stats=stats,
@@ -162,6 +166,8 @@ def _page(template: str, filters: StatsFilters, **context):
         # The same filters for another department, or for all of them.
         drill_args={name: value for name, value in args.items() if name != "department"},
         city_arg={"city": args["city"]} if current_user.city_id is None else {},
+        # The form's link to the last 365 days (the worker keeps them computed).
+        year_args={"from": year.first.isoformat(), "to": year.last.isoformat()},
         **context,
     )
 
