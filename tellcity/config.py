@@ -26,8 +26,8 @@ DEFAULTS = {
     "GEOCODER_TIMEOUT": 3,
     "GEOCODER_USER_AGENT": "TellCity",
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
-    # werkzeug's method name; tests use a cheaper one.
-    "PASSWORD_HASH_METHOD": "scrypt",
+    # "argon2id" (tellcity.accounts.passwords), or a method werkzeug knows; tests use a cheap one.
+    "PASSWORD_HASH_METHOD": "argon2id",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from tellcity.accounts.passwords import hash_password, verify_password
 from tellcity.core.db import Json, UTCDateTime, in_list, utcnow
 from tellcity.extensions import db
 
@@ -68,11 +68,10 @@ class User(UserMixin, db.Model):
     department: Mapped["Department | None"] = relationship()
 
     def set_password(self, password: str) -> None:
-        method = current_app.config["PASSWORD_HASH_METHOD"]
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = hash_password(password, current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
-        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+        return self.password_hash is not None and verify_password(self.password_hash, password)
 
     @property
     def is_staff(self) -> bool:

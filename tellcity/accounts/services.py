@@ -5,9 +5,10 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import current_app
 
 from tellcity.accounts.models import DEPARTMENT_ROLES, Role, User
+from tellcity.accounts.passwords import hash_password, needs_rehash, verify_password
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.departments.models import Department
@@ -77,7 +78,8 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     now = now or utcnow()
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
-        check_password_hash(_unknown_user_hash(), password)  # as long as a real check
+        # As long as a real check, so that the answer's time does not tell who has an account.
+        verify_password(_unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if user.locked_until is not None and user.locked_until > now:
         raise AccountLocked(user.locked_until)
@@ -87,12 +89,14 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             user.locked_until, user.failed_logins = now + LOCKOUT, 0
         return None
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if needs_rehash(user.password_hash, current_app.config["PASSWORD_HASH_METHOD"]):
+        user.set_password(password)  # made by an older method: the one configured now
     return user
 
 
 @functools.cache
-def _unknown_user_hash() -> str:
-    return generate_password_hash("not anybody's password")
+def _unknown_user_hash(method: str) -> str:
+    return hash_password("not anybody's password", method)
 
 
 @login_manager.user_loader
