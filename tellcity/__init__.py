@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from tellcity.staff import ticket
     from tellcity.staff.views import bp as staff_bp
     from tellcity.stats import api as stats_api
+    from tellcity.stats import public as public_stats
     from tellcity.stats.views import bp as stats_bp
 
     errors.register(app)
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
         notify_bp,
         stats_bp,
         stats_api.bp,
+        public_stats.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

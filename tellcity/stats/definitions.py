@@ -83,3 +83,9 @@ DEFINITIONS = {
         "durations, a difference in points for rates."
     ),
 }
+
+#: What the public statistics page counts (each figure meaning what DEFINITIONS says).
+PUBLIC_SCOPE = _l(
+    "Public reports only, as the list of reports and the open data show them: hidden and "
+    "rejected reports are not counted. No figure is about one report or one person."
+)

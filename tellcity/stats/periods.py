@@ -78,6 +78,12 @@ def month_range(month: date, timezone: str) -> DateRange:
     return DateRange(first, following - timedelta(days=1), timezone)
 
 
+def months_before(month: date, count: int) -> date:
+    """The first day of the month `count` calendar months before the one holding `month`."""
+    index = month.year * 12 + month.month - 1 - count
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def bucket_start(day: date, period: str) -> date:
     """The first day of the week (Monday) or month holding `day`; `day` itself for days."""
     if period == "week":

@@ -91,10 +91,15 @@ class StatsFilters:
     zone: Zone | None = None
     kind: str | None = None
     period: str = "day"
+    #: Public reports only (neither hidden nor rejected), as the public lists and the open
+    #: data show them: the figures of the public statistics page.
+    is_public: bool = False
 
     def scope(self) -> list:
         """The conditions on Report every figure shares."""
         conditions = [Report.city_id == self.city.id]
+        if self.is_public:
+            conditions.append(is_public())
         for column, value in (
             (Report.department_id, self.department and self.department.id),
             (Report.category_id, self.category and self.category.id),
@@ -133,7 +138,8 @@ class StatsFilters:
             "zone": self.zone and self.zone.id,
             "kind": self.kind,
         }
-        return "&".join(f"{name}={'' if value is None else value}" for name, value in parts.items())
+        key = "&".join(f"{name}={'' if value is None else value}" for name, value in parts.items())
+        return key + "&public=1" if self.is_public else key
 
     def created_in_range(self) -> list:
         """The conditions on the reports of the selection created in the range.
@@ -172,11 +178,12 @@ def make_filters(
     kind: str | None = None,
     period: str | None = None,
     now: datetime | None = None,
+    is_public: bool = False,
 ) -> StatsFilters:
     """The filters of a request: local dates (by default the last 30 days up to today, or 30
     days from `first` or up to `last` when only one is given), a department, category or zone
     of the city by id, slug or code, a kind and a period (by default one that suits the
-    range's length).
+    range's length); with `is_public`, public reports only.
 
     Raises Invalid for a range that ends before it starts or spans more than MAX_DAYS, and
     for a department, category or zone the city does not have."""
@@ -189,6 +196,7 @@ def make_filters(
         zone=_find(Zone, Zone.slug, city, zone, "zone"),
         kind=kind,
         period=period or dates.default_period(),
+        is_public=is_public,
     )
 
 

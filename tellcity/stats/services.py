@@ -1,12 +1,13 @@
-"""The statistics every reader takes (the pages, their exports, `GET /api/v1/stats`): computed
-at most STATS_CACHE_SECONDS ago, and kept in the stats_snapshots table so that every process
-answers from the same figures; and the worker's job that recomputes the views the pages open by
-default before they expire, so that the mayor's office seldom waits for a year of reports to be
-read.
+"""The statistics every reader takes (the pages, their exports, `GET /api/v1/stats`, the public
+page): computed at most STATS_CACHE_SECONDS ago, and kept in the stats_snapshots table so that
+every process answers from the same figures; and the worker's job that recomputes the views the
+pages open by default before they expire, so that the mayor's office and residents seldom wait
+for a year of reports to be read.
 
 Snapshots hold figures only, the same for everyone who may read them: who may is checked
 before asking for them."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.extensions import db
 from tellcity.stats.models import StatsSnapshot
-from tellcity.stats.periods import last_days, last_month, month_range
+from tellcity.stats.periods import last_days, last_month, local_today, month_range, months_before
 from tellcity.stats.queries import Overview, StatsFilters, make_filters
 
 #: The worker recomputes a default view this long before it expires (two runs of its job)...
@@ -26,6 +27,8 @@ REFRESH_AHEAD = timedelta(seconds=120)
 SNAPSHOT_RETENTION = timedelta(days=1)
 #: The longer range the overview offers besides its default 30 days.
 YEAR_DAYS = 365
+#: The public page's monthly series: this month and the 11 before it.
+PUBLIC_MONTHS = 12
 
 
 def statistics(
@@ -106,18 +109,47 @@ def default_views(city: City, now: datetime | None = None) -> list[StatsFilters]
     ]
 
 
+@dataclass(frozen=True)
+class PublicViews:
+    """The selections the public statistics page reads, of public reports only: this month
+    up to today, last month, and the PUBLIC_MONTHS calendar months up to today by month."""
+
+    this_month: StatsFilters
+    last_month: StatsFilters
+    months: StatsFilters
+
+    def __iter__(self):
+        return iter((self.this_month, self.last_month, self.months))
+
+
+def public_views(city: City, now: datetime | None = None) -> PublicViews:
+    """The public page's selections, as of `now` (by default, now)."""
+    today = local_today(city.timezone, now)
+    previous = month_range(last_month(city.timezone, now), city.timezone)
+
+    def public(first, last, period):
+        return make_filters(city, first=first, last=last, period=period, now=now, is_public=True)
+
+    return PublicViews(
+        this_month=public(today.replace(day=1), today, "day"),
+        last_month=public(previous.first, previous.last, "day"),
+        months=public(months_before(today, PUBLIC_MONTHS - 1), today, "month"),
+    )
+
+
 def refresh_default_views(now: datetime | None = None) -> int:
-    """Recompute, for every city, the default views whose snapshot expires within
-    REFRESH_AHEAD (or is missing), committing each as soon as it is stored (a reader may be
-    waiting for it; and on SQLite a write holds the database until it is committed); then
-    forget snapshots older than SNAPSHOT_RETENTION. Returns how many were recomputed."""
+    """Recompute, for every city, the default views and the public page's whose snapshot
+    expires within REFRESH_AHEAD (or is missing), committing each as soon as it is stored (a
+    reader may be waiting for it; and on SQLite a write holds the database until it is
+    committed); then forget snapshots older than SNAPSHOT_RETENTION. Returns how many were
+    recomputed."""
     now = now or utcnow()
     lifetime = _lifetime()
     if not lifetime:
         return 0
     refreshed = 0
     for city in db.session.scalars(sa.select(City).order_by(City.id)).all():
-        for filters in default_views(city, now):
+        for filters in [*default_views(city, now), *public_views(city, now)]:
             if _snapshot(filters, now - lifetime + REFRESH_AHEAD) is None:
                 keep(filters, Overview(filters, now=now))
                 db.session.commit()

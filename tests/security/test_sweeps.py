@@ -69,6 +69,7 @@ def public_urls(app, refs: dict) -> list[str]:
         "/feeds/reports.atom?category=pothole",
         "/open-data/reports.csv",
         "/open-data/reports.geojson",
+        "/stats",
     ]
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     if "/open311/v2/requests.<fmt>" in rules or "/open311/v2/requests.json" in rules:

@@ -4,7 +4,14 @@ database without time zones shifts timestamps by."""
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from tellcity.stats.periods import DateRange, bucket_start, buckets, month_range, utc_offsets
+from tellcity.stats.periods import (
+    DateRange,
+    bucket_start,
+    buckets,
+    month_range,
+    months_before,
+    utc_offsets,
+)
 from tests.stats.helpers import utc
 
 PARIS = "Europe/Paris"
@@ -43,3 +50,10 @@ def test_offsets_change_to_the_minute():
     assert [offset for _, offset in howe] == [39600, 37800]
     assert howe[1][0] == utc(2025, 4, 5, 15)
     assert utc_offsets(ZoneInfo("UTC"), start, start + timedelta(days=400)) == [(start, 0)]
+
+
+def test_months_before():
+    assert months_before(date(2025, 3, 15), 0) == date(2025, 3, 1)
+    assert months_before(date(2025, 3, 31), 11) == date(2024, 4, 1)
+    assert months_before(date(2025, 1, 31), 1) == date(2024, 12, 1)
+    assert months_before(date(2025, 12, 1), 24) == date(2023, 12, 1)
