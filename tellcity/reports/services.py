@@ -85,6 +85,9 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     _check_submission(city, submission)
     routing = route(city, submission.category, submission.lat, submission.lon)
     report = _new_report(city, submission, routing, now)
+    # Numbered last, just before it is written: the number's upsert is the transaction's
+    # first write, and on SQLite the write lock is held from there to the commit.
+    report.reference = next_reference(city, now)
     db.session.add(report)
     db.session.flush()  # its id: the photos' and the notification's
     _store_photos(report, submission.photos)
@@ -190,7 +193,6 @@ def _new_report(city: City, submission: Submission, routing: Routing, now: datet
         at_risk_at, due_at = calendar.sla_deadlines(now, category.sla_hours)
     return Report(
         city_id=city.id,
-        reference=next_reference(city, now),
         kind=category.kind,
         category=category,
         status=Status.NEW,
