@@ -17,7 +17,7 @@ from tellcity.extensions import db
 from tellcity.reports.views.public import city_or_404
 from tellcity.stats import services
 from tellcity.stats.definitions import DEFINITIONS, PUBLIC_SCOPE
-from tellcity.stats.views import format_duration, format_number, format_rate
+from tellcity.stats.views import formatting
 
 bp = Blueprint("public_stats", __name__)
 
@@ -77,10 +77,4 @@ def _cached(response):
     return response
 
 
-@bp.context_processor
-def _formatting() -> dict:
-    return {
-        "format_duration": format_duration,
-        "format_number": format_number,
-        "format_rate": format_rate,
-    }
+bp.context_processor(formatting)

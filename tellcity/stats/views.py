@@ -250,12 +250,19 @@ def format_change(change: float | None, how: str) -> str:
     return format_percent(change, "+#,##0%;-#,##0%")
 
 
-@bp.context_processor
-def _formatting() -> dict:
+def formatting() -> dict:
+    """How the statistics' templates write durations, rates and counts."""
     return {
         "format_duration": format_duration,
         "format_rate": format_rate,
         "format_number": format_number,
+    }
+
+
+@bp.context_processor
+def _formatting() -> dict:
+    return {
+        **formatting(),
         "format_value": format_value,
         "format_change": format_change,
         "HEADLINE": HEADLINE,
