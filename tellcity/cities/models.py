@@ -27,8 +27,9 @@ class City(db.Model):
     insee_code: Mapped[str | None] = mapped_column(sa.String(10))
     #: Prefix of the public references of its reports, e.g. ISS in ISS-2026-000123.
     reference_prefix: Mapped[str] = mapped_column(sa.String(8), unique=True)
-    #: GeoJSON geometry (Polygon or MultiPolygon) of the city limits.
-    boundary: Mapped[dict] = mapped_column(Json)
+    #: GeoJSON geometry (Polygon or MultiPolygon) of the city limits. Loaded when first read:
+    #: most requests load the city and never look at its limits.
+    boundary: Mapped[dict] = mapped_column(Json, deferred=True)
     center_lat: Mapped[float] = mapped_column(sa.Float)
     center_lon: Mapped[float] = mapped_column(sa.Float)
     default_zoom: Mapped[int] = mapped_column(sa.SmallInteger, default=14)

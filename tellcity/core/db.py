@@ -1,6 +1,7 @@
 """The declarative base, column types that behave the same on SQLite and PostgreSQL, and the
 SQLite connection settings."""
 
+import functools
 import sqlite3
 from datetime import UTC, datetime
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
 
 # Stable constraint names, so that migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -67,6 +68,46 @@ def in_list(column: str, values) -> str:
     """SQL text for a CHECK that `column` takes one of `values` (all plain identifiers)."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
+
+
+def write_new(session: Session, obj) -> None:
+    """INSERT the new object `obj` now, with one statement outside the unit of work, and make
+    it persistent in `session`: its primary key set, what was given kept as loaded, what the
+    database or a column default filled in expired (read again if asked for).
+
+    For the hot paths that write a few known rows (a submission: the report, its first event,
+    its notification): a flush works out the order of everything pending, the cascades and the
+    history of every attribute, which costs more than the INSERT itself. Many-to-one
+    relationships to persistent objects give their keys; a collection must be empty.
+    """
+    state = sa.inspect(obj)
+    mapper = state.mapper
+    values = {}
+    for prop in mapper.column_attrs:
+        if prop.key in state.dict:
+            values[prop.columns[0].key] = state.dict[prop.key]
+    for relationship in mapper.relationships:
+        related = state.dict.get(relationship.key)
+        if relationship.uselist:
+            if related:
+                raise ValueError(f"write_new cannot write {relationship} (not empty)")
+        elif related is not None:
+            related_mapper = sa.inspect(related).mapper
+            for local, remote in relationship.local_remote_pairs:
+                key = getattr(related, related_mapper.get_property_by_column(remote).key)
+                if key is None:
+                    raise ValueError(f"write_new: {relationship} names an unwritten object")
+                values[local.key] = key
+    connection = session.connection(bind_arguments={"mapper": mapper})
+    new_id = connection.execute(_insert_returning_key(mapper), values).scalar_one()
+    setattr(obj, mapper.get_property_by_column(mapper.primary_key[0]).key, new_id)
+    make_transient_to_detached(obj)
+    session.add(obj)
+
+
+@functools.cache
+def _insert_returning_key(mapper) -> sa.Insert:
+    return mapper.local_table.insert().returning(*mapper.primary_key)
 
 
 @event.listens_for(Engine, "connect")

@@ -1,9 +1,9 @@
 """Queuing notifications, and the few other writes of the notify feature.
 
-Each `notify_*` function adds OutboxMessages to the session and flushes; the caller commits, so
-a message is written in the same transaction as the change that caused it (a rolled-back change
-leaves no message behind) and the worker (`tellcity.notify.worker`) delivers it afterwards.
-They return the messages they queued.
+Each `notify_*` function writes its OutboxMessages at once, in the caller's transaction; the
+caller commits, so a message is written in the same transaction as the change that caused it (a
+rolled-back change leaves no message behind) and the worker (`tellcity.notify.worker`) delivers
+it afterwards. They return the messages they queued.
 
 Every message has a `dedupe_key` naming the notification (its event, its recipient): queuing the
 same notification again queues nothing, so a retried request or command cannot send it twice.
@@ -25,7 +25,7 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from tellcity.accounts.models import User
-from tellcity.core.db import utcnow
+from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Conflict, TellCityError
 from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
@@ -69,9 +69,11 @@ class MessageNotFound(TellCityError):
 # The notifications the report lifecycle queues
 
 
-def notify_new_report(report: Report) -> list[OutboxMessage]:
+def notify_new_report(report: Report, *, is_new: bool = False) -> list[OutboxMessage]:
     """Tell the report's department of a new report, by its delivery method (nothing for a
-    dashboard-only department)."""
+    dashboard-only department). `is_new`: the report is being created in this transaction,
+    so no message can name it yet and the dedupe lookup is skipped (one query less for every
+    submission; the unique key still stands guard)."""
     department = report.department
     return _notify_department(
         department,
@@ -79,6 +81,7 @@ def notify_new_report(report: Report) -> list[OutboxMessage]:
         "new_report",
         key=f"new_report:{report.id}",
         contact=_department_contact(department, report),
+        look_up=not is_new,
     )
 
 
@@ -213,9 +216,8 @@ def _is_queued(key: str) -> bool:
     return found is not None
 
 
-def _add(message: OutboxMessage) -> OutboxMessage:
-    db.session.add(message)
-    db.session.flush()
+def _write(message: OutboxMessage) -> OutboxMessage:
+    write_new(db.session, message)
     return message
 
 
@@ -227,10 +229,11 @@ def _queue_email(
     context: dict,
     report: Report,
     headers: dict | None = None,
+    look_up: bool = True,
 ) -> OutboxMessage | None:
     """Render and queue one email, unless `key` is queued already. `headers` are extra email
     headers (List-Unsubscribe), kept in the payload for the sender."""
-    if _is_queued(key):
+    if look_up and _is_queued(key):
         return None
     subject, text, html = render_email(template, locale, context)
     message = OutboxMessage(
@@ -243,13 +246,19 @@ def _queue_email(
         payload={"headers": headers} if headers else None,
         report_id=report.id,
     )
-    return _add(message)
+    return _write(message)
 
 
 def _queue_webhook(
-    key: str, department: Department, report: Report, name: str, reason: str, contact: dict | None
+    key: str,
+    department: Department,
+    report: Report,
+    name: str,
+    reason: str,
+    contact: dict | None,
+    look_up: bool = True,
 ) -> OutboxMessage | None:
-    if _is_queued(key):
+    if look_up and _is_queued(key):
         return None
     message_id = str(uuid.uuid4())
     payload = {
@@ -272,7 +281,7 @@ def _queue_webhook(
         payload=payload,
         report_id=report.id,
     )
-    return _add(message)
+    return _write(message)
 
 
 def _notify_department(
@@ -283,17 +292,21 @@ def _notify_department(
     key: str,
     reason: str = "",
     contact: dict | None = None,
+    look_up: bool = True,
 ) -> list[OutboxMessage]:
-    """One message to a department by its delivery method: email, webhook, or nothing."""
+    """One message to a department by its delivery method: email, webhook, or nothing.
+    `look_up` False: the caller knows `key` cannot be queued yet."""
     if department.delivery_method == Delivery.EMAIL:
         locale = _locale(report.city.locale)
         facts = _public_facts(report, locale)
         if not department.is_external:
             facts |= _ticket_facts(report, locale)
         context = {**facts, "department": department.name, "reason": reason, "contact": contact}
-        message = _queue_email(key, department.email, name, locale, context, report)
+        message = _queue_email(
+            key, department.email, name, locale, context, report, look_up=look_up
+        )
     elif department.delivery_method == Delivery.WEBHOOK:
-        message = _queue_webhook(key, department, report, name, reason, contact)
+        message = _queue_webhook(key, department, report, name, reason, contact, look_up)
     else:
         return []
     return [message] if message is not None else []

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from tellcity.accounts.models import DEPARTMENT_ROLES, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
-from tellcity.core.db import utcnow
+from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Invalid, NotAllowed, TellCityError
 from tellcity.core.permissions import Actor, can_handle, can_manage, can_transfer
 from tellcity.departments.models import Department
@@ -77,30 +77,31 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     """
     if submission.idempotency_key:
         existing = db.session.scalar(
-            sa.select(Report).where(Report.idempotency_key == submission.idempotency_key)
+            sa.select(Report.id).where(Report.idempotency_key == submission.idempotency_key)
         )
         if existing is not None:
-            return existing, False
+            return db.session.get(Report, existing), False
     now = now or utcnow()
     _check_submission(city, submission)
     routing = route(city, submission.category, submission.lat, submission.lon)
     report = _new_report(city, submission, routing, now)
-    # Numbered last, just before it is written: the number's upsert is the transaction's
-    # first write, and on SQLite the write lock is held from there to the commit.
+    # Numbered last, just before it is written: the number's upsert is the transaction's first
+    # write, and from there to the commit SQLite's write lock is held and PostgreSQL locks the
+    # city's sequence row.
     report.reference = next_reference(city, now)
-    db.session.add(report)
-    db.session.flush()  # its id: the photos' and the notification's
+    # Three known rows, written at once rather than by a flush (see write_new).
+    write_new(db.session, report)
     _store_photos(report, submission.photos)
-    created = _event(
-        report,
-        actor,
-        EventType.CREATED,
+    created = ReportEvent(
+        report_id=report.id,  # not report=: that would add it to the report's pending changes
+        type=EventType.CREATED,
         text=f"Routed to {routing.department.name} ({routing.reason})",
         data={"routing": routing.data},
-        now=now,
+        created_at=now,
+        **actor.event_fields,
     )
-    db.session.add(created)  # written with the notification: one flush for both
-    notify.notify_new_report(report)
+    write_new(db.session, created)
+    notify.notify_new_report(report, is_new=True)
     return report, True
 
 
@@ -192,7 +193,7 @@ def _new_report(city: City, submission: Submission, routing: Routing, now: datet
         calendar = BusinessCalendar.for_city(city)
         at_risk_at, due_at = calendar.sla_deadlines(now, category.sla_hours)
     return Report(
-        city_id=city.id,
+        city=city,  # not city_id: the notification reads the city before the report is written
         kind=category.kind,
         category=category,
         status=Status.NEW,
@@ -223,8 +224,9 @@ def next_reference(city: City, now: datetime) -> str:
     """The next public reference of `city` for the year of `now` in the city's time zone,
     e.g. ISS-2026-000124. One atomic upsert, safe with concurrent submissions."""
     year = now.astimezone(ZoneInfo(city.timezone)).year
-    statement = _sequence_upsert(db.session.get_bind().dialect.name)
-    number = db.session.execute(statement, {"city_id": city.id, "year": year}).scalar_one()
+    connection = db.session.connection()
+    statement = _sequence_upsert(connection.dialect.name)
+    number = connection.execute(statement, {"city_id": city.id, "year": year}).scalar_one()
     return f"{city.reference_prefix}-{year}-{number:06d}"
 
 

@@ -55,6 +55,7 @@ def test_dashboard_departments_get_no_message(app):
 def test_a_new_report_email_gives_the_department_everything_including_the_contact(app):
     report = reported(email_department())
     [message] = services.notify_new_report(report)
+    db.session.commit()
     assert message.channel == "email"
     assert message.recipient == "voirie@city.example.org"
     assert message.report_id == report.id
