@@ -148,6 +148,16 @@ class Load:
         return sum(n for status, n in self.statuses.items() if not 200 <= status < 400)
 
 
+def combined(label: str, loads: list[Load]) -> Load:
+    """One Load of several runs of the same server (the rounds of an interleaved benchmark)."""
+    total = Load(label, sum(load.seconds for load in loads))
+    for load in loads:
+        total.latencies += load.latencies
+        total.statuses.update(load.statuses)
+        total.client_cpu += load.client_cpu
+    return total
+
+
 #: The status counted for a request whose connection broke (a worker killed by its timeout).
 DISCONNECTED = 599
 #: A request: (method, path, keyword arguments of aiohttp's `request`).

@@ -1,17 +1,24 @@
 """How many reports a second TellCity takes through POST /api/v1/reports, against a bare
 Flask app inserting one row into the same database.
 
-    python bench/submit.py [--database URL] [--duration 20] [--concurrency 24]
+    python bench/submit.py [--database URL] [--duration 40] [--rounds 4] [--concurrency 24]
 
-Both apps run under gunicorn as in production (`gunicorn -w 2`, sync workers) on 127.0.0.1,
-one after the other, each for --duration seconds after a 3-second warm-up, with --concurrency
-clients (asyncio, aiohttp) posting JSON reports: positions drawn inside the city limits,
-categories weighted like a city's, an address (so no geocoder is called), a description, the
-answers to the category's questions, an Idempotency-Key. TellCity checks and routes each one,
-looks its key up (a retried submission returns the first report), numbers it, computes its SLA
-deadlines, writes its first event and the department's notification to the outbox, in one
-transaction. The baseline (bench/bare_app.py) parses the same JSON and inserts it as one row
-into a table as wide as `reports` with no index but its key, committed.
+Both apps run under gunicorn as in production (`gunicorn -w 2`, sync workers) on 127.0.0.1, side
+by side, each warmed up for 3 seconds; then --rounds rounds load them in turn, --duration
+seconds in all for each app: TellCity then the baseline in odd rounds, the baseline then
+TellCity in even ones. This machine's speed drifts by a third from one minute to the next
+(it is shared): taking turns puts the two apps under the same drift, where running one after
+the other measured the drift as much as the apps. The ratio printed is of all the rounds'
+requests; each round's own ratio is printed too, to show the spread.
+
+--concurrency clients (asyncio, aiohttp) post JSON reports: positions drawn inside the city
+limits, categories weighted like a city's, an address (so no geocoder is called), a
+description, the answers to the category's questions, an Idempotency-Key never used before.
+TellCity checks and routes each one, looks its key up (a retried submission returns the first
+report), numbers it, computes its SLA deadlines, writes its first event and the department's
+notification to the outbox, in one transaction. The baseline (bench/bare_app.py) parses the
+same JSON and inserts it as one row into a table as wide as `reports` with no index but its
+key, committed.
 
 --database names the database to run on: a SQLite file (`sqlite:////tmp/x.sqlite3`) or a
 PostgreSQL database (`postgresql://postgres@127.0.0.1:5432/tellcity_bench`, which must
@@ -21,6 +28,8 @@ of the way (TELLCITY_RATELIMIT_SUBMIT); each app gets a fresh instance folder.
 """
 
 import argparse
+import itertools
+import statistics
 import sys
 import tempfile
 import uuid
@@ -30,7 +39,7 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 from bare_app import create_table, drop_table, engine_for
-from harness import Gunicorn, Load, run_load
+from harness import Gunicorn, Load, combined, run_load
 from seed import CATEGORY_WEIGHTS, prepare_database
 from shapely.geometry import shape
 
@@ -49,7 +58,10 @@ def main() -> None:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database", help="SQLAlchemy URL (default: a fresh SQLite file)")
-    parser.add_argument("--duration", type=float, default=20, help="seconds measured per app")
+    parser.add_argument(
+        "--duration", type=float, default=40, help="seconds measured per app, all rounds"
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="turns each app takes")
     parser.add_argument("--concurrency", type=int, default=24, help="clients at once")
     parser.add_argument("--seed", type=int, default=311, help="random seed of the payloads")
     args = parser.parse_args()
@@ -68,15 +80,56 @@ def run(url: str, tmp: Path, args) -> None:
     engine = engine_for(url)
     create_table(engine)
     try:
-        tellcity = serve_tellcity(url, tmp, payloads, args)
+        rounds = serve_both(url, tmp, payloads, args)
         with app.app_context():
             added = {name: n - before[name] for name, n in counts().items()}
             db.session.remove()
-        bare = serve_bare(url, tmp, payloads, args)
     finally:
         drop_table(engine)
         engine.dispose()
-    print_results(url, args, tellcity, bare, added)
+    print_results(url, args, rounds, added)
+
+
+def serve_both(url: str, tmp: Path, payloads: "Payloads", args) -> list[tuple[Load, Load]]:
+    """(TellCity, baseline) of each round, both servers up throughout."""
+    tellcity_env = {
+        "TELLCITY_DATABASE_URL": url,
+        "TELLCITY_INSTANCE_PATH": str(tmp / "tellcity"),
+        "TELLCITY_SECRET_KEY": "bench",
+        "TELLCITY_RATELIMIT_SUBMIT": "1000000 per minute",
+    }
+    numbers = itertools.count()  # every request of the run its own number (and key)
+    tellcity_request = lambda _n: payloads.request(next(numbers))  # noqa: E731
+    bare_request = lambda _n: payloads.bare_request(next(numbers))  # noqa: E731
+    seconds = args.duration / args.rounds
+    with (
+        Gunicorn("tellcity:create_app()", tellcity_env, ready_path="/healthz") as tellcity,
+        Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": url}) as bare,
+    ):
+        servers = {
+            "tellcity": ("TellCity POST /api/v1/reports", tellcity.url, tellcity_request),
+            "bare": ("bare Flask INSERT (baseline)", bare.url, bare_request),
+        }
+
+        def load(name: str, duration: float, warmup: float = 0.0) -> Load:
+            label, base_url, make_request = servers[name]
+            return run_load(
+                label,
+                base_url,
+                make_request,
+                concurrency=args.concurrency,
+                duration=duration,
+                warmup=warmup,
+            )
+
+        load("tellcity", 0, warmup=3)
+        load("bare", 0, warmup=3)
+        rounds = []
+        for n in range(args.rounds):
+            order = ("tellcity", "bare") if n % 2 == 0 else ("bare", "tellcity")
+            done = {name: load(name, seconds) for name in order}
+            rounds.append((done["tellcity"], done["bare"]))
+    return rounds
 
 
 def counts() -> dict[str, int]:
@@ -140,43 +193,17 @@ def _category_fields(category: Category) -> dict:
     return fields
 
 
-def serve_tellcity(url: str, tmp: Path, payloads: Payloads, args) -> Load:
-    env = {
-        "TELLCITY_DATABASE_URL": url,
-        "TELLCITY_INSTANCE_PATH": str(tmp / "tellcity"),
-        "TELLCITY_SECRET_KEY": "bench",
-        "TELLCITY_RATELIMIT_SUBMIT": "1000000 per minute",
-    }
-    with Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server:
-        return run_load(
-            "TellCity POST /api/v1/reports",
-            server.url,
-            payloads.request,
-            concurrency=args.concurrency,
-            duration=args.duration,
-            warmup=3,
-        )
-
-
-def serve_bare(url: str, tmp: Path, payloads: Payloads, args) -> Load:
-    env = {"TELLCITY_DATABASE_URL": url}
-    with Gunicorn("bare_app:create_app()", env) as server:
-        return run_load(
-            "bare Flask INSERT (baseline)",
-            server.url,
-            payloads.bare_request,
-            concurrency=args.concurrency,
-            duration=args.duration,
-            warmup=3,
-        )
-
-
-def print_results(url: str, args, tellcity: Load, bare: Load, added: dict) -> None:
+def print_results(url: str, args, rounds: list[tuple[Load, Load]], added: dict) -> None:
     shown = sa.make_url(url).render_as_string(hide_password=True)
     print(
         f"Submissions on {shown}: gunicorn -w 2 (sync), {args.concurrency} clients, "
-        f"{args.duration:g} s each after a 3 s warm-up"
+        f"{args.rounds} rounds of {args.duration / args.rounds:g} s per app, in turns"
     )
+    ratios = [t.rate / b.rate if b.rate else float("nan") for t, b in rounds]
+    for n, ((t, b), ratio) in enumerate(zip(rounds, ratios, strict=True), 1):
+        print(f"  round {n}: TellCity {t.rate:,.0f} req/s, baseline {b.rate:,.0f}: {ratio:.2f}")
+    tellcity = combined(rounds[0][0].label, [t for t, _ in rounds])
+    bare = combined(rounds[0][1].label, [b for _, b in rounds])
     print(f"{'':<32}{'requests':>9}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}", end="")
     print(f"{'p99 ms':>8}{'client CPU s':>14}")
     for load in (tellcity, bare):
@@ -188,7 +215,10 @@ def print_results(url: str, args, tellcity: Load, bare: Load, added: dict) -> No
     ratio = tellcity.rate / bare.rate if bare.rate else float("nan")
     verdict = "met" if ratio >= TARGET else "NOT met"
     print(f"ratio: TellCity does {ratio:.2f} of the bare insert's requests/s", end="")
-    print(f" (target >= {TARGET}: {verdict})")
+    print(
+        f" (rounds: median {statistics.median(ratios):.2f}, {min(ratios):.2f} to {max(ratios):.2f})"
+    )
+    print(f"target >= {TARGET}: {verdict}")
     written = ", ".join(f"{n:,} {name}" for name, n in added.items())
     print(f"TellCity wrote {written} (warm-up included); statuses: {dict(tellcity.statuses)}")
     if bare.errors:
