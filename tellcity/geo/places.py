@@ -1,8 +1,10 @@
 """Where a point is: inside the city or not, and in which zone.
 
 Each process keeps the city's boundary and zones as prepared shapely geometries, keyed by the
-city's `geometry_version`, which a session hook bumps whenever the city's boundary or one of its
-zones changes; every process sees the new version with the city row and rebuilds.
+city's `geometry_version`, which a session hook bumps whenever the city (its boundary or any
+other column) or one of its zones changes; every process sees the new version with the city
+row and rebuilds. (The copy of the city row each process keeps, tellcity.cities.queries, is
+keyed by the same version.)
 """
 
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from tellcity.cities import queries as city_queries
 from tellcity.cities.models import City, Zone
 from tellcity.extensions import db
 
@@ -75,23 +78,22 @@ def zone_id_at(city: City, lat: float, lon: float) -> int | None:
 
 @event.listens_for(Session, "before_flush")
 def _bump_geometry_version(session, flush_context, instances):
-    """A changed boundary or zone makes every process rebuild its prepared shapes."""
+    """A changed city or zone makes every process rebuild its prepared shapes, and reload its
+    copy of the city."""
     cities: set[City] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Zone):
             city = obj.city or session.get(City, obj.city_id)
             if city is not None and not (obj in session.dirty and not _changed(session, obj)):
                 cities.add(city)
-        elif isinstance(obj, City) and obj in session.dirty and _boundary_changed(obj):
-            cities.add(obj)
+        elif isinstance(obj, City) and (obj not in session.dirty or _changed(session, obj)):
+            session.info[city_queries.CHANGED] = True
+            if obj in session.dirty:
+                cities.add(obj)
     for city in cities:
         if city not in session.new:
             city.geometry_version = City.geometry_version + 1
 
 
-def _changed(session: Session, zone: Zone) -> bool:
-    return session.is_modified(zone, include_collections=False)
-
-
-def _boundary_changed(city: City) -> bool:
-    return sa.inspect(city).attrs.boundary.history.has_changes()
+def _changed(session: Session, obj: City | Zone) -> bool:
+    return session.is_modified(obj, include_collections=False)

@@ -1,0 +1,70 @@
+"""Each process keeps a copy of the cities it serves (tellcity.cities.queries.city_by_slug):
+what a request gets is always the city as its own transaction sees it."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tellcity.cities.models import City
+from tellcity.cities.queries import city_by_slug
+from tellcity.extensions import db
+from tests.factories import make_city
+
+
+def rename_elsewhere(city_id: int, name: str) -> None:
+    """Rename the city in a session and transaction of its own, as another process would."""
+    with Session(db.engine) as other:
+        other.get(City, city_id).name = name
+        other.commit()
+
+
+def next_request() -> None:
+    db.session.remove()
+
+
+def test_a_change_committed_elsewhere_is_seen_by_the_next_request(app):
+    city = make_city(name="Issy")
+    db.session.commit()
+    slug, city_id = city.slug, city.id
+    assert city_by_slug(slug).name == "Issy"  # now kept
+    next_request()
+    rename_elsewhere(city_id, "Issy-les-Moulineaux")
+    next_request()
+    assert city_by_slug(slug).name == "Issy-les-Moulineaux"
+
+
+def test_the_kept_copy_is_an_instance_of_the_requests_session(app):
+    city = make_city()
+    db.session.commit()
+    slug = city.slug
+    next_request()
+    first = city_by_slug(slug)
+    next_request()
+    found = city_by_slug(slug)
+    assert found is not first
+    assert found in db.session
+    assert city_by_slug(slug) is found
+    found.name = "Changed"
+    db.session.commit()
+    next_request()
+    assert city_by_slug(slug).name == "Changed"
+
+
+def test_an_uncommitted_change_is_seen_by_its_session_and_never_kept(app):
+    city = make_city(name="Before")
+    db.session.commit()
+    slug, city_id = city.slug, city.id
+    next_request()
+    city_by_slug(slug).name = "Rolled back"
+    db.session.flush()
+    assert city_by_slug(slug).name == "Rolled back"
+    db.session.rollback()
+    next_request()
+    assert city_by_slug(slug).name == "Before"
+    rename_elsewhere(city_id, "After")  # the version the rolled-back change had reached
+    next_request()
+    assert city_by_slug(slug).name == "After"
+
+
+def test_an_unknown_slug_is_none(app):
+    assert city_by_slug("atlantis") is None
+    assert db.session.scalar(sa.select(sa.func.count(City.id))) == 0
