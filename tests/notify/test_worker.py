@@ -48,11 +48,16 @@ def test_two_workers_at_once_deliver_each_message_exactly_once(app, smtp, tmp_pa
     results: dict[str, DeliveryCounts] = {}
     errors: list[BaseException] = []
 
+    # Made here, one after the other: the threads are there to deliver at once. (Building two
+    # apps at once can fail in Python 3.11.7 itself: werkzeug compiles each URL rule with
+    # ast.parse, whose recursion check is not safe across threads.)
+    apps = {name: worker_app(app, smtp, tmp_path / name) for name in ("a", "b")}
+
     def work(name: str) -> None:
-        other = worker_app(app, smtp, tmp_path / name)
+        other = apps[name]
         try:
             with other.app_context():
-                ready.wait()
+                ready.wait(timeout=60)
                 total = DeliveryCounts()
                 while (counts := deliver_due(batch=5)).claimed:
                     total.add(counts)
