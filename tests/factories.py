@@ -51,6 +51,14 @@ def make_category(city: City, **fields) -> Category:
 
 def make_report(category: Category | None = None, **fields) -> Report:
     """A report in a city of its own unless `category` (or city and department) are given."""
+    report = new_report(category, **fields)
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def new_report(category: Category | None = None, **fields) -> Report:
+    """As make_report, but not added to the session (its category and department are)."""
     if category is None:
         category = make_category(fields.get("city") or make_city())
     department = fields.pop("department", None) or make_department(category.city)
@@ -66,10 +74,7 @@ def make_report(category: Category | None = None, **fields) -> Report:
         "description": "A hole in the road",
     }
     fields.pop("city", None)
-    report = Report(**{**defaults, **fields})
-    db.session.add(report)
-    db.session.flush()
-    return report
+    return Report(**{**defaults, **fields})
 
 
 def make_user(**fields):

@@ -9,29 +9,13 @@ from tellcity.categories.models import Category
 from tellcity.core.db import write_new
 from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent
-from tests.factories import make_department, make_report
+from tests.factories import make_report, new_report
 
 
 @pytest.fixture(autouse=True)
 def _rollback_after(app):
     yield
     db.session.rollback()
-
-
-def new_report(**fields) -> Report:
-    """A report of a new city's category, not added to any session."""
-    category = make_report().category
-    department = make_department(category.city)
-    defaults = {
-        "city": category.city,
-        "category": category,
-        "kind": category.kind,
-        "department": department,
-        "lat": 48.05,
-        "lon": 2.05,
-        "description": "A hole in the road",
-    }
-    return Report(**{**defaults, **fields})
 
 
 def stored(report_id: int) -> dict:
@@ -92,6 +76,8 @@ def test_an_object_with_children_to_write_is_refused(app):
 
 def test_a_relationship_to_an_unwritten_object_is_refused(app):
     report = new_report(reference="W-2026-000006")
-    report.category = Category(city_id=report.city.id, code="unsaved", name_fr="x", name_en="x")
+    report.category = Category(
+        city_id=report.category.city_id, code="unsaved", name_fr="x", name_en="x"
+    )
     with pytest.raises(ValueError, match="unwritten"):
         write_new(db.session, report)
