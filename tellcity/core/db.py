@@ -1,7 +1,6 @@
 """The declarative base, column types that behave the same on SQLite and PostgreSQL, and the
 SQLite connection settings."""
 
-import functools
 import sqlite3
 from datetime import UTC, datetime
 
@@ -99,15 +98,10 @@ def write_new(session: Session, obj) -> None:
                     raise ValueError(f"write_new: {relationship} names an unwritten object")
                 values[local.key] = key
     connection = session.connection(bind_arguments={"mapper": mapper})
-    new_id = connection.execute(_insert_returning_key(mapper), values).scalar_one()
+    new_id = connection.execute(mapper.local_table.insert(), values).inserted_primary_key[0]
     setattr(obj, mapper.get_property_by_column(mapper.primary_key[0]).key, new_id)
     make_transient_to_detached(obj)
     session.add(obj)
-
-
-@functools.cache
-def _insert_returning_key(mapper) -> sa.Insert:
-    return mapper.local_table.insert().returning(*mapper.primary_key)
 
 
 @event.listens_for(Engine, "connect")
