@@ -44,6 +44,14 @@ def test_the_object_is_persistent_and_column_defaults_are_read_back(app):
     assert not db.session.dirty and not db.session.new
 
 
+def test_a_row_not_kept_is_written_and_stays_out_of_the_session(app):
+    report = new_report(reference="W-2026-000005")
+    write_new(db.session, report, keep=False)
+    assert stored(report.id)["reference"] == "W-2026-000005"
+    assert report not in db.session
+    assert db.session.get(Report, report.id) is not report  # loaded afresh from its row
+
+
 def test_a_change_after_writing_is_flushed_as_an_update(app):
     report = new_report(reference="W-2026-000003")
     write_new(db.session, report)

@@ -1,9 +1,20 @@
 """Languages: French by default, English by choice — the visible switch (a cookie), then a
 signed-in user's preference, then the browser's languages."""
 
-from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
+from babel import Locale
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME
 
 from tellcity.core.urls import safe_next
 
@@ -14,15 +25,36 @@ ONE_YEAR = 365 * 24 * 3600
 bp = Blueprint("i18n", __name__)
 
 
-def select_locale() -> str:
+#: Babel's Locale of each language, made once: Flask-Babel parses what the selector gives on
+#: every request (looking for the language's data file each time) unless it is a Locale.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def select_locale() -> Locale:
+    return _LOCALES[_chosen_language()]
+
+
+def _chosen_language() -> str:
     if not has_request_context():  # a command, the worker: the default language
         return LANGUAGES[0]
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
+    user = _signed_in_user()
+    if user is not None and user.locale in LANGUAGES:
+        return user.locale
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def _signed_in_user():
+    """The signed-in user, where the request could carry one. With neither a session that
+    names a user nor a "remember me" cookie nobody is signed in, and Flask-Login is not asked
+    (it would check the session's protection first, a hash of the address and browser: an
+    app's submission pays for it for nothing)."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+    if "_user_id" not in session and remember not in request.cookies:
+        return None
+    return current_user if current_user.is_authenticated else None
 
 
 @bp.get("/lang/<code>")

@@ -101,7 +101,7 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
         created_at=now,
         **actor.event_fields,
     )
-    write_new(db.session, created)
+    write_new(db.session, created, keep=False)  # read again only through report.events
     notify.notify_new_report(report, is_new=True)
     return report, True
 
