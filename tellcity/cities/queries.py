@@ -18,6 +18,12 @@ CHANGED = "tellcity.city_changed"
 _kept: dict[str, City] = {}
 
 
+#: The city's id and version, by slug: built once (building it costs as much as running it).
+_VERSION = sa.select(City.__table__.c.id, City.__table__.c.geometry_version).where(
+    City.__table__.c.slug == sa.bindparam("slug")
+)
+
+
 def city_by_slug(slug: str) -> City | None:
     """The city, as the current session sees it. Nearly every request starts here: rather than
     load the row, it reads the city's id and version (one indexed lookup of two numbers) and
@@ -28,12 +34,7 @@ def city_by_slug(slug: str) -> City | None:
     session = db.session
     if session.info.get(CHANGED) or any(isinstance(obj, City) for obj in session.dirty):
         return session.scalar(sa.select(City).where(City.slug == slug))
-    cities = City.__table__
-    row = (
-        session.connection()
-        .execute(sa.select(cities.c.id, cities.c.geometry_version).where(cities.c.slug == slug))
-        .first()
-    )
+    row = session.connection().execute(_VERSION, {"slug": slug}).first()
     if row is None:
         return None
     kept = _kept.get(slug)

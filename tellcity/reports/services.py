@@ -45,6 +45,12 @@ MAX_PHOTOS = 3
 MAX_REPORT_PHOTOS = 10
 
 
+#: A plain query, built once: no ORM entity to set up for a yes/no on every submission.
+_BY_IDEMPOTENCY_KEY = sa.select(Report.__table__.c.id).where(
+    Report.__table__.c.idempotency_key == sa.bindparam("key")
+)
+
+
 @dataclass
 class Submission:
     """What a resident (or a client on their behalf) sends."""
@@ -76,9 +82,8 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     unusable category, text too long).
     """
     if submission.idempotency_key:
-        reports = Report.__table__  # a plain query: no ORM entity to set up for a yes/no
         existing = db.session.connection().scalar(
-            sa.select(reports.c.id).where(reports.c.idempotency_key == submission.idempotency_key)
+            _BY_IDEMPOTENCY_KEY, {"key": submission.idempotency_key}
         )
         if existing is not None:
             return db.session.get(Report, existing), False
