@@ -1,6 +1,7 @@
 """The declarative base, column types that behave the same on SQLite and PostgreSQL, and the
 SQLite connection settings."""
 
+import functools
 import sqlite3
 from datetime import UTC, datetime
 
@@ -101,11 +102,19 @@ def write_new(session: Session, obj, *, keep: bool = True) -> None:
                     raise ValueError(f"write_new: {relationship} names an unwritten object")
                 values[local.key] = key
     connection = session.connection(bind_arguments={"mapper": mapper})
-    new_id = connection.execute(mapper.local_table.insert(), values).inserted_primary_key[0]
+    new_id = connection.execute(_insert(mapper.local_table), values).inserted_primary_key[0]
     setattr(obj, mapper.get_property_by_column(mapper.primary_key[0]).key, new_id)
     if keep:
         make_transient_to_detached(obj)
         session.add(obj)
+
+
+@functools.cache
+def _insert(table: sa.Table) -> sa.Insert:
+    """The table's INSERT, built once. No RETURNING: SQLite gives the new row's id by itself,
+    and an INSERT ... RETURNING into a table with foreign keys needs a statement journal there
+    (a report's spilled to a temporary file); PostgreSQL gets RETURNING all the same."""
+    return table.insert()
 
 
 @event.listens_for(Engine, "connect")
