@@ -9,9 +9,10 @@ keyed by the same version.)
 
 from dataclasses import dataclass
 
+import shapely
 import sqlalchemy as sa
 from shapely import prepare
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -62,16 +63,21 @@ def _build(city: City) -> _CityShapes:
 
 def is_inside(city: City, lat: float, lon: float) -> bool:
     """Whether the point is inside the city limits (a point on the limit counts as inside)."""
-    return _shapes(city).boundary.covers(Point(lon, lat))
+    # For a point, intersecting a polygon is being covered by it, edge included; the _xy form
+    # takes the coordinates as they are, without making a Point (the dearer half of it).
+    return bool(shapely.intersects_xy(_shapes(city).boundary, lon, lat))
 
 
 def zone_id_at(city: City, lat: float, lon: float) -> int | None:
     """The id of the zone the point is in; on a border between zones, the zone with the lowest
     id, so the answer is always the same. None outside every zone."""
-    point = Point(lon, lat)
     for zone in _shapes(city).zones:
         min_lon, min_lat, max_lon, max_lat = zone.bbox
-        if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat and zone.geometry.covers(point):
+        if (
+            min_lon <= lon <= max_lon
+            and min_lat <= lat <= max_lat
+            and shapely.intersects_xy(zone.geometry, lon, lat)
+        ):
             return zone.zone_id
     return None
 

@@ -14,6 +14,7 @@ Who reads what: the city's own departments get the reporter's contact; outside b
 referral) and followers never do, and every person gets an email of their own (no CC lists).
 """
 
+import functools
 import hashlib
 import uuid
 from datetime import datetime
@@ -446,11 +447,17 @@ def _digest(address: str) -> str:
 
 def _status_label(status: str | None, locale: str) -> str:
     """The status as the site names it (the same words as the report's page)."""
-    label = STATUS_LABELS.get(status)
-    if label is None:
+    if status not in STATUS_LABELS:
         return status or ""
+    return _translated_status(status, locale)
+
+
+@functools.cache
+def _translated_status(status: str, locale: str) -> str:
+    """Translated once per process: switching the language for one word costs more than the
+    rest of a notification's facts."""
     with force_locale(locale):
-        return str(label)
+        return str(STATUS_LABELS[status])
 
 
 def _position(report: Report) -> str:
