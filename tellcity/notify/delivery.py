@@ -39,6 +39,7 @@ from tellcity.core.db import utcnow
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage
+from tellcity.notify.services import compose_email
 
 #: How much of a failing receiver's answer is kept in last_error.
 ERROR_EXCERPT = 300
@@ -67,15 +68,16 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = config["MAIL_SENDER"]
     email["To"] = message.recipient
-    email["Subject"] = message.subject
+    subject, text, html = compose_email(message)
+    email["Subject"] = subject
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = f"<{message.message_id}@tellcity>"
     email["Auto-Submitted"] = "auto-generated"
     for name, value in ((message.payload or {}).get("headers") or {}).items():
         email[name] = value
-    email.set_content(message.body)
-    if message.html_body:
-        email.add_alternative(message.html_body, subtype="html")
+    email.set_content(text)
+    if html:
+        email.add_alternative(html, subtype="html")
     return email
 
 

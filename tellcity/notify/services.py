@@ -10,6 +10,11 @@ same notification again queues nothing, so a retried request or command cannot s
 The unique column is the last line of defence: two transactions racing to queue the same key
 cannot both commit.
 
+An email is queued as its template's name, its language and the facts it tells (in `payload`),
+gathered when it is queued; the worker renders it just before sending and keeps the text in
+the message (compose_email). Rendering two templates cost a submission more than writing the
+message.
+
 Who reads what: the city's own departments get the reporter's contact; outside bodies (a
 referral) and followers never do, and every person gets an email of their own (no CC lists).
 """
@@ -232,22 +237,33 @@ def _queue_email(
     headers: dict | None = None,
     look_up: bool = True,
 ) -> OutboxMessage | None:
-    """Render and queue one email, unless `key` is queued already. `headers` are extra email
-    headers (List-Unsubscribe), kept in the payload for the sender."""
+    """Queue one email, unless `key` is queued already. What it says is fixed now: the
+    template's name, the language and the facts (`context`) are kept in the payload, and the
+    sender renders them (see compose_email), so that a submission does not wait for it.
+    `headers` are extra email headers (List-Unsubscribe), kept in the payload too."""
     if look_up and _is_queued(key):
         return None
-    subject, text, html = render_email(template, locale, context)
+    email = {"template": template, "locale": locale, "context": context}
+    payload = {"email": email, "headers": headers} if headers else {"email": email}
     message = OutboxMessage(
         dedupe_key=key,
         channel=Channel.EMAIL,
         recipient=recipient,
-        subject=subject,
-        body=text,
-        html_body=html,
-        payload={"headers": headers} if headers else None,
+        payload=payload,
         report_id=report.id,
     )
     return _write(message)
+
+
+def compose_email(message: OutboxMessage) -> tuple[str, str, str | None]:
+    """(subject, text, html) of a queued email: rendered from the template, language and facts
+    it was queued with, and written into the message, which then keeps what was sent. (A
+    message queued with its text already written is read as it is.)"""
+    email = (message.payload or {}).get("email")
+    if email is not None and not message.body:
+        rendered = render_email(email["template"], email["locale"], email["context"])
+        message.subject, message.body, message.html_body = rendered
+    return message.subject, message.body, message.html_body
 
 
 def _queue_webhook(

@@ -136,3 +136,13 @@ def email_department(city=None, **fields):
     return make_department(
         city or make_city(), delivery_method="email", email="voirie@city.example.org", **fields
     )
+
+
+def composed(messages: list) -> list:
+    """The queued messages with their text written, as the sender writes it before sending
+    (tellcity.notify.services.compose_email)."""
+    from tellcity.notify.services import compose_email
+
+    for message in messages:
+        compose_email(message)
+    return messages

@@ -54,7 +54,28 @@ def test_a_new_report_reaches_the_department_by_email(app, smtp):
     sent = message(queued.id)
     assert sent.status == "sent"
     assert sent.sent_at is not None
+    assert sent.subject == email["Subject"] and report.reference in sent.subject
+    assert sent.body.splitlines() == text.splitlines()  # the outbox keeps what was sent
     assert deliver_due().claimed == 0  # nothing twice
+
+
+def test_a_message_queued_with_its_text_written_is_sent_as_it_is(app, smtp):
+    """Messages queued before the text was rendered at sending time still go out."""
+    report = reported(email_department())
+    db.session.add(
+        OutboxMessage(
+            channel="email",
+            recipient="voirie@city.example.org",
+            subject=f"Nouveau signalement {report.reference}",
+            body="Written when queued.\n",
+            report_id=report.id,
+        )
+    )
+    db.session.commit()
+    assert deliver_due().sent == 1
+    [email] = smtp.messages
+    assert email["Subject"] == f"Nouveau signalement {report.reference}"
+    assert email.get_content().splitlines() == ["Written when queued."]
 
 
 def test_followers_get_one_email_each_with_nothing_of_the_reporter(app, smtp):

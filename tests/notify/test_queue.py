@@ -1,6 +1,7 @@
 """Queuing: who is told what, in which language, written in the caller's transaction."""
 
 import html
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from tests.factories import (
     make_subscription,
     make_user,
 )
-from tests.notify.helpers import email_department, reported
+from tests.notify.helpers import composed, email_department, reported
 
 
 def readable(message: OutboxMessage) -> tuple[str, str]:
@@ -54,7 +55,7 @@ def test_dashboard_departments_get_no_message(app):
 
 def test_a_new_report_email_gives_the_department_everything_including_the_contact(app):
     report = reported(email_department())
-    [message] = services.notify_new_report(report)
+    [message] = composed(services.notify_new_report(report))
     db.session.commit()
     assert message.channel == "email"
     assert message.recipient == "voirie@city.example.org"
@@ -71,7 +72,7 @@ def test_a_new_report_email_gives_the_department_everything_including_the_contac
 
 def test_html_emails_escape_what_residents_wrote(app):
     report = reported(email_department(), description="<script>alert('x')</script> & co")
-    [message] = services.notify_new_report(report)
+    [message] = composed(services.notify_new_report(report))
     assert "<script>" not in message.html_body
     assert "&lt;script&gt;" in message.html_body
     assert "<script>alert('x')</script> & co" in message.body  # plain text is left as written
@@ -81,7 +82,7 @@ def test_a_transfer_tells_the_new_department_why(app):
     report = reported(make_department(make_city()))
     report.department = email_department(report.city, name="Propreté")
     event = make_event(report, type="transfer", text="Ce sont des encombrants", is_public=False)
-    [message] = services.notify_transfer(report, event)
+    [message] = composed(services.notify_transfer(report, event))
     assert message.recipient == "voirie@city.example.org"
     assert "Ce sont des encombrants" in message.body
     assert "alice@example.org" in message.body
@@ -98,7 +99,7 @@ def test_a_referral_goes_to_the_outside_body_without_the_reporters_contact(app):
     )
     report.referred_to = body
     event = make_event(report, to_value="referred", text="Fuite sur le réseau d'eau")
-    [message] = services.notify_referral(report, event)
+    [message] = composed(services.notify_referral(report, event))
     assert message.recipient == "contact@eaux.example.org"
     for text in readable(message):
         assert "Fuite sur le réseau d'eau" in text
@@ -116,7 +117,7 @@ def test_a_referral_by_webhook_carries_no_reporter_either(app):
         report.city, is_external=True, delivery_method="webhook", webhook_url="http://x.test/h"
     )
     event = make_event(report, to_value="referred", text="Réseau d'eau")
-    [message] = services.notify_referral(report, event)
+    [message] = composed(services.notify_referral(report, event))
     assert message.payload["event"] == "report.referred"
     assert message.payload["reason"] == "Réseau d'eau"
     assert "reporter" not in message.payload
@@ -126,7 +127,7 @@ def test_a_referral_by_webhook_carries_no_reporter_either(app):
 def test_a_reopening_tells_the_department_what_the_resident_said(app):
     report = reported(email_department())
     event = make_event(report, type="reopen", text="Le trou est toujours là", is_public=False)
-    [message] = services.notify_reopen(report, event)
+    [message] = composed(services.notify_reopen(report, event))
     assert "Le trou est toujours là" in message.body
     assert "alice@example.org" in message.body
 
@@ -138,7 +139,7 @@ def test_status_changes_reach_the_reporter_and_each_follower_once(app):
     make_subscription(report, email="carol@example.org", is_confirmed=False)
     make_subscription(report, email="alice@example.org")  # the reporter follows too
     event = make_event(report, text="Une équipe passe demain.")
-    messages = services.notify_status_change(report, event)
+    messages = composed(services.notify_status_change(report, event))
     recipients = sorted(message.recipient for message in messages)
     assert recipients == ["alice@example.org", "bob@example.org", "carol@example.org"]
     assert services.notify_status_change(report, event) == []
@@ -148,17 +149,17 @@ def test_followers_never_see_the_reporter_and_can_unsubscribe(app):
     report = reported(make_department(make_city()))
     subscription = make_subscription(report, email="carol@example.org")
     event = make_event(report, text="Une équipe passe demain.")
-    messages = {m.recipient: m for m in services.notify_status_change(report, event)}
+    messages = {m.recipient: m for m in composed(services.notify_status_change(report, event))}
     follower = messages["carol@example.org"]
     link = f"http://127.0.0.1:5000/subscriptions/{subscription.token}/unsubscribe"
-    for text in (*readable(follower), follower.subject):
+    for text in (*readable(follower), follower.subject, json.dumps(follower.payload)):
         for private in ("Alice", "Martin", "alice@example.org", "+33 6"):
             assert private not in text
     assert link in follower.body
     assert link in follower.html_body
     assert "/track/" not in follower.body  # the reporter's private page is theirs alone
     assert "/track/" in messages["alice@example.org"].body
-    assert follower.payload == {"headers": {"List-Unsubscribe": f"<{link}>"}}
+    assert follower.payload["headers"] == {"List-Unsubscribe": f"<{link}>"}
     assert "Une équipe passe demain." in follower.body
     assert "/subscriptions/" not in messages["alice@example.org"].body
 
@@ -167,7 +168,7 @@ def test_each_follower_reads_in_their_language(app):
     report = reported(make_department(make_city()))
     make_subscription(report, user=make_user(email="bob@example.org", locale="en"))
     event = make_event(report, text="On it.")
-    messages = {m.recipient: m for m in services.notify_status_change(report, event)}
+    messages = {m.recipient: m for m in composed(services.notify_status_change(report, event))}
     assert "is now: acknowledged" in messages["bob@example.org"].body
     assert "est désormais : pris en compte" in messages["alice@example.org"].body
 
@@ -194,7 +195,7 @@ def test_a_resolved_report_asks_the_reporter_to_confirm_or_reopen(app):
     report = reported(make_department(make_city()), locale="en")
     make_subscription(report, email="carol@example.org")
     event = make_event(report, to_value="resolved", text="Filled the hole.")
-    messages = {m.recipient: m for m in services.notify_status_change(report, event)}
+    messages = {m.recipient: m for m in composed(services.notify_status_change(report, event))}
     reporter = messages["alice@example.org"]
     assert "within 30 days" in reporter.body
     links = [word for word in reporter.body.split() if "?token=" in word]
@@ -216,7 +217,7 @@ def test_escalation_tells_each_manager_when_the_ticket_was_due_in_city_time(app)
         ),
     ]
     report = reported(department, due_at=datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
-    messages = services.notify_escalation(report, managers)
+    messages = composed(services.notify_escalation(report, managers))
     assert [m.recipient for m in messages] == ["chef@city.example.org", "boss@city.example.org"]
     french, english = messages
     assert "10/03/2026 10:00" in french.body  # 09:00 UTC is 10:00 in Paris in March
@@ -230,7 +231,7 @@ def test_webhook_departments_get_a_json_document(app):
         make_city(), delivery_method="webhook", webhook_url="http://x.test/h", webhook_secret="k"
     )
     report = reported(department)
-    [message] = services.notify_new_report(report)
+    [message] = composed(services.notify_new_report(report))
     assert message.channel == "webhook"
     assert message.recipient == "http://x.test/h"
     payload = message.payload

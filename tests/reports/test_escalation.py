@@ -11,6 +11,7 @@ from tellcity.reports.lifecycle import transition
 from tellcity.reports.models import Report
 from tellcity.sla.queries import at_risk, overdue, sla_state
 from tellcity.sla.services import escalate_overdue
+from tests.notify.helpers import composed
 from tests.reports.helpers import submit
 
 MONDAY_9AM_PARIS = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -40,9 +41,13 @@ def test_overdue_tickets_escalate_to_their_managers_once(demo_city, staff):
     assert report.escalated_at == later and on_time.escalated_at is None
     [event] = [e for e in report.events if e.type == "escalation"]
     assert not event.is_public and "chef.voirie@issy.example.org" in event.text
-    to_manager = db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.recipient == "chef.voirie@issy.example.org")
-    ).all()
+    to_manager = composed(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.recipient == "chef.voirie@issy.example.org"
+            )
+        ).all()
+    )
     assert len(to_manager) == 1 and report.reference in to_manager[0].body
 
 

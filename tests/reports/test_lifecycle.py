@@ -14,6 +14,7 @@ from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage
 from tellcity.reports.lifecycle import transition
 from tellcity.reports.states import Status, open311_status
+from tests.notify.helpers import composed
 from tests.reports.helpers import department, submit
 
 CLOSINGS = {"duplicate", "referred", "not_actionable", "rejected"}
@@ -206,9 +207,9 @@ def test_each_move_writes_one_public_event_with_who_and_what(pothole, agent, sta
 
 
 def outbox_to(address: str) -> list[OutboxMessage]:
-    return db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.recipient == address)
-    ).all()
+    return composed(
+        db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.recipient == address)).all()
+    )
 
 
 def test_the_reporter_hears_of_a_resolution_and_is_asked_to_confirm(pothole, agent):

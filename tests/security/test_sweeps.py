@@ -3,6 +3,8 @@
 Unique markers are planted in every private field (reporter name, email, phone, internal notes,
 hidden reports and comments); every public page, feed, export and API answer is searched."""
 
+import json
+
 import sqlalchemy as sa
 
 from tellcity.core.permissions import Actor
@@ -11,6 +13,7 @@ from tellcity.notify.models import OutboxMessage
 from tellcity.reports import services
 from tellcity.reports.lifecycle import transition
 from tellcity.reports.queries import report_by_reference
+from tests.notify.helpers import composed
 from tests.reports.helpers import TOWN_HALL, submit
 
 MARKERS = {
@@ -99,12 +102,15 @@ def test_emails_to_followers_carry_no_reporter_data(app, demo_city, staff):
     services.follow(visible, "voisin@example.org", confirmed=True)
     services.reply(visible, "Nouvelle réponse.", Actor.of(staff["agent.voirie"]))
     db.session.commit()
-    to_follower = db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.recipient == "voisin@example.org")
-    ).all()
+    to_follower = composed(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == "voisin@example.org")
+        ).all()
+    )
     assert to_follower
     for message in to_follower:
-        for field in (message.body, message.html_body or "", message.subject):
+        stored = json.dumps(message.payload, ensure_ascii=False)  # what it is rendered from
+        for field in (message.body, message.html_body or "", message.subject, stored):
             for marker in (MARKERS["name"], MARKERS["email"], MARKERS["phone"], MARKERS["note"]):
                 assert marker not in field
 
@@ -126,7 +132,7 @@ def test_hostile_text_is_inert_in_every_page_and_email(app, client, login_as, de
         assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     export = client.get("/staff/export.csv")
     assert export.mimetype == "text/csv" and "attachment" in export.headers["Content-Disposition"]
-    for message in db.session.scalars(sa.select(OutboxMessage)):
+    for message in composed(db.session.scalars(sa.select(OutboxMessage)).all()):
         assert "<script>alert" not in (message.html_body or ""), message.subject
 
 
