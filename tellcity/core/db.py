@@ -129,6 +129,11 @@ def _configure_sqlite(dbapi_connection, connection_record):
     if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Copy the log into the database every 10,000 pages (40 MB) rather than 1,000: a
+        # submission writes ~25 pages, mostly the same hot ones (the ends of its indexes),
+        # which one checkpoint copies once; and the committing request waits for its fsyncs
+        # ten times less often.
+        cursor.execute("PRAGMA wal_autocheckpoint = 10000")
     cursor.close()
 
 
