@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
+from flask.sessions import SecureCookieSessionInterface
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -33,14 +34,30 @@ def _refuse_nul_bytes():
     """No text we store or search may hold a NUL byte (PostgreSQL refuses them): a request
     carrying one in its query string or form is a 400, before any view runs. (Only a form's
     types have a form to read: parsing none for a JSON body costs more than the check.)"""
-    values = [*request.args.values()]
+    values = [*request.args.values()] if request.query_string else []
     if request.mimetype in FORM_TYPES:
         values += request.form.values()
     if any("\x00" in value for value in values):
         abort(400, description="NUL bytes are not allowed in parameters.")
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its signer made once for the app's keys rather than
+    on every request (a fiftieth of an app's submission, which has no session at all)."""
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = app.extensions.get("tellcity.session_signer")
+        if kept is None or kept[0] != keys:
+            kept = app.extensions["tellcity.session_signer"] = (
+                keys,
+                super().get_signing_serializer(app),
+            )
+        return kept[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     policy = content_security_policy(app.config["MAP_TILE_URL"])
     app.before_request(_refuse_nul_bytes)
 
