@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from tellcity.accounts.models import DEPARTMENT_ROLES, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
-from tellcity.core.db import utcnow, write_new
+from tellcity.core.db import utcnow, wait_to_write, write_new
 from tellcity.core.errors import Invalid, NotAllowed, TellCityError
 from tellcity.core.permissions import Actor, can_handle, can_manage, can_transfer
 from tellcity.departments.models import Department
@@ -94,6 +94,7 @@ def submit_report(city: City, submission: Submission, actor: Actor, now: datetim
     # Numbered last, just before it is written: the number's upsert is the transaction's first
     # write, and from there to the commit SQLite's write lock is held and PostgreSQL locks the
     # city's sequence row.
+    wait_to_write(db.session)
     report.reference = next_reference(city, now)
     # Three known rows, written at once rather than by a flush (see write_new).
     write_new(db.session, report)
