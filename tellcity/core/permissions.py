@@ -46,6 +46,11 @@ class Actor:
         return {"actor_id": self.user.id if self.user else None, "actor_label": self.label}
 
 
+def is_reporter_of(actor: Actor, report: "Report") -> bool:
+    """The resident who made `report`, acting through its signed link."""
+    return actor.kind == "reporter" and actor.report_id == report.id
+
+
 def _in_city(user: User, report: "Report") -> bool:
     return user.city_id is None or user.city_id == report.city_id
 

@@ -2,18 +2,18 @@
 requires, and the one function, `transition`, that makes every status change and writes its
 event (and queues the notifications it causes) in the caller's transaction."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
 
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed
-from tellcity.core.permissions import Actor, can_handle, can_manage
+from tellcity.core.permissions import Actor, can_handle, can_manage, is_reporter_of
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.notify import services as notify
 from tellcity.reports.models import Report, ReportEvent
-from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Status
+from tellcity.reports.states import OPEN_STATUSES, REOPEN_WINDOW, EventType, Kind, Status
 
 S = Status
 
@@ -48,11 +48,21 @@ REASON_CODES: dict[Status, tuple[str, ...]] = {
 }
 #: Statuses whose move must come with a public text for the resident.
 NEEDS_PUBLIC_TEXT = frozenset({S.RESOLVED, S.UNDER_REVIEW, S.PLANNED, S.DECLINED, S.DONE})
-REOPEN_WINDOW = timedelta(days=30)
 
 
 def is_open(status: str) -> bool:
     return status in OPEN_STATUSES
+
+
+def within_reopen_window(report: Report, now: datetime | None = None) -> bool:
+    """Whether the reporter may still confirm the fix of `report` or reopen it: it is resolved,
+    and was resolved less than REOPEN_WINDOW ago."""
+    now = now or utcnow()
+    return (
+        report.status == S.RESOLVED
+        and report.resolved_at is not None
+        and now - report.resolved_at <= REOPEN_WINDOW
+    )
 
 
 def next_statuses(report: Report) -> frozenset[Status]:
@@ -121,11 +131,11 @@ def _check_move(report: Report, to: Status, actor: Actor, reopening: bool, now: 
 
 
 def _check_reporter_reopen(report: Report, actor: Actor, now: datetime) -> None:
-    if actor.report_id != report.id:
+    if not is_reporter_of(actor, report):
         raise NotAllowed(_("this link is for another report"))
     if report.status != S.RESOLVED:
         raise NotAllowed(_("only a resolved report can be reopened by its reporter"))
-    if report.resolved_at is None or now - report.resolved_at > REOPEN_WINDOW:
+    if not within_reopen_window(report, now):
         raise NotAllowed(
             _("a report can be reopened within 30 days of its resolution"), code="reopen_expired"
         )
@@ -197,7 +207,7 @@ def _record(report, actor, from_status, to, text, reason, reopening, now) -> Rep
         data["duplicate_of"] = report.duplicate_of_id
     if report.referred_to_id:
         data["referred_to"] = report.referred_to_id
-    by_reporter = reopening and actor.kind == "reporter"
+    by_reporter = reopening and is_reporter_of(actor, report)
     event = ReportEvent(
         report=report,
         type=EventType.REOPEN if reopening else EventType.STATUS_CHANGE,
@@ -216,7 +226,7 @@ def _record(report, actor, from_status, to, text, reason, reopening, now) -> Rep
 
 
 def _notify(report, event, to, reopening, actor) -> None:
-    if reopening and actor.kind == "reporter":
+    if reopening and is_reporter_of(actor, report):
         notify.notify_reopen(report, event)
         return
     if to == S.REFERRED:

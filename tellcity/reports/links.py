@@ -9,10 +9,9 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from tellcity.reports.models import Report
+from tellcity.reports.states import REOPEN_WINDOW
 
 ACTIONS = ("confirm", "reopen")
-#: A resolved report can be confirmed or reopened this long after it was resolved.
-REOPEN_WINDOW_DAYS = 30
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -32,10 +31,11 @@ def reporter_action_url(report: Report, action: str) -> str:
     return f"{base}/reports/{report.reference}/{action}?token={token}"
 
 
-def load_reporter_action(token: str, max_age_days: int = REOPEN_WINDOW_DAYS) -> tuple[int, str]:
-    """(report id, action) from a token. Raises ValueError if it is forged or too old."""
+def load_reporter_action(token: str) -> tuple[int, str]:
+    """(report id, action) from a token. Raises ValueError if it is forged or older than the
+    reopen window."""
     try:
-        data = _serializer().loads(token, max_age=max_age_days * 86400)
+        data = _serializer().loads(token, max_age=int(REOPEN_WINDOW.total_seconds()))
     except SignatureExpired as error:
         raise ValueError("this link has expired") from error
     except BadSignature as error:

@@ -20,15 +20,22 @@ from sqlalchemy.exc import IntegrityError
 from tellcity.accounts.models import DEPARTMENT_ROLES, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
-from tellcity.core.db import utcnow, wait_to_write, write_new
+from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Invalid, NotAllowed, TellCityError
-from tellcity.core.permissions import Actor, can_handle, can_manage, can_transfer
+from tellcity.core.permissions import (
+    Actor,
+    can_handle,
+    can_manage,
+    can_transfer,
+    is_reporter_of,
+)
+from tellcity.core.writer_queue import wait_to_write
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.geo.places import is_inside
 from tellcity.notify import services as notify
 from tellcity.photos.services import discard_files, store_photo
-from tellcity.reports.lifecycle import REOPEN_WINDOW, is_open
+from tellcity.reports.lifecycle import is_open, within_reopen_window
 from tellcity.reports.models import Report, ReportEvent, ReportSequence, Subscription, Support
 from tellcity.reports.states import EventType, Kind, Priority, Source, Status
 from tellcity.routing.services import Routing, route
@@ -383,13 +390,10 @@ def confirm_fix(report: Report, actor: Actor, now: datetime | None = None) -> Re
     """The reporter says the fix holds. Raises NotAllowed unless the report is resolved, the
     actor is its reporter, and it was resolved less than 30 days ago."""
     now = now or utcnow()
-    _require(
-        actor.kind == "reporter" and actor.report_id == report.id,
-        _("only the reporter can confirm a fix"),
-    )
+    _require(is_reporter_of(actor, report), _("only the reporter can confirm a fix"))
     _require(report.status == Status.RESOLVED, _("only a resolved report can be confirmed"))
     _require(
-        report.resolved_at is not None and now - report.resolved_at <= REOPEN_WINDOW,
+        within_reopen_window(report, now),
         _("a fix can be confirmed within 30 days of its resolution"),
     )
     if report.confirmed_at is not None:
@@ -503,10 +507,7 @@ def add_support(
 def add_comment(report: Report, text: str, actor: Actor) -> ReportEvent:
     """A resident's comment on their report, shown on its public page (moderators can hide
     it). Only the reporter (through their private link) comments here."""
-    _require(
-        actor.kind == "reporter" and actor.report_id == report.id,
-        _("only the reporter can comment here"),
-    )
+    _require(is_reporter_of(actor, report), _("only the reporter can comment here"))
     return _record(
         report, actor, EventType.COMMENT, is_public=True, text=_required_text(text, _("a comment"))
     )
@@ -515,8 +516,10 @@ def add_comment(report: Report, text: str, actor: Actor) -> ReportEvent:
 def add_photos(report: Report, photos: list, actor: Actor) -> ReportEvent:
     """Photos added after the submission, by the reporter or the department's staff, with
     a public event. Raises NotAllowed for anybody else and Invalid past the limit."""
-    reporter = actor.kind == "reporter" and actor.report_id == report.id
-    _require(reporter or can_handle(actor, report), _("only the reporter or staff add photos"))
+    _require(
+        is_reporter_of(actor, report) or can_handle(actor, report),
+        _("only the reporter or staff add photos"),
+    )
     if not photos:
         raise Invalid(_("choose a photo"), field="photos")
     if len(report.photos) + len(photos) > MAX_REPORT_PHOTOS:

@@ -1,6 +1,7 @@
 """The report lifecycle's vocabulary: kinds, statuses, priorities, sources, and the mapping of
 statuses to Open311's open/closed. The transitions between them build on these names."""
 
+from datetime import timedelta
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -52,6 +53,11 @@ SUGGESTION_STATUSES = (
 OPEN_STATUSES = frozenset(
     {Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.UNDER_REVIEW, Status.PLANNED}
 )
+
+#: A resolved report can be confirmed or reopened by its reporter this long after it was
+#: resolved (tellcity.reports.lifecycle.within_reopen_window); the links of the resolution
+#: email last as long.
+REOPEN_WINDOW = timedelta(days=30)
 
 
 def open311_status(status: str) -> str:

@@ -5,14 +5,13 @@ email (confirm the fix, or reopen)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
-from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries, services
 from tellcity.reports.forms import CommentForm, FollowForm, PhotoForm
-from tellcity.reports.lifecycle import REOPEN_WINDOW, REOPENED_STATUS, transition
+from tellcity.reports.lifecycle import REOPENED_STATUS, transition, within_reopen_window
 from tellcity.reports.links import (
     check_tracking_token,
     load_reporter_action,
@@ -21,7 +20,7 @@ from tellcity.reports.links import (
 )
 from tellcity.reports.models import Report
 from tellcity.reports.services import MAX_REPORT_PHOTOS
-from tellcity.reports.states import Kind, Status
+from tellcity.reports.states import Kind
 
 bp = Blueprint("tracking", __name__)
 
@@ -34,11 +33,7 @@ def _tracked(reference: str, token: str) -> Report:
 
 
 def _page(report: Report, **forms):
-    can_answer = (
-        report.status == Status.RESOLVED
-        and report.resolved_at is not None
-        and utcnow() - report.resolved_at <= REOPEN_WINDOW
-    )
+    can_answer = within_reopen_window(report)
     return render_template(
         "reports/track.html",
         report=report,
