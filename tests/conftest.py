@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from tellcity import create_app
-from tellcity.core import db as core_db
+from tellcity.core import writer_queue
 from tellcity.extensions import db
 
 PG_URL = os.environ.get("TELLCITY_TEST_DATABASE_URL")
@@ -129,9 +129,7 @@ def app(backend, tmp_path):
         if name == "postgresql":
             _empty_tables()
         db.engine.dispose()
-    for descriptor in core_db._lock_files.values():  # each test's database is a new file
-        os.close(descriptor)
-    core_db._lock_files.clear()
+    writer_queue.close_lock_files()  # each test's database is a new file
 
 
 def _empty_tables() -> None:

@@ -1,14 +1,17 @@
-"""tellcity.core.db.wait_to_write: on SQLite, writers wait in line on a lock file beside the
+"""tellcity.core.writer_queue: on SQLite, writers wait in line on a lock file beside the
 database, from their first write to the end of their transaction."""
 
 import fcntl
 import os
+import signal
+import subprocess
+import sys
 import threading
 
 import pytest
 import sqlalchemy as sa
 
-from tellcity.core.db import wait_to_write
+from tellcity.core.writer_queue import wait_to_write
 from tellcity.extensions import db
 from tellcity.reports.models import Report
 from tests.reports.helpers import submit
@@ -69,6 +72,27 @@ def test_a_submission_waits_while_another_process_writes(client, demo_city, lock
     thread.join(timeout=10)
     assert answers == [201]
     assert slot_is_free(lock_path)
+
+
+def test_a_writer_killed_while_it_holds_the_slot_frees_it(client, demo_city, lock_path):
+    command = [sys.executable, "-c", HOLD_THE_SLOT, lock_path]
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as holder:  # another worker
+        try:
+            assert holder.stdout.readline() == b"holding\n"
+            assert not slot_is_free(lock_path)
+        finally:
+            holder.send_signal(signal.SIGKILL)  # killed mid-write
+    assert client.post("/api/v1/reports", json=BODY).status_code == 201
+    assert slot_is_free(lock_path)
+
+
+HOLD_THE_SLOT = """
+import fcntl, os, sys, time
+descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(descriptor, fcntl.LOCK_EX)
+print("holding", flush=True)
+time.sleep(60)
+"""
 
 
 def test_a_transaction_that_already_writes_does_not_wait(demo_city, lock_path):

@@ -1,9 +1,7 @@
 """The declarative base, column types that behave the same on SQLite and PostgreSQL, and the
 SQLite connection settings."""
 
-import fcntl
 import functools
-import os
 import sqlite3
 from datetime import UTC, datetime
 
@@ -109,48 +107,6 @@ def write_new(session: Session, obj, *, keep: bool = True) -> None:
     if keep:
         make_transient_to_detached(obj)
         session.add(obj)
-
-
-#: session.info key: the lock file this session holds while it writes (see wait_to_write).
-_WRITER = "tellcity.writer_lock"
-
-
-def wait_to_write(session: Session) -> None:
-    """On a SQLite file, wait in line for the database's single writer slot, on a lock file
-    beside it, before the transaction's first write; the slot is released when the
-    transaction ends. SQLite's own wait (the busy timeout) polls, sleeping 1, 2, 5, 10 ms...
-    between tries: two processes taking turns at short writes each slept longer than the
-    other wrote. The kernel wakes the next one in line at once. SQLite's lock still decides;
-    this only orders the wait. Nothing to do on PostgreSQL, which locks rows."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite" or _WRITER in session.info:
-        return
-    dbapi_connection = connection.connection.driver_connection
-    path = connection.engine.url.database
-    if dbapi_connection.in_transaction or not path or path == ":memory:":
-        return  # already writing (it holds SQLite's lock), or no file to lock beside
-    descriptor = _lock_file(os.path.abspath(path))
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    session.info[_WRITER] = descriptor
-
-
-#: The lock file's descriptor, by database, opened once per process (a flock belongs to an
-#: open file: every process needs its own).
-_lock_files: dict[str, int] = {}
-
-
-def _lock_file(database: str) -> int:
-    descriptor = _lock_files.get(database)
-    if descriptor is None:
-        descriptor = os.open(database + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
-        _lock_files[database] = descriptor
-    return descriptor
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _stop_writing(session: Session, transaction) -> None:
-    if transaction.parent is None and _WRITER in session.info:
-        fcntl.flock(session.info.pop(_WRITER), fcntl.LOCK_UN)
 
 
 @functools.cache
