@@ -91,6 +91,39 @@ def test_migrated_schema_enforces_the_check_constraints(empty_app):
         )
 
 
+def test_renaming_the_citys_version_keeps_the_city_and_its_zones(empty_app):
+    """Migration 0005 renames cities.geometry_version config_version, both ways, in place."""
+    upgrade(revision="0004")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(INSERT_CITY.format(version="geometry_version")))
+        connection.execute(sa.text(INSERT_ZONE))
+    upgrade()
+    assert city_and_zones("config_version") == (7, 1)
+    downgrade(revision="0004")
+    assert city_and_zones("geometry_version") == (7, 1)
+
+
+INSERT_CITY = (
+    "INSERT INTO cities (id, slug, name, reference_prefix, boundary, center_lat, center_lon,"
+    " default_zoom, timezone, locale, business_hours, {version}, is_imported, created_at)"
+    " VALUES (1, 'issy', 'Issy', 'ISS', '{{}}', 48.8, 2.3, 14, 'UTC', 'fr', '{{}}', 7, false,"
+    " CURRENT_TIMESTAMP)"
+)
+INSERT_ZONE = (
+    "INSERT INTO zones (city_id, slug, name, boundary, min_lat, min_lon, max_lat, max_lon)"
+    " VALUES (1, 'centre', 'Centre', '{}', 48.8, 2.2, 48.9, 2.3)"
+)
+
+
+def city_and_zones(version: str) -> tuple[int, int]:
+    """The city's version, read from the column `version`, and how many zones it has."""
+    with db.engine.connect() as connection:
+        return (
+            connection.execute(sa.text(f"SELECT {version} FROM cities")).scalar_one(),
+            connection.execute(sa.text("SELECT count(*) FROM zones")).scalar_one(),
+        )
+
+
 def test_downgrade_to_base_removes_every_table(empty_app):
     upgrade()
     downgrade(revision="base")

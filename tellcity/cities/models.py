@@ -41,11 +41,11 @@ class City(db.Model):
     business_hours: Mapped[dict] = mapped_column(
         Json, default=lambda: copy.deepcopy(DEFAULT_BUSINESS_HOURS)
     )
-    #: Bumped whenever the boundary or a zone changes, so that the geometry each process keeps
-    #: prepared for point-in-polygon tests is rebuilt (see tellcity.geo.places); and whenever a
-    #: category, a department or a routing rule changes, so that the routing configuration each
-    #: process keeps is reloaded (tellcity.routing.configuration).
-    geometry_version: Mapped[int] = mapped_column(default=1)
+    #: The version of the city's configuration: bumped in the transaction that changes the city
+    #: row, one of its zones, categories, departments or routing rules, so that what each
+    #: process keeps of them (its copy of the city, the zones' prepared shapes, the routing
+    #: configuration) is rebuilt when it next reads the city (see tellcity.core.caches).
+    config_version: Mapped[int] = mapped_column(default=1)
     #: Created by an import of another city's 311 data, not configured by hand.
     is_imported: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,12 +14,12 @@ from tellcity.routing.configuration import configuration
 CHANGED = "tellcity.city_changed"
 
 #: The city each process served last, by slug: a detached copy, current as long as the row's
-#: `geometry_version` (bumped by any change to the city, see tellcity.geo.places) is its own.
+#: `config_version` (bumped by any change to the city, see tellcity.geo.places) is its own.
 _kept: dict[str, City] = {}
 
 
 #: The city's id and version, by slug: built once (building it costs as much as running it).
-_VERSION = sa.select(City.__table__.c.id, City.__table__.c.geometry_version).where(
+_VERSION = sa.select(City.__table__.c.id, City.__table__.c.config_version).where(
     City.__table__.c.slug == sa.bindparam("slug")
 )
 
@@ -38,7 +38,7 @@ def city_by_slug(slug: str) -> City | None:
     if row is None:
         return None
     kept = _kept.get(slug)
-    if kept is None or (kept.id, kept.geometry_version) != tuple(row):
+    if kept is None or (kept.id, kept.config_version) != tuple(row):
         # Loaded by a session of its own in the same transaction, so that the copy kept stays
         # detached and the request's session gets an instance of its own.
         with Session(bind=session.connection()) as own:

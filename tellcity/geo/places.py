@@ -1,7 +1,7 @@
 """Where a point is: inside the city or not, and in which zone.
 
 Each process keeps the city's boundary and zones as prepared shapely geometries, keyed by the
-city's `geometry_version`, which a session hook bumps whenever the city (its boundary or any
+city's `config_version`, which a session hook bumps whenever the city (its boundary or any
 other column) or one of its zones changes; every process sees the new version with the city
 row and rebuilds. (The copy of the city row each process keeps, tellcity.cities.queries, is
 keyed by the same version.)
@@ -38,7 +38,7 @@ _cache: dict[tuple[int, int], _CityShapes] = {}
 
 
 def _shapes(city: City) -> _CityShapes:
-    key = (city.id, city.geometry_version)
+    key = (city.id, city.config_version)
     shapes = _cache.get(key)
     if shapes is None:
         for stale in [k for k in _cache if k[0] == city.id]:
@@ -83,7 +83,7 @@ def zone_id_at(city: City, lat: float, lon: float) -> int | None:
 
 
 @event.listens_for(Session, "before_flush")
-def _bump_geometry_version(session, flush_context, instances):
+def _bump_config_version(session, flush_context, instances):
     """A changed city or zone makes every process rebuild its prepared shapes, and reload its
     copy of the city."""
     cities: set[City] = set()
@@ -98,7 +98,7 @@ def _bump_geometry_version(session, flush_context, instances):
                 cities.add(obj)
     for city in cities:
         if city not in session.new:
-            city.geometry_version = City.geometry_version + 1
+            city.config_version = City.config_version + 1
 
 
 def _changed(session: Session, obj: City | Zone) -> bool:

@@ -1,7 +1,7 @@
 """The rows a submission is checked and routed by — a city's active categories, its zones,
 departments and routing rules — kept per process, so that a submission reads none of them.
 
-Keyed like the prepared shapes of tellcity.geo.places by the city's `geometry_version`, which
+Keyed like the prepared shapes of tellcity.geo.places by the city's `config_version`, which
 a session hook bumps whenever one of those rows is added, changed or deleted (the one in
 geo.places bumps it for zones): every process sees the new version in the city row it reads
 for each request, and reloads. A session that changed any of them reads them from the
@@ -67,7 +67,7 @@ def configuration(city: City) -> Configuration:
     db.session.flush()  # what a query would autoflush: a pending change sets CHANGED
     if db.session.info.get(CHANGED):
         return _load(city, db.session, is_cached=False)
-    key = (city.id, city.geometry_version)
+    key = (city.id, city.config_version)
     found = _cache.get(key)
     if found is None:
         for stale in [k for k in _cache if k[0] == city.id]:
@@ -124,7 +124,7 @@ def _bump_version(session, flush_context, instances):
         if city is not None and city not in session.new:
             cities.add(city)
     for city in cities:
-        city.geometry_version = City.geometry_version + 1
+        city.config_version = City.config_version + 1
 
 
 @event.listens_for(Session, "after_commit")

@@ -60,7 +60,7 @@ def admin(client, login_as, demo_city):
 def test_replace_all_loads_the_new_zones_in_place_of_the_old(client, admin, demo_city):
     report_id = submit(demo_city, "pothole", at=TOWN_HALL).id
     db.session.commit()
-    version = demo_city.geometry_version
+    version = demo_city.config_version
     west, east = halves(demo_city)
     document = collection(feature(west, "Ouest", 30000), feature(east, "Est", 39000))
     response = upload(client, document, replace=True)
@@ -71,7 +71,7 @@ def test_replace_all_loads_the_new_zones_in_place_of_the_old(client, admin, demo
     assert est.population == 39000
     assert (est.min_lon, est.min_lat, est.max_lon, est.max_lat) == pytest.approx(east.bounds)
     assert fresh(Report, report_id).zone_id == est.id  # the town hall is east of the middle
-    assert fresh(City, demo_city.id).geometry_version > version
+    assert fresh(City, demo_city.id).config_version > version
     assert [e.action for e in audit("zones")] == ["delete"] * 5 + ["create"] * 2
     assert [e.action for e in audit("routing_rules")] == ["delete", "delete"]  # the zone rules
     assert db.session.query(RoutingRule).filter(RoutingRule.zone_id.is_not(None)).count() == 0
