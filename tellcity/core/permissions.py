@@ -91,3 +91,10 @@ def can_transfer(actor: Actor, report: "Report") -> bool:
     if can_manage(actor, report):
         return True
     return can_handle(actor, report) and report.department.is_triage
+
+
+def can_export_contacts(actor: Actor) -> bool:
+    """Reporters' names, email addresses and phone numbers in an export (a spreadsheet leaves
+    the system for good): managers and administrators only."""
+    user = actor.user
+    return user is not None and user.is_active and user.role in (Role.MANAGER, Role.ADMIN)

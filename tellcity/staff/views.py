@@ -1,8 +1,5 @@
 """The queue, its map, its CSV export and bulk actions."""
 
-import csv
-import io
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -24,38 +21,16 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import Zone
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.db import utcnow
-from tellcity.core.errors import Invalid
+from tellcity.core.errors import Invalid, NotAllowed
 from tellcity.core.urls import safe_next
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.states import STATUS_LABELS, Status
 from tellcity.sla.queries import sla_state
 from tellcity.staff import queries, services
+from tellcity.staff.exports import tickets_csv
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-EXPORT_COLUMNS = (
-    "reference",
-    "created_at",
-    "status",
-    "kind",
-    "category",
-    "department",
-    "zone",
-    "priority",
-    "assignee",
-    "address",
-    "lat",
-    "lon",
-    "due_at",
-    "acknowledged_at",
-    "resolved_at",
-    "closed_at",
-    "support_count",
-    "source",
-    "description",
-)
-PERSONAL_COLUMNS = ("reporter_name", "reporter_email", "reporter_phone")
 
 
 def _choices():
@@ -129,43 +104,15 @@ def export():
     an administrator asks for them explicitly (personal=1)."""
     filters = queries.QueueFilters.from_args(request.args)
     personal = request.args.get("personal") == "1"
-    if personal and current_user.role not in (Role.MANAGER, Role.ADMIN):
-        flash(_("Only managers and administrators export contact details."), "error")
+    try:
+        chunks = tickets_csv(current_actor(), filters, personal=personal)
+    except NotAllowed as refusal:
+        flash(refusal.message, "error")
         return redirect(url_for("staff.queue", **filters.to_args()))
-    columns = EXPORT_COLUMNS + (PERSONAL_COLUMNS if personal else ())
-    query = queries.export_query(current_user, filters, columns)
-    response = Response(_csv_lines(db.engine, query, columns), mimetype="text/csv")
+    response = Response(chunks, mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=tickets.csv"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _csv_lines(engine, query, columns):
-    """CSV text in chunks, read through a connection of its own with a server-side cursor,
-    so a million rows never sit in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    with engine.connect() as connection:
-        rows = connection.execution_options(stream_results=True, yield_per=1000).execute(query)
-        for row in rows:
-            writer.writerow([_cell(value) for value in row])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    # Cells starting with = + - @ are formulas to a spreadsheet: never let text run as one.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 @bp.post("/bulk")

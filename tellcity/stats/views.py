@@ -2,8 +2,6 @@
 overview, a department's drill-down, the printable monthly summary, and every table as CSV or
 JSON with the same filters."""
 
-import csv
-import io
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.cities.queries import city_by_slug, default_city
 from tellcity.core.auth import staff_required
+from tellcity.core.csv import csv_text
 from tellcity.core.errors import Invalid
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -121,24 +120,6 @@ def filters_from_request(city: City, **overrides) -> StatsFilters:
     args["first"], args["last"] = args.pop("from_"), args.pop("to")
     args.pop("city")
     return queries.make_filters(city, **{**args, **overrides})
-
-
-def csv_text(columns: list[str], rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    return buffer.getvalue()
-
-
-def _cell(value):
-    if value is None:
-        return ""
-    # Text starting with = + - @ is a formula to a spreadsheet: never let a name run as one.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _month(value: str, city: City) -> date:

@@ -5,12 +5,16 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from tellcity.core.errors import NotAllowed
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.reports.lifecycle import transition
 from tellcity.reports.models import Report, ReportEvent
+from tellcity.staff.exports import tickets_csv
+from tellcity.staff.queries import QueueFilters
 from tests.reports.helpers import submit
 from tests.staff.helpers import flashes, post
 
@@ -155,3 +159,15 @@ def test_csv_export_without_personal_data_unless_a_manager_asks(client, login_as
     personal = read_csv(client.get("/staff/export.csv?personal=1"))
     assert personal[0]["reporter_email"] == "jeanne@example.org"
     assert personal[0]["reporter_name"] == "Zoé"
+
+
+def test_contact_details_are_exported_for_managers_and_administrators_only(demo_city, staff):
+    submit(demo_city, reporter_name="Zoé")
+    db.session.commit()
+    filters = QueueFilters()
+    for name in ("agent.voirie", "agent.accueil", "cabinet"):
+        with pytest.raises(NotAllowed):
+            tickets_csv(Actor.of(staff[name]), filters, personal=True)
+        assert "Zoé" not in "".join(tickets_csv(Actor.of(staff[name]), filters))
+    for name in ("chef.voirie", "admin"):
+        assert "Zoé" in "".join(tickets_csv(Actor.of(staff[name]), filters, personal=True))

@@ -1,8 +1,6 @@
 """Feeds and open data: an Atom feed of the latest public reports (optionally of one zone or
 category), and the public reports as CSV or GeoJSON. Public fields only, contacts masked."""
 
-import csv
-import io
 import json
 from xml.etree import ElementTree as ET
 
@@ -12,6 +10,7 @@ from flask_babel import get_locale
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import Zone
+from tellcity.core.csv import csv_chunks
 from tellcity.core.text import mask_contacts
 from tellcity.extensions import db
 from tellcity.reports.models import Report
@@ -132,28 +131,10 @@ def _open_data(engine, query):
             }
 
 
-def _safe(value):
-    """Text a spreadsheet would run as a formula is quoted."""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
-
-
 @bp.get("/open-data/reports.csv")
 def open_data_csv():
     rows = _open_data(db.engine, _open_data_query(city_or_404()))
-
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, OPEN_DATA_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _safe(value) for key, value in row.items()})
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(lines(), mimetype="text/csv")
+    response = Response(csv_chunks(OPEN_DATA_COLUMNS, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=reports.csv"
     return response
 
