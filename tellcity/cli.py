@@ -6,13 +6,10 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from tellcity.accounts.models import Role, User
-from tellcity.accounts.services import AccountError, create_user, generate_password
+from tellcity.accounts import commands as accounts
 from tellcity.cities.models import City
-from tellcity.cities.queries import city_by_slug
 from tellcity.core import migrations
 from tellcity.core.db import refresh_planner_statistics
-from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.imports.commands import import_311_command
 from tellcity.notify.commands import (
@@ -20,7 +17,6 @@ from tellcity.notify.commands import (
     outbox_status_command,
     worker_command,
 )
-from tellcity.open311.commands import create_api_key_command, revoke_api_key_command
 from tellcity.sla.commands import escalate_command
 
 
@@ -71,81 +67,16 @@ def demo_command(host: str, port: int, no_serve: bool):
         run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
-@click.command("create-user")
-@click.argument("email")
-@click.option(
-    "--role",
-    type=click.Choice([role.value for role in Role]),
-    default=Role.RESIDENT.value,
-    show_default=True,
-)
-@click.option("--name", default="")
-@click.option("--department", "department_slug", help="Slug of the department (agent, manager).")
-@click.option("--city", "city_slug", help="City slug; the default city when not given.")
-@click.option(
-    "--prompt-password", is_flag=True, help="Type the password instead of a generated one."
-)
-@with_appcontext
-def create_user_command(email, role, name, department_slug, city_slug, prompt_password):
-    """Create an account; prints its generated password once."""
-    city = city_by_slug(city_slug or current_app.config["DEFAULT_CITY"])
-    if city_slug and city is None:
-        raise click.BadParameter(f"no city {city_slug!r}", param_hint="--city")
-    department = None
-    if department_slug:
-        department = db.session.scalar(
-            sa.select(Department).where(
-                Department.slug == department_slug, Department.city_id == (city and city.id)
-            )
-        )
-        if department is None:
-            raise click.BadParameter(
-                f"no department {department_slug!r}", param_hint="--department"
-            )
-    password = None
-    if prompt_password:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user, password = create_user(
-            email, role=role, name=name, password=password, city=city, department=department
-        )
-    except AccountError as error:
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
-    click.echo(f"Created {user.role} {user.email}")
-    if not prompt_password:
-        click.echo(f"Password (shown this once): {password}")
-
-
-@click.command("set-password")
-@click.argument("email")
-@with_appcontext
-def set_password_command(email: str):
-    """Give an account a new generated password and print it once."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no account for {email}")
-    password = generate_password()
-    user.set_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.commit()
-    click.echo(f"New password for {user.email} (shown this once): {password}")
-
-
 commands = [
     migrations.commands,
     init_command,
     demo_command,
-    create_user_command,
-    set_password_command,
+    *accounts.commands,
     escalate_command,
     worker_command,
     outbox_status_command,
     outbox_retry_command,
     import_311_command,
-    create_api_key_command,
-    revoke_api_key_command,
 ]
 
 

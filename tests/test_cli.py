@@ -100,7 +100,7 @@ def test_create_user_prints_a_password_that_signs_in(fresh_app):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["agent@issy.example.org", "--role", "agent"], "belongs to a department"),
+        (["agent@issy.example.org", "--role", "agent"], "belong to a department"),
         (["admin@issy.example.org", "--role", "admin"], "already exists"),
         (["x@issy.example.org", "--role", "agent", "--department", "nope"], "no department"),
         (["x@issy.example.org", "--city", "atlantis"], "no city"),

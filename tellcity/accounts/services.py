@@ -1,16 +1,30 @@
-"""Creating accounts."""
+"""Accounts: creating one (a resident signing up with create_user; a member of staff, by an
+administrator or a command, with the audited create_account), changing a role or a password,
+deactivating; signing in.
+
+The staff services take the acting `actor=`, check that they may make the change (raising
+NotAllowed, see tellcity.admin.access), validate it (raising Invalid with the form field at
+fault, or Conflict), record an AuditEntry with the values before and after, and flush; the
+caller commits."""
 
 import functools
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from tellcity.accounts.models import DEPARTMENT_ROLES, Role, User
 from tellcity.accounts.passwords import hash_password, needs_rehash, verify_password
+from tellcity.admin.access import require_admin
+from tellcity.admin.validation import row_in_city
+from tellcity.audit.services import record, snapshot
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
+from tellcity.core.errors import Conflict, Invalid
+from tellcity.core.permissions import Actor
 from tellcity.departments.models import Department
 from tellcity.extensions import db, login_manager
 
@@ -56,6 +70,99 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user, password
+
+
+def create_account(
+    city: City | None, data: Mapping, *, actor: Actor, password: str | None = None
+) -> tuple[User, str]:
+    """Open an account in `city` (None: of no city; `data`: email, name, role, department_id)
+    with `password`, or a generated one. Returns the user and the password, to show once:
+    only its hash is kept.
+
+    Raises NotAllowed; Invalid for an address already used, an unknown role, or an agent or a
+    manager without a department of the city.
+    """
+    city_id = city.id if city is not None else None
+    require_admin(actor, city_id)
+    email = (data["email"] or "").strip().lower()
+    if "@" not in email:
+        raise Invalid(_("This is not an email address."), field="email")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise Invalid(_("An account for %(email)s already exists.", email=email), field="email")
+    department = _role_department(city_id, data["role"], data["department_id"])
+    try:
+        user, password = create_user(
+            email,
+            role=data["role"],
+            name=(data["name"] or "").strip(),
+            password=password,
+            city=city,
+            department=department,
+        )
+    except AccountError as error:
+        raise Invalid(str(error), field="email") from None
+    record(actor, "create", user)
+    return user, password
+
+
+def _role_department(
+    city_id: int | None, role: str, department_id: int | None
+) -> Department | None:
+    """The department a user of `role` belongs to: required for agents and managers, none for
+    the other roles."""
+    if role not in set(Role):
+        raise Invalid(_("Choose one of the list."), field="role")
+    if role not in DEPARTMENT_ROLES:
+        return None
+    if department_id is None:
+        raise Invalid(
+            _("Agents and managers belong to a department: choose one."), field="department_id"
+        )
+    return row_in_city(Department, department_id, city_id, "department_id")
+
+
+def update_account(user: User, data: Mapping, *, actor: Actor) -> None:
+    """Change a user's name, role and department (`data`: name, role, department_id).
+
+    Raises NotAllowed; Invalid for an administrator changing their own role, or a department
+    missing or of another city.
+    """
+    require_admin(actor, user.city_id)
+    if user.id == actor.user.id and data["role"] != user.role:
+        raise Invalid(
+            _("You cannot change your own role: ask another administrator."), field="role"
+        )
+    department = _role_department(user.city_id, data["role"], data["department_id"])
+    before = snapshot(user)
+    user.name = (data["name"] or "").strip()
+    user.role = data["role"]
+    user.department = department
+    record(actor, "update", user, before)
+
+
+def set_account_active(user: User, is_active: bool, *, actor: Actor) -> None:
+    """Deactivate an account (its owner can no longer sign in) or reactivate it.
+
+    Raises NotAllowed; Conflict for an administrator deactivating themselves.
+    """
+    require_admin(actor, user.city_id)
+    if user.id == actor.user.id and not is_active:
+        raise Conflict(_("You cannot deactivate your own account."))
+    before = snapshot(user)
+    user.is_active = is_active
+    record(actor, "update", user, before)
+
+
+def reset_password(user: User, *, actor: Actor) -> str:
+    """Give `user` a new generated password and unlock their account. Returns the password, to
+    show once: only its hash is kept. Raises NotAllowed."""
+    require_admin(actor, user.city_id)
+    before = snapshot(user)
+    password = generate_password()
+    user.set_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    record(actor, "update", user, before)
+    return password
 
 
 #: Sign-in attempts that fail in a row before the account is locked, and for how long.

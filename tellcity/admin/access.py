@@ -1,7 +1,8 @@
 """Who may change which part of the configuration. Administrators change everything in their
 city (an administrator without a city, every city); a department's managers change their own
 categories' service settings and their own reply templates. The views guard their routes by
-role; the services check these rules again, so the CLI and tests go through them too."""
+role; the services check these rules again, so the CLI and tests go through them too. Whoever
+runs a command on the server (the CLI actor) may change everything: they hold the database."""
 
 from flask_babel import gettext as _
 
@@ -14,9 +15,16 @@ MANAGER_CATEGORY_FIELDS = frozenset(
     {"sla_hours", "description_fr", "description_en", "default_priority", "attributes"}
 )
 
+#: The operator at the server's command line (`tellcity create-user`...), named "cli" in the
+#: audit log.
+CLI = Actor("cli", label="cli")
 
-def is_admin(actor: Actor, city_id: int) -> bool:
-    """Whether `actor` is an active administrator of the city `city_id`."""
+
+def is_admin(actor: Actor, city_id: int | None) -> bool:
+    """Whether `actor` is an active administrator of the city `city_id` (None: of every city),
+    or the CLI."""
+    if actor.kind == CLI.kind:
+        return True
     user = actor.user
     if user is None or not user.is_active or user.role != Role.ADMIN:
         return False
@@ -37,7 +45,7 @@ def require(allowed: bool) -> None:
         raise NotAllowed(_("You may not change this."))
 
 
-def require_admin(actor: Actor, city_id: int) -> None:
+def require_admin(actor: Actor, city_id: int | None) -> None:
     require(is_admin(actor, city_id))
 
 

@@ -19,10 +19,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from tellcity.accounts.api_keys import SCOPES
 from tellcity.accounts.models import Role
 from tellcity.categories.models import Category
 from tellcity.departments.models import Delivery, Department
-from tellcity.open311.services import SCOPES
 from tellcity.reports.states import STATUS_LABELS, Kind, Priority
 from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
 

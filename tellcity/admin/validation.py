@@ -1,6 +1,6 @@
-"""Checking what an administrator types or uploads: a category's extra questions (Open311
-attribute definitions) and zones in a GeoJSON file. Each refusal is an Invalid whose message
-says which question or which feature is wrong, and why."""
+"""Checking what an administrator types or uploads: a choice among the city's rows, a
+category's extra questions (Open311 attribute definitions) and zones in a GeoJSON file. Each
+refusal is an Invalid whose message says which question or which feature is wrong, and why."""
 
 import json
 import re
@@ -14,6 +14,16 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from tellcity.core.errors import Invalid
+from tellcity.extensions import db
+
+
+def row_in_city(model, row_id: int | None, city_id: int | None, field: str):
+    """The `model` row `row_id` of the city, or Invalid on `field`."""
+    row = db.session.get(model, row_id) if row_id is not None else None
+    if row is None or row.city_id != city_id:
+        raise Invalid(_("Choose one of the list."), field=field)
+    return row
+
 
 # --- Extra questions -------------------------------------------------------------------------
 

@@ -40,3 +40,10 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def delete_recorded(row, actor: Actor) -> None:
+    """Delete `row` and record it."""
+    before = snapshot(row)
+    db.session.delete(row)
+    record(actor, "delete", row, before)

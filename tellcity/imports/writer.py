@@ -10,8 +10,6 @@ ReportEvent is written: the export tells nothing more, and private "created" and
 (and halve its speed) for no reader.
 """
 
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
+from tellcity.core.slugs import slugify
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.geo.places import zone_id_at
@@ -73,13 +72,6 @@ REPORT_COLUMNS = (
 REPORT_BOUND = ("attributes", "is_hidden", "created_at", "updated_at", "resolved_at", "closed_at")
 #: The triage department created for rows that name no agency, when the city has none.
 TRIAGE = ("unassigned", "Unassigned")
-
-
-def slugify(text: str, max_length: int = 64) -> str:
-    """A lowercase ASCII slug of `text` ("SW-Dirty Alley" → "sw-dirty-alley")."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "unnamed"
 
 
 def reserve_numbers(city_id: int, year: int, count: int) -> int:

@@ -10,7 +10,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from tellcity.accounts.models import ApiKey
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug
@@ -38,10 +37,6 @@ SERVICE_COLUMNS = (
     Category.keywords,
     Category.attributes,
 )
-
-
-def api_key_by_prefix(prefix: str) -> ApiKey | None:
-    return db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix.strip()))
 
 
 def jurisdiction(slug: str) -> City | None:

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from tellcity.accounts import api_keys
 from tellcity.cities.models import City
 from tellcity.core.errors import TellCityError
 from tellcity.core.permissions import Actor
@@ -258,8 +259,8 @@ def _api_key(city: City):
     key = _param("api_key")
     if not key:
         raise Open311Error(403, "api_key is required to post a service request")
-    api_key = services.authenticate(key)
-    if api_key is None or not services.may_use(api_key, city):
+    api_key = api_keys.authenticate(key)
+    if api_key is None or not api_keys.may_use(api_key, city):
         raise Open311Error(403, "invalid api_key: unknown, revoked, or not for this jurisdiction")
     return api_key
 

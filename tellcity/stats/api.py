@@ -7,11 +7,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tellcity.accounts.api_keys import authenticate, may_use
 from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug, default_city
 from tellcity.core.errors import TellCityError
 from tellcity.extensions import db
-from tellcity.open311.services import authenticate, may_use
 from tellcity.stats import services
 from tellcity.stats.schemas import StatsDocumentSchema
 from tellcity.stats.views import STATS_ROLES, filters_from_request

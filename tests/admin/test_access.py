@@ -5,12 +5,16 @@ reply templates; nobody else anything. The services refuse on their own too."""
 import pytest
 import sqlalchemy as sa
 
-from tellcity.admin import services
+from tellcity.accounts import services as accounts
+from tellcity.accounts.api_keys import create_api_key
+from tellcity.admin.access import CLI
+from tellcity.categories import services as categories
 from tellcity.core.errors import NotAllowed
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
-from tellcity.open311.services import create_api_key
+from tellcity.routing import rules
 from tellcity.routing.models import RoutingRule
+from tellcity.staff import reply_templates
 from tellcity.staff.models import ReplyTemplate
 from tests.admin.helpers import csrf, zone
 from tests.factories import make_city, make_department, make_user
@@ -79,7 +83,7 @@ def targets(demo_city, staff):
     other = ReplyTemplate(city_id=demo_city.id, department=proprete, title="Bins", body="Done.")
     db.session.add_all([own, other])
     spare = make_department(demo_city, name="Spare")
-    key, _secret = create_api_key("Partner", city=demo_city)
+    key, _secret = create_api_key("Partner", city=demo_city, actor=CLI)
     rule = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.id)).first()
     db.session.commit()
     dumping = category(demo_city, "illegal-dumping")
@@ -156,21 +160,21 @@ def test_the_services_check_again(demo_city, staff, targets):
     pothole = category(demo_city, "pothole")
     dumping = category(demo_city, "illegal-dumping")
     with pytest.raises(NotAllowed):  # another department's category
-        services.update_category(dumping, {"sla_hours": 2}, actor=manager)
+        categories.update_category(dumping, {"sla_hours": 2}, actor=manager)
     with pytest.raises(NotAllowed):  # their own, but not a field managers may change
-        services.update_category(pothole, {"name_en": "Hole"}, actor=manager)
+        categories.update_category(pothole, {"name_en": "Hole"}, actor=manager)
     with pytest.raises(NotAllowed):
-        services.update_category(pothole, {"sla_hours": 2}, actor=agent)
+        categories.update_category(pothole, {"sla_hours": 2}, actor=agent)
     other_template = db.session.get(ReplyTemplate, targets["other_template"])
     with pytest.raises(NotAllowed):
-        services.delete_reply_template(other_template, actor=manager)
+        reply_templates.delete_reply_template(other_template, actor=manager)
     values = {"title": "T", "body": "B", "department_id": None, "category_id": None}
     with pytest.raises(NotAllowed):
-        services.create_reply_template(
+        reply_templates.create_reply_template(
             demo_city, {**values, "status": None, "is_active": True}, actor=agent
         )
     with pytest.raises(NotAllowed):
-        services.create_rule(
+        rules.create_rule(
             demo_city,
             category_id=pothole.id,
             zone_id=None,
@@ -178,6 +182,6 @@ def test_the_services_check_again(demo_city, staff, targets):
             actor=manager,
         )
     with pytest.raises(NotAllowed):
-        services.issue_api_key(demo_city, name="K", scopes=["open311"], actor=manager)
+        create_api_key("K", city=demo_city, scopes=["open311"], actor=manager)
     with pytest.raises(NotAllowed):
-        services.set_account_active(staff["agent.voirie"], False, actor=Actor.system())
+        accounts.set_account_active(staff["agent.voirie"], False, actor=Actor.system())

@@ -4,9 +4,9 @@ API checks it), and stops working once revoked; only its hash is kept."""
 import pytest
 import sqlalchemy as sa
 
+from tellcity.accounts.api_keys import authenticate
 from tellcity.accounts.models import ApiKey
 from tellcity.extensions import db
-from tellcity.open311.services import authenticate
 from tests.admin.helpers import audit, fresh, post, secret_on
 from tests.web.helpers import text
 

@@ -4,9 +4,9 @@ their department's, which they can neither see nor touch in another department."
 import pytest
 import sqlalchemy as sa
 
-from tellcity.admin import services
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
+from tellcity.staff import reply_templates
 from tellcity.staff.models import ReplyTemplate
 from tests.admin.helpers import audit, fresh, post
 from tests.reports.helpers import category, department
@@ -100,7 +100,7 @@ def test_the_service_puts_a_managers_template_in_their_department(demo_city, sta
         "status": None,
         "is_active": True,
     }
-    template = services.create_reply_template(demo_city, values, actor=Actor.of(manager))
+    template = reply_templates.create_reply_template(demo_city, values, actor=Actor.of(manager))
     assert template.department_id == manager.department_id
 
 

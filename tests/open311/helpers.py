@@ -12,8 +12,9 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tellcity.accounts.api_keys import create_api_key
+from tellcity.admin.access import CLI
 from tellcity.extensions import db
-from tellcity.open311.services import create_api_key
 from tests.reports.helpers import TOWN_HALL
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -135,7 +136,7 @@ def children(element: ET.Element) -> dict[str, str | None]:
 
 def new_key(city=None, name: str = "Appli test") -> str:
     """A key for an Open311 client, committed."""
-    _row, key = create_api_key(name, city=city)
+    _row, key = create_api_key(name, city=city, actor=CLI)
     db.session.commit()
     return key
 

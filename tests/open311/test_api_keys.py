@@ -7,10 +7,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from tellcity.accounts.api_keys import authenticate, create_api_key, revoke_api_key
 from tellcity.accounts.models import ApiKey
+from tellcity.admin.access import CLI
 from tellcity.core.errors import Invalid
 from tellcity.extensions import db
-from tellcity.open311.services import authenticate, create_api_key, revoke_api_key
 from tellcity.reports.models import Report
 from tests.factories import make_city
 from tests.open311.helpers import json_of, new_key, post, xml_of
@@ -59,7 +60,7 @@ def test_a_key_with_a_wrong_secret_is_a_403(client, demo_city):
 def test_a_revoked_key_is_a_403(client, demo_city):
     key = new_key()
     assert post(client, key).status_code == 200
-    revoke_api_key(authenticate(key))
+    revoke_api_key(authenticate(key), actor=CLI)
     db.session.commit()
     assert refused(post(client, key, "xml"), "xml").startswith("invalid api_key")
     assert report_count() == 1
@@ -79,21 +80,21 @@ def test_a_key_without_the_open311_scope_is_a_403(client, demo_city):
 
 
 def test_only_the_prefix_and_a_hash_are_kept(app, demo_city):
-    api_key, key = create_api_key("Appli", city=demo_city)
+    api_key, key = create_api_key("Appli", city=demo_city, actor=CLI)
     prefix, secret = key.split(".")
     assert api_key.prefix == prefix and len(secret) >= 43
     assert api_key.key_hash == hashlib.sha256(key.encode()).hexdigest()
     row = db.session.execute(sa.select(ApiKey.__table__)).one()
     assert all(secret not in str(value) for value in row)
     assert authenticate(key) == api_key and api_key.last_used_at is not None
-    assert create_api_key("Appli")[1] != key
+    assert create_api_key("Appli", actor=CLI)[1] != key
 
 
 def test_a_key_needs_a_name_and_known_scopes(app):
     with pytest.raises(Invalid):
-        create_api_key("  ")
+        create_api_key("  ", actor=CLI)
     with pytest.raises(Invalid):
-        create_api_key("Appli", scopes=("open311", "admin"))
+        create_api_key("Appli", scopes=("open311", "admin"), actor=CLI)
 
 
 def test_the_command_prints_a_key_once_that_then_works(cli, client, demo_city):

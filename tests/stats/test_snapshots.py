@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from tellcity.accounts.api_keys import create_api_key
+from tellcity.admin.access import CLI
 from tellcity.core.db import utcnow
 from tellcity.extensions import db
 from tellcity.notify.worker import PERIODIC_JOBS, run_worker, warm_stats_snapshots
-from tellcity.open311.services import create_api_key
 from tellcity.stats import queries, services
 from tellcity.stats.models import StatsSnapshot
 from tellcity.stats.periods import last_days, last_month, month_range
@@ -89,7 +90,7 @@ def test_other_filters_and_other_cities_have_figures_of_their_own(client, login_
     assert [point["start"] for point in by_week][:2] == ["2025-02-24", "2025-03-03"]
     # A key for every city reads another city's figures for the same range: none.
     elsewhere = make_city(slug="ailleurs")
-    row, secret = create_api_key("tableau de bord", city=None)
+    row, secret = create_api_key("tableau de bord", city=None, actor=CLI)
     row.scopes = ["stats"]
     db.session.commit()
     other = client.get(f"/api/v1/stats?{MARCH}&city=ailleurs", headers={"X-Api-Key": secret})

@@ -3,8 +3,9 @@
 from flask import render_template, url_for
 from flask_babel import gettext as _
 
+from tellcity.accounts import api_keys as services
 from tellcity.accounts.models import ApiKey, Role
-from tellcity.admin import access, queries, services
+from tellcity.admin import access, queries
 from tellcity.admin.forms import ApiKeyForm
 from tellcity.admin.views.common import act, admin_city, form_page, save, secret_page
 from tellcity.core.auth import current_actor, staff_required
@@ -27,7 +28,7 @@ def api_key_create():
         name, scopes = form.name.data, form.scopes.data
         ok, result = save(
             form,
-            lambda: services.issue_api_key(city, name=name, scopes=scopes, actor=current_actor()),
+            lambda: services.create_api_key(name, city=city, scopes=scopes, actor=current_actor()),
         )
         if ok:
             key, secret = result

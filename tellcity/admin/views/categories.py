@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tellcity.accounts.models import Role
-from tellcity.admin import access, queries, services
+from tellcity.admin import access, queries
 from tellcity.admin.forms import (
     SETTINGS_FIELD_ORDER,
     CategoryForm,
@@ -15,6 +15,7 @@ from tellcity.admin.forms import (
     department_choices,
 )
 from tellcity.admin.views.common import act, admin_city, city_row_or_404, form_page, save
+from tellcity.categories import services
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required

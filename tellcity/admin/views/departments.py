@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from tellcity.accounts.models import Role
-from tellcity.admin import queries, services
+from tellcity.admin import queries
 from tellcity.admin.forms import DepartmentForm
 from tellcity.admin.views.common import (
     act,
@@ -15,6 +15,7 @@ from tellcity.admin.views.common import (
     secret_page,
 )
 from tellcity.core.auth import current_actor, staff_required
+from tellcity.departments import services
 from tellcity.departments.models import Department
 
 TEMPLATE = "admin/department_form.html"

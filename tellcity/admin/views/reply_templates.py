@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from tellcity.accounts.models import Role
-from tellcity.admin import access, queries, services
+from tellcity.admin import access, queries
 from tellcity.admin.forms import (
     PLACEHOLDER_HELP,
     ReplyTemplateForm,
@@ -15,6 +15,7 @@ from tellcity.admin.forms import (
 from tellcity.admin.views.common import act, admin_city, city_row_or_404, form_page, save
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required
+from tellcity.staff import reply_templates as services
 from tellcity.staff.models import ReplyTemplate
 from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
 

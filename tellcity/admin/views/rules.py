@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from tellcity.accounts.models import Role
-from tellcity.admin import queries, services
+from tellcity.admin import queries
 from tellcity.admin.forms import (
     RouteTestForm,
     RuleForm,
@@ -19,6 +19,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.errors import Conflict, Invalid
+from tellcity.routing import rules as routing_rules
 from tellcity.routing.models import RoutingRule
 
 
@@ -35,7 +36,7 @@ def rule_create():
     if form.validate_on_submit():
         values = form.values(("category_id", "zone_id", "department_id"))
         ok, _result = save(
-            form, lambda: services.create_rule(city, **values, actor=current_actor())
+            form, lambda: routing_rules.create_rule(city, **values, actor=current_actor())
         )
         if ok:
             flash(_("The rule is added."), "success")
@@ -48,7 +49,7 @@ def rule_move(rule_id: int):
     rule = city_row_or_404(RoutingRule, rule_id, admin_city())
     direction = request.form.get("direction", "")
     return act(
-        lambda: services.move_rule(rule, direction, actor=current_actor()),
+        lambda: routing_rules.move_rule(rule, direction, actor=current_actor()),
         _("The rule is moved."),
         url_for(".rules"),
     )
@@ -58,7 +59,7 @@ def rule_move(rule_id: int):
 def rule_delete(rule_id: int):
     rule = city_row_or_404(RoutingRule, rule_id, admin_city())
     return act(
-        lambda: services.delete_rule(rule, actor=current_actor()),
+        lambda: routing_rules.delete_rule(rule, actor=current_actor()),
         _("The rule is deleted."),
         url_for(".rules"),
     )

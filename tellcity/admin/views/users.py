@@ -4,8 +4,9 @@ deactivate and reactivate."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from tellcity.accounts import services
 from tellcity.accounts.models import Role, User
-from tellcity.admin import queries, services
+from tellcity.admin import queries
 from tellcity.admin.forms import (
     ROLE_LABELS,
     USER_FIELD_ORDER,

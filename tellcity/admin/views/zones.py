@@ -4,12 +4,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from tellcity.accounts.models import Role
-from tellcity.admin import queries, services
+from tellcity.admin import queries
 from tellcity.admin.forms import ZoneForm, ZoneUploadForm
 from tellcity.admin.validation import read_zone_file
 from tellcity.admin.views.common import act, admin_city, city_row_or_404, form_page, save
 from tellcity.cities.models import Zone
 from tellcity.core.auth import current_actor, staff_required
+from tellcity.geo import services
 
 
 @staff_required(Role.ADMIN)
