@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from tellcity import create_app
-from tellcity.accounts.models import User
+from tellcity.accounts.models import ApiKey, User
+from tellcity.audit.models import AuditEntry
 from tellcity.extensions import db
 from tellcity.reports.models import Report
 
@@ -140,6 +141,46 @@ def test_set_password_replaces_the_old_one(fresh_app):
     db.session.refresh(user)
     assert user.check_password(new) and not user.check_password(old)
     assert run(fresh_app, "set-password", "nobody@example.org").exit_code != 0
+
+
+def audit_log(entity: str) -> list[tuple[str, str, int | None]]:
+    """(actor, action, row id) of the audit log's entries on `entity`, oldest first."""
+    rows = db.session.execute(
+        sa.select(AuditEntry.actor_label, AuditEntry.action, AuditEntry.entity_id)
+        .where(AuditEntry.entity == entity)
+        .order_by(AuditEntry.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_create_user_and_set_password_are_in_the_audit_log_as_the_cli(fresh_app):
+    run(fresh_app, "init")
+    assert run(fresh_app, "create-user", "maire@example.org", "--role", "mayor").exit_code == 0
+    assert run(fresh_app, "set-password", "maire@example.org").exit_code == 0
+    user = db.session.scalar(sa.select(User).where(User.email == "maire@example.org"))
+    assert audit_log("users") == [("cli", "create", user.id), ("cli", "update", user.id)]
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "create"))
+    assert entry.actor_id is None and entry.after["role"] == "mayor"
+    assert "password_hash" not in entry.after
+
+
+def test_create_and_revoke_api_key_are_in_the_audit_log_as_the_cli(fresh_app):
+    run(fresh_app, "init")
+    assert run(fresh_app, "create-api-key", "Tableau de bord", "--scope", "stats").exit_code == 0
+    key = db.session.scalar(sa.select(ApiKey))
+    assert audit_log("api_keys") == [("cli", "create", key.id)]
+    assert run(fresh_app, "revoke-api-key", key.prefix).exit_code == 0
+    assert audit_log("api_keys") == [("cli", "create", key.id), ("cli", "update", key.id)]
+    again = run(fresh_app, "revoke-api-key", key.prefix)
+    assert again.exit_code != 0 and "already revoked" in again.output
+    assert len(audit_log("api_keys")) == 2
+
+
+def test_a_refused_command_writes_nothing_to_the_audit_log(fresh_app):
+    run(fresh_app, "init")
+    assert run(fresh_app, "create-user", "agent@example.org", "--role", "agent").exit_code != 0
+    assert run(fresh_app, "create-api-key", "  ").exit_code != 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
 def free_port() -> int:
