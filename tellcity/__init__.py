@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from tellcity.config import load_config
+from tellcity.core.transaction import App
 from tellcity.extensions import babel, csrf, db, limiter, login_manager
 
 #: The repository root, which holds templates/ and static/.
@@ -18,7 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     INSTANCE_PATH key, or TELLCITY_INSTANCE_PATH, moves the instance folder."""
     config = dict(config or {})
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("TELLCITY_INSTANCE_PATH")
-    app = Flask(
+    app = App(
         __name__,
         instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,

@@ -29,6 +29,7 @@ from tellcity.core.permissions import (
     can_transfer,
     is_reporter_of,
 )
+from tellcity.core.transaction import savepoint
 from tellcity.core.writer_queue import wait_to_write
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -485,7 +486,7 @@ def add_support(
     if db.session.scalar(sa.select(Support.id).where(Support.report_id == report.id, owner)):
         return False
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.add(
                 Support(
                     report_id=report.id,

@@ -13,6 +13,7 @@ from tellcity.accounts.models import User
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed, TellCityError
 from tellcity.core.permissions import Actor, can_handle, can_manage
+from tellcity.core.transaction import savepoint
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports import services as reports
@@ -241,7 +242,7 @@ def bulk(
     result = BulkResult()
     for report in reports_:
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 _bulk_one(report, action, actor, assignee, department, original, reason)
         except TellCityError as error:
             result.refused[report.reference] = error.message
