@@ -13,11 +13,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from tellcity.core.formatting import formatting
 from tellcity.extensions import db
 from tellcity.reports.views.public import city_or_404
 from tellcity.stats import services
 from tellcity.stats.definitions import DEFINITIONS, PUBLIC_SCOPE
-from tellcity.stats.views import formatting
 
 bp = Blueprint("public_stats", __name__)
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, jsonify, render_template, request
-from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,7 @@ from tellcity.cities.queries import city_by_slug, default_city
 from tellcity.core.auth import staff_required
 from tellcity.core.csv import csv_text
 from tellcity.core.errors import Invalid
+from tellcity.core.formatting import format_change, format_value, formatting
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.stats import queries, services
@@ -171,30 +172,6 @@ def _choices(city: City) -> dict:
 # --- Formatting for the templates -----------------------------------------------------------
 
 
-def format_duration(seconds: float | None) -> str:
-    """A duration the way people say it: 3 d 4 h, 5 h 20 min, 12 min."""
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return _("%(days)s d %(hours)s h", days=days, hours=hours)
-    if hours:
-        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
-    return _("%(minutes)s min", minutes=minutes)
-
-
-def format_rate(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.#%")
-
-
-def format_number(value: float | None, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""))
-
-
 def age_label(bucket: tuple[int, int | None]) -> str:
     low, high = bucket
     if high is None:
@@ -214,30 +191,6 @@ HEADLINE = {
     "sla_compliance": (_l("Deadlines met"), "rate", 1),
     "confirmed_fix_rate": (_l("Fixes confirmed by residents"), "rate", 1),
 }
-
-
-def format_value(value: float | None, how: str) -> str:
-    if how == "duration":
-        return format_duration(value)
-    return format_rate(value) if how == "rate" else format_number(value)
-
-
-def format_change(change: float | None, how: str) -> str:
-    """+12 % for a relative change, +5 pts for a rate's change in points."""
-    if change is None:
-        return ""
-    if how == "rate":
-        return _("%(points)s pts", points=format_decimal(change * 100, "+#,##0.#;-#,##0.#"))
-    return format_percent(change, "+#,##0%;-#,##0%")
-
-
-def formatting() -> dict:
-    """How the statistics' templates write durations, rates and counts."""
-    return {
-        "format_duration": format_duration,
-        "format_rate": format_rate,
-        "format_number": format_number,
-    }
 
 
 @bp.context_processor
