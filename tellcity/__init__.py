@@ -38,8 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
+    import tellcity.cities.versions
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
-    from tellcity.core import i18n, security
+    from tellcity.core import caches, i18n, security
 
     db.init_app(app)
     csrf.init_app(app)
@@ -48,6 +49,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     security.init_app(app)
+    caches.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -109,16 +109,10 @@ def _test_config(tmp_path, url: str) -> dict:
 
 @pytest.fixture
 def app(backend, tmp_path):
-    """An app on an empty database with the models' schema, inside an app context."""
-    from tellcity.cities import queries as city_queries
-    from tellcity.geo import places
-    from tellcity.routing import configuration
-
+    """An app on an empty database with the models' schema, inside an app context. Each app
+    keeps its own cities' configuration (tellcity.core.caches): nothing of another test's."""
     name, url = backend
     url = url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    places._cache.clear()  # each test's database reuses ids: shapes of another test must go
-    configuration._cache.clear()  # and so does another test's routing
-    city_queries._kept.clear()  # and another test's cities
     app = create_app(_test_config(tmp_path, url))
     with app.app_context():
         if name == "sqlite":

@@ -4,9 +4,11 @@ what a request gets is always the city as its own transaction sees it."""
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tellcity import create_app
 from tellcity.cities.models import City
 from tellcity.cities.queries import city_by_slug
 from tellcity.extensions import db
+from tests.conftest import _test_config
 from tests.factories import make_city
 
 
@@ -63,6 +65,24 @@ def test_an_uncommitted_change_is_seen_by_its_session_and_never_kept(app):
     rename_elsewhere(city_id, "After")  # the version the rolled-back change had reached
     next_request()
     assert city_by_slug(slug).name == "After"
+
+
+def test_each_app_keeps_its_own_cities(app, tmp_path):
+    """Two apps in one process (here, on two databases where the same city has the same id and
+    version but another name) each serve their own."""
+    make_city(slug="issy", name="Issy")
+    db.session.commit()
+    assert city_by_slug("issy").name == "Issy"  # now kept by this app
+    other = create_app(_test_config(tmp_path / "other", f"sqlite:///{tmp_path / 'other.db'}"))
+    with other.app_context():
+        db.create_all()
+        make_city(slug="issy", name="Issy-les-Moulineaux")
+        db.session.commit()
+        assert city_by_slug("issy").name == "Issy-les-Moulineaux"
+        db.session.remove()
+        db.engine.dispose()
+    next_request()
+    assert city_by_slug("issy").name == "Issy"
 
 
 def test_an_unknown_slug_is_none(app):

@@ -2,21 +2,13 @@
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
+from tellcity.core.caches import caches, is_changed
 from tellcity.extensions import db
 from tellcity.routing.configuration import configuration
-
-#: session.info key: this session changed a city that it has not committed yet.
-CHANGED = "tellcity.city_changed"
-
-#: The city each process served last, by slug: a detached copy, current as long as the row's
-#: `config_version` (bumped by any change to the city, see tellcity.geo.places) is its own.
-_kept: dict[str, City] = {}
-
 
 #: The city's id and version, by slug: built once (building it costs as much as running it).
 _VERSION = sa.select(City.__table__.c.id, City.__table__.c.config_version).where(
@@ -27,29 +19,27 @@ _VERSION = sa.select(City.__table__.c.id, City.__table__.c.config_version).where
 def city_by_slug(slug: str) -> City | None:
     """The city, as the current session sees it. Nearly every request starts here: rather than
     load the row, it reads the city's id and version (one indexed lookup of two numbers) and
-    puts the copy this process keeps in the session if it is current, without a query. A
-    session that changed a city reads it from the database, and keeps nothing, until it
-    commits or rolls back: an uncommitted change is never kept under a version another
-    transaction could also reach."""
+    puts the copy this process keeps (in the app's registry, tellcity.core.caches) in the
+    session if it is current, without a query. A session that changed a city reads it from
+    the database, and keeps nothing, until it commits or rolls back: an uncommitted change is
+    never kept under a version another transaction could also reach."""
     session = db.session
-    if session.info.get(CHANGED) or any(isinstance(obj, City) for obj in session.dirty):
+    if is_changed(session) or any(isinstance(obj, City) for obj in session.dirty):
         return session.scalar(sa.select(City).where(City.slug == slug))
     row = session.connection().execute(_VERSION, {"slug": slug}).first()
     if row is None:
         return None
-    kept = _kept.get(slug)
-    if kept is None or (kept.id, kept.config_version) != tuple(row):
-        # Loaded by a session of its own in the same transaction, so that the copy kept stays
-        # detached and the request's session gets an instance of its own.
-        with Session(bind=session.connection()) as own:
-            kept = _kept[slug] = own.get(City, row.id)
+    kept = caches().get(
+        session, "city", row.id, row.config_version, lambda is_kept: _detached(session, row.id)
+    )
     return session.merge(kept, load=False)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session):
-    session.info.pop(CHANGED, None)
+def _detached(session, city_id: int) -> City:
+    """The city, loaded by a session of its own in the same transaction: the copy kept stays
+    detached, and the request's session gets an instance of its own."""
+    with Session(bind=session.connection()) as own:
+        return own.get(City, city_id)
 
 
 def default_city() -> City | None:

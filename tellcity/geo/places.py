@@ -1,10 +1,8 @@
 """Where a point is: inside the city or not, and in which zone.
 
-Each process keeps the city's boundary and zones as prepared shapely geometries, keyed by the
-city's `config_version`, which a session hook bumps whenever the city (its boundary or any
-other column) or one of its zones changes; every process sees the new version with the city
-row and rebuilds. (The copy of the city row each process keeps, tellcity.cities.queries, is
-keyed by the same version.)
+Each process keeps the city's boundary and zones as prepared shapely geometries, in the app's
+registry of what is kept per city (tellcity.core.caches): rebuilt when the city's
+`config_version` changes, which any change to the city or its zones does.
 """
 
 from dataclasses import dataclass
@@ -13,11 +11,9 @@ import shapely
 import sqlalchemy as sa
 from shapely import prepare
 from shapely.geometry import shape
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from tellcity.cities import queries as city_queries
 from tellcity.cities.models import City, Zone
+from tellcity.core.caches import caches
 from tellcity.extensions import db
 
 
@@ -34,17 +30,10 @@ class _CityShapes:
     zones: tuple[_PreparedZone, ...]
 
 
-_cache: dict[tuple[int, int], _CityShapes] = {}
-
-
 def _shapes(city: City) -> _CityShapes:
-    key = (city.id, city.config_version)
-    shapes = _cache.get(key)
-    if shapes is None:
-        for stale in [k for k in _cache if k[0] == city.id]:
-            del _cache[stale]
-        shapes = _cache[key] = _build(city)
-    return shapes
+    return caches().get(
+        db.session, "shapes", city.id, city.config_version, lambda is_kept: _build(city)
+    )
 
 
 def _build(city: City) -> _CityShapes:
@@ -80,26 +69,3 @@ def zone_id_at(city: City, lat: float, lon: float) -> int | None:
         ):
             return zone.zone_id
     return None
-
-
-@event.listens_for(Session, "before_flush")
-def _bump_config_version(session, flush_context, instances):
-    """A changed city or zone makes every process rebuild its prepared shapes, and reload its
-    copy of the city."""
-    cities: set[City] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Zone):
-            city = obj.city or session.get(City, obj.city_id)
-            if city is not None and not (obj in session.dirty and not _changed(session, obj)):
-                cities.add(city)
-        elif isinstance(obj, City) and (obj not in session.dirty or _changed(session, obj)):
-            session.info[city_queries.CHANGED] = True
-            if obj in session.dirty:
-                cities.add(obj)
-    for city in cities:
-        if city not in session.new:
-            city.config_version = City.config_version + 1
-
-
-def _changed(session: Session, obj: City | Zone) -> bool:
-    return session.is_modified(obj, include_collections=False)

@@ -1,12 +1,10 @@
 """The rows a submission is checked and routed by — a city's active categories, its zones,
 departments and routing rules — kept per process, so that a submission reads none of them.
 
-Keyed like the prepared shapes of tellcity.geo.places by the city's `config_version`, which
-a session hook bumps whenever one of those rows is added, changed or deleted (the one in
-geo.places bumps it for zones): every process sees the new version in the city row it reads
-for each request, and reloads. A session that changed any of them reads them from the
-database, and caches nothing, until it commits or rolls back: an uncommitted change is never
-cached under a version another transaction could also reach.
+Kept in the app's registry of what is kept per city (tellcity.core.caches), like the prepared
+shapes of tellcity.geo.places: reloaded when the city's `config_version` changes, which any
+change to those rows does. A session that changed any of them reads them from the database,
+and keeps nothing, until it commits or rolls back.
 
 The cached rows are detached copies; `Configuration.attach` puts one in the session with
 `merge(load=False)`, without a query.
@@ -15,19 +13,14 @@ The cached rows are detached copies; `Configuration.attach` puts one in the sess
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
+from tellcity.core.caches import caches
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.routing.models import RoutingRule
-
-#: The models whose rows a Configuration holds.
-ROUTING_MODELS = (Category, Department, RoutingRule, Zone)
-#: session.info key: this session changed routing rows that it has not committed yet.
-CHANGED = "tellcity.routing_changed"
 
 
 @dataclass(frozen=True)
@@ -59,24 +52,21 @@ class Configuration:
         return None
 
 
-_cache: dict[tuple[int, int], Configuration] = {}
-
-
 def configuration(city: City) -> Configuration:
     """The routing configuration of `city`, as the current session sees it."""
-    db.session.flush()  # what a query would autoflush: a pending change sets CHANGED
-    if db.session.info.get(CHANGED):
+    db.session.flush()  # what a query would autoflush: a pending change is then seen as one
+    return caches().get(
+        db.session, "routing", city.id, city.config_version, lambda is_kept: _build(city, is_kept)
+    )
+
+
+def _build(city: City, is_kept: bool) -> Configuration:
+    if not is_kept:
         return _load(city, db.session, is_cached=False)
-    key = (city.id, city.config_version)
-    found = _cache.get(key)
-    if found is None:
-        for stale in [k for k in _cache if k[0] == city.id]:
-            del _cache[stale]
-        # A session of its own in the same transaction: the rows it loads are detached when
-        # it closes, and the request's session keeps its own instances.
-        with Session(bind=db.session.connection()) as session:
-            found = _cache[key] = _load(city, session, is_cached=True)
-    return found
+    # A session of its own in the same transaction: the rows it loads are detached when it
+    # closes, and the request's session keeps its own instances.
+    with Session(bind=db.session.connection()) as session:
+        return _load(city, session, is_cached=True)
 
 
 def _load(city: City, session: Session, *, is_cached: bool) -> Configuration:
@@ -105,29 +95,3 @@ def _load(city: City, session: Session, *, is_cached: bool) -> Configuration:
         triage_desk=next((d for d in departments if d.is_triage), None),
         is_cached=is_cached,
     )
-
-
-@event.listens_for(Session, "before_flush")
-def _bump_version(session, flush_context, instances):
-    """A category, department or rule written makes every process reload the city's
-    configuration (a zone does too, through the version geo.places bumps for it)."""
-    cities: set[City] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if not isinstance(obj, ROUTING_MODELS):
-            continue
-        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
-            continue
-        session.info[CHANGED] = True
-        if isinstance(obj, Zone):
-            continue  # tellcity.geo.places bumps the version for zones
-        city = obj.city or session.get(City, obj.city_id)
-        if city is not None and city not in session.new:
-            cities.add(city)
-    for city in cities:
-        city.config_version = City.config_version + 1
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session):
-    session.info.pop(CHANGED, None)

@@ -112,6 +112,22 @@ def test_changing_a_zone_is_seen_at_once(demo_city):
     assert route(demo_city, dumping, *ILE_SAINT_GERMAIN).department.slug == "proprete"
 
 
+def test_a_zone_change_is_seen_by_its_transaction_and_forgotten_with_it(demo_city):
+    val = zone(demo_city, "val-de-seine")
+    val.boundary, val.min_lat, val.min_lon, val.max_lat, val.max_lon = FAR_AWAY, 0, 0, 0.1, 0.1
+    assert zone_id_at(demo_city, *ILE_SAINT_GERMAIN) is None
+    db.session.rollback()
+    assert zone_id_at(demo_city, *ILE_SAINT_GERMAIN) == val.id
+    dumping = category(demo_city, "illegal-dumping")
+    assert route(demo_city, dumping, *ILE_SAINT_GERMAIN).department.slug == "espaces-verts"
+
+
+FAR_AWAY = {
+    "type": "Polygon",
+    "coordinates": [[[0.0, 0.0], [0.1, 0.0], [0.1, 0.1], [0.0, 0.1], [0.0, 0.0]]],
+}
+
+
 def test_the_routing_decision_is_in_the_first_event_for_staff(demo_city):
     report = submit(
         demo_city, "illegal-dumping", at=ILE_SAINT_GERMAIN, attributes={"waste_type": "bulky"}
