@@ -20,38 +20,38 @@ bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 
 GET, POST, FORM = ("GET",), ("POST",), ("GET", "POST")
 
-#: (address, view, methods); each view's name is its endpoint, e.g. admin.department_edit.
+#: (address, view, methods); each view's name is its endpoint, e.g. admin.department_update.
 ROUTES = (
     ("/", home.index, GET),
-    ("/departments", departments.departments, GET),
+    ("/departments", departments.department_list, GET),
     ("/departments/new", departments.department_create, FORM),
-    ("/departments/<int:department_id>", departments.department_edit, FORM),
+    ("/departments/<int:department_id>", departments.department_update, FORM),
     ("/departments/<int:department_id>/delete", departments.department_delete, POST),
-    ("/categories", categories.categories, GET),
+    ("/categories", categories.category_list, GET),
     ("/categories/new", categories.category_create, FORM),
-    ("/categories/<int:category_id>", categories.category_edit, FORM),
+    ("/categories/<int:category_id>", categories.category_update, FORM),
     ("/categories/<int:category_id>/delete", categories.category_delete, POST),
-    ("/zones", zones.zones, GET),
+    ("/zones", zones.zone_list, GET),
     ("/zones/upload", zones.zone_upload, FORM),
-    ("/zones/<int:zone_id>", zones.zone_edit, FORM),
+    ("/zones/<int:zone_id>", zones.zone_update, FORM),
     ("/zones/<int:zone_id>/delete", zones.zone_delete, POST),
-    ("/rules", rules.rules, GET),
+    ("/rules", rules.rule_list, GET),
     ("/rules/new", rules.rule_create, POST),
     ("/rules/test", rules.rule_test, GET),
     ("/rules/<int:rule_id>/move", rules.rule_move, POST),
     ("/rules/<int:rule_id>/delete", rules.rule_delete, POST),
-    ("/users", users.users, GET),
+    ("/users", users.user_list, GET),
     ("/users/new", users.user_create, FORM),
-    ("/users/<int:user_id>", users.user_edit, FORM),
-    ("/users/<int:user_id>/active", users.user_active, POST),
-    ("/reply-templates", reply_templates.reply_templates, GET),
+    ("/users/<int:user_id>", users.user_update, FORM),
+    ("/users/<int:user_id>/active", users.user_set_active, POST),
+    ("/reply-templates", reply_templates.reply_template_list, GET),
     ("/reply-templates/new", reply_templates.reply_template_create, FORM),
-    ("/reply-templates/<int:template_id>", reply_templates.reply_template_edit, FORM),
+    ("/reply-templates/<int:template_id>", reply_templates.reply_template_update, FORM),
     ("/reply-templates/<int:template_id>/delete", reply_templates.reply_template_delete, POST),
-    ("/api-keys", api_keys.api_keys, GET),
+    ("/api-keys", api_keys.api_key_list, GET),
     ("/api-keys/new", api_keys.api_key_create, FORM),
     ("/api-keys/<int:key_id>/revoke", api_keys.api_key_revoke, POST),
-    ("/audit", audit.audit, GET),
+    ("/audit", audit.audit_log, GET),
 )
 
 for rule, view, methods in ROUTES:

@@ -3,7 +3,7 @@
 from flask import render_template, url_for
 from flask_babel import gettext as _
 
-from tellcity.accounts import api_keys as services
+from tellcity.accounts import api_keys
 from tellcity.accounts.models import ApiKey, Role
 from tellcity.admin import access, queries
 from tellcity.admin.forms import ApiKeyForm
@@ -13,7 +13,7 @@ from tellcity.extensions import db
 
 
 @staff_required(Role.ADMIN)
-def api_keys():
+def api_key_list():
     city = admin_city()
     actor = current_actor()
     rows = [(key, access.is_admin(actor, key.city_id)) for key in queries.api_keys(city)]
@@ -28,14 +28,14 @@ def api_key_create():
         name, scopes = form.name.data, form.scopes.data
         ok, result = save(
             form,
-            lambda: services.create_api_key(name, city=city, scopes=scopes, actor=current_actor()),
+            lambda: api_keys.create_api_key(name, city=city, scopes=scopes, actor=current_actor()),
         )
         if ok:
             key, secret = result
             return secret_page(
                 _("API key %(name)s", name=key.name),
                 [(_("Key"), secret)],
-                url_for(".api_keys"),
+                url_for(".api_key_list"),
                 note=_(
                     "Give it to its user now: only its hash is kept, it will not be shown again."
                 ),
@@ -47,7 +47,7 @@ def api_key_create():
 def api_key_revoke(key_id: int):
     key = db.get_or_404(ApiKey, key_id)
     return act(
-        lambda: services.revoke_api_key(key, actor=current_actor()),
+        lambda: api_keys.revoke_api_key(key, actor=current_actor()),
         _("The key %(name)s is revoked.", name=key.name),
-        url_for(".api_keys"),
+        url_for(".api_key_list"),
     )

@@ -9,7 +9,7 @@ from tellcity.core.auth import staff_required
 
 
 @staff_required(Role.ADMIN)
-def audit():
+def audit_log():
     city = admin_city()
     entity = request.args.get("entity", "")
     entity = entity if entity in queries.AUDITED_ENTITIES else ""

@@ -24,7 +24,7 @@ TEMPLATE = "admin/category_form.html"
 
 
 @staff_required(Role.ADMIN, Role.MANAGER)
-def categories():
+def category_list():
     """All the city's categories for administrators; a manager's department's for managers."""
     city = admin_city()
     mine = None if current_user.role == Role.ADMIN else current_user.department_id
@@ -47,7 +47,7 @@ def category_create():
 
 
 @staff_required(Role.ADMIN, Role.MANAGER)
-def category_edit(category_id: int):
+def category_update(category_id: int):
     city = admin_city()
     category = city_row_or_404(Category, category_id, city)
     actor = current_actor()
@@ -73,7 +73,7 @@ def _full_form(city: City, category: Category | None = None) -> CategoryForm:
 
 def _saved(category: Category):
     flash(_("%(code)s is saved.", code=category.code), "success")
-    return redirect(url_for(".categories"))
+    return redirect(url_for(".category_list"))
 
 
 @staff_required(Role.ADMIN)
@@ -83,5 +83,5 @@ def category_delete(category_id: int):
     return act(
         lambda: services.delete_category(category, actor=current_actor()),
         _("%(code)s is deleted.", code=code),
-        url_for(".categories"),
+        url_for(".category_list"),
     )

@@ -22,7 +22,7 @@ TEMPLATE = "admin/department_form.html"
 
 
 @staff_required(Role.ADMIN)
-def departments():
+def department_list():
     rows = queries.departments(admin_city())
     return render_template("admin/departments.html", rows=rows)
 
@@ -43,7 +43,7 @@ def department_create():
 
 
 @staff_required(Role.ADMIN)
-def department_edit(department_id: int):
+def department_update(department_id: int):
     department = city_row_or_404(Department, department_id, admin_city())
     form = DepartmentForm(obj=department)
     if form.validate_on_submit():
@@ -61,7 +61,7 @@ def department_edit(department_id: int):
 
 def _saved(department: Department, secret: str | None):
     """Back to the list; or first, when a webhook secret was just made, the page showing it."""
-    back = url_for(".departments")
+    back = url_for(".department_list")
     if secret:
         return secret_page(
             _("Webhook secret of %(name)s", name=department.name),
@@ -83,5 +83,5 @@ def department_delete(department_id: int):
     return act(
         lambda: services.delete_department(department, actor=current_actor()),
         _("%(name)s is deleted.", name=name),
-        url_for(".departments"),
+        url_for(".department_list"),
     )

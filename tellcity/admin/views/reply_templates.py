@@ -15,7 +15,7 @@ from tellcity.admin.forms import (
 from tellcity.admin.views.common import act, admin_city, city_row_or_404, form_page, save
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required
-from tellcity.staff import reply_templates as services
+from tellcity.staff import reply_templates
 from tellcity.staff.models import ReplyTemplate
 from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
 
@@ -24,7 +24,7 @@ PLACEHOLDERS = [(name, PLACEHOLDER_HELP.get(name, "")) for name in TEMPLATE_PLAC
 
 
 @staff_required(Role.ADMIN, Role.MANAGER)
-def reply_templates():
+def reply_template_list():
     city = admin_city()
     rows = queries.reply_templates(city, department_id=_own_department(city))
     return render_template("admin/reply_templates.html", rows=rows)
@@ -35,9 +35,9 @@ def reply_template_create():
     city = admin_city()
     form = _form(city)
     if form.validate_on_submit():
-        values = form.values(services.TEMPLATE_FIELDS)
+        values = form.values(reply_templates.TEMPLATE_FIELDS)
         ok, template = save(
-            form, lambda: services.create_reply_template(city, values, actor=current_actor())
+            form, lambda: reply_templates.create_reply_template(city, values, actor=current_actor())
         )
         if ok:
             return _saved(template)
@@ -45,15 +45,15 @@ def reply_template_create():
 
 
 @staff_required(Role.ADMIN, Role.MANAGER)
-def reply_template_edit(template_id: int):
+def reply_template_update(template_id: int):
     city = admin_city()
     template = _editable(template_id, city)
     form = _form(city, template)
     if form.validate_on_submit():
-        values = form.values(services.TEMPLATE_FIELDS)
+        values = form.values(reply_templates.TEMPLATE_FIELDS)
         ok, _result = save(
             form,
-            lambda: services.update_reply_template(template, values, actor=current_actor()),
+            lambda: reply_templates.update_reply_template(template, values, actor=current_actor()),
         )
         if ok:
             return _saved(template)
@@ -65,9 +65,9 @@ def reply_template_delete(template_id: int):
     template = _editable(template_id, admin_city())
     title = template.title
     return act(
-        lambda: services.delete_reply_template(template, actor=current_actor()),
+        lambda: reply_templates.delete_reply_template(template, actor=current_actor()),
         _("%(title)s is deleted.", title=title),
-        url_for(".reply_templates"),
+        url_for(".reply_template_list"),
     )
 
 
@@ -103,4 +103,4 @@ def _form_page(form: ReplyTemplateForm, template: ReplyTemplate | None):
 
 def _saved(template: ReplyTemplate):
     flash(_("%(title)s is saved.", title=template.title), "success")
-    return redirect(url_for(".reply_templates"))
+    return redirect(url_for(".reply_template_list"))

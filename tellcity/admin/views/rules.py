@@ -19,12 +19,12 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.errors import Conflict, Invalid
-from tellcity.routing import rules as routing_rules
+from tellcity.routing import rules
 from tellcity.routing.models import RoutingRule
 
 
 @staff_required(Role.ADMIN)
-def rules():
+def rule_list():
     city = admin_city()
     return _page(city, _rule_form(city), _test_form(city))
 
@@ -35,12 +35,10 @@ def rule_create():
     form = _rule_form(city)
     if form.validate_on_submit():
         values = form.values(("category_id", "zone_id", "department_id"))
-        ok, _result = save(
-            form, lambda: routing_rules.create_rule(city, **values, actor=current_actor())
-        )
+        ok, _result = save(form, lambda: rules.create_rule(city, **values, actor=current_actor()))
         if ok:
             flash(_("The rule is added."), "success")
-            return redirect(url_for(".rules"))
+            return redirect(url_for(".rule_list"))
     return _page(city, form, _test_form(city), status=422)
 
 
@@ -49,9 +47,9 @@ def rule_move(rule_id: int):
     rule = city_row_or_404(RoutingRule, rule_id, admin_city())
     direction = request.form.get("direction", "")
     return act(
-        lambda: routing_rules.move_rule(rule, direction, actor=current_actor()),
+        lambda: rules.move_rule(rule, direction, actor=current_actor()),
         _("The rule is moved."),
-        url_for(".rules"),
+        url_for(".rule_list"),
     )
 
 
@@ -59,9 +57,9 @@ def rule_move(rule_id: int):
 def rule_delete(rule_id: int):
     rule = city_row_or_404(RoutingRule, rule_id, admin_city())
     return act(
-        lambda: routing_rules.delete_rule(rule, actor=current_actor()),
+        lambda: rules.delete_rule(rule, actor=current_actor()),
         _("The rule is deleted."),
-        url_for(".rules"),
+        url_for(".rule_list"),
     )
 
 

@@ -30,7 +30,7 @@ FIELDS = ("email", "name", "role", "department_id")
 
 
 @staff_required(Role.ADMIN)
-def users():
+def user_list():
     city = admin_city()
     role = request.args.get("role", "")
     role = role if role in set(Role) else ""
@@ -55,7 +55,7 @@ def user_create():
             return secret_page(
                 _("Account of %(email)s", email=user.email),
                 [(_("Email"), user.email), (_("Password"), password)],
-                url_for(".users"),
+                url_for(".user_list"),
                 note=_(
                     "Give the password to its owner now: it is not kept and will not be "
                     "shown again."
@@ -65,7 +65,7 @@ def user_create():
 
 
 @staff_required(Role.ADMIN)
-def user_edit(user_id: int):
+def user_update(user_id: int):
     city = admin_city()
     user = city_row_or_404(User, user_id, city)
     form = _with_departments(UserEditForm(obj=user), city)
@@ -76,12 +76,12 @@ def user_edit(user_id: int):
         )
         if ok:
             flash(_("%(email)s is saved.", email=user.email), "success")
-            return redirect(url_for(".users"))
+            return redirect(url_for(".user_list"))
     return form_page(TEMPLATE, form, user=user, fields=USER_FIELD_ORDER[1:])
 
 
 @staff_required(Role.ADMIN)
-def user_active(user_id: int):
+def user_set_active(user_id: int):
     """Deactivate (active=0) or reactivate (active=1) an account."""
     user = city_row_or_404(User, user_id, admin_city())
     is_active = request.form.get("active") == "1"
@@ -93,7 +93,7 @@ def user_active(user_id: int):
     return act(
         lambda: services.set_account_active(user, is_active, actor=current_actor()),
         done,
-        url_for(".users"),
+        url_for(".user_list"),
     )
 
 

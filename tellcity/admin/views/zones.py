@@ -14,7 +14,7 @@ from tellcity.geo import services
 
 
 @staff_required(Role.ADMIN)
-def zones():
+def zone_list():
     city = admin_city()
     rows = queries.zones(city)
     total = sum(zone.population or 0 for zone in rows)
@@ -38,12 +38,12 @@ def zone_upload():
         )
         if ok:
             flash(_("%(count)s zone(s) loaded.", count=len(created)), "success")
-            return redirect(url_for(".zones"))
+            return redirect(url_for(".zone_list"))
     return form_page("admin/zone_upload.html", form)
 
 
 @staff_required(Role.ADMIN)
-def zone_edit(zone_id: int):
+def zone_update(zone_id: int):
     zone = city_row_or_404(Zone, zone_id, admin_city())
     form = ZoneForm(obj=zone)
     if form.validate_on_submit():
@@ -51,7 +51,7 @@ def zone_edit(zone_id: int):
         ok, _result = save(form, lambda: services.update_zone(zone, values, actor=current_actor()))
         if ok:
             flash(_("%(name)s is saved.", name=zone.name), "success")
-            return redirect(url_for(".zones"))
+            return redirect(url_for(".zone_list"))
     return form_page("admin/zone_form.html", form, zone=zone)
 
 
@@ -62,5 +62,5 @@ def zone_delete(zone_id: int):
     return act(
         lambda: services.delete_zone(zone, actor=current_actor()),
         _("%(name)s is deleted.", name=name),
-        url_for(".zones"),
+        url_for(".zone_list"),
     )
