@@ -17,9 +17,10 @@ from tellcity.cities.models import Zone
 from tellcity.core.db import utcnow
 from tellcity.departments.models import Department
 from tellcity.extensions import db
-from tellcity.reports.models import Photo, Report
+from tellcity.reports.models import Photo, Report, ReportEvent
 from tellcity.reports.states import OPEN_STATUSES, Status
 from tellcity.sla.queries import at_risk, overdue
+from tellcity.staff.models import ReplyTemplate
 
 REFERENCE = re.compile(r"[A-Z0-9]{1,8}-\d{4}-\d{6}")
 PAGE_SIZE = 50
@@ -310,3 +311,52 @@ def colleagues(report: Report) -> list[User]:
         .where(User.department_id == report.department_id, User.is_active)
         .order_by(User.name, User.email)
     ).all()
+
+
+def departments(city_id: int, *, internal_only: bool = False) -> list[Department]:
+    """The city's departments by name; with `internal_only`, those a ticket can be transferred
+    to (not the outside bodies)."""
+    query = sa.select(Department).where(Department.city_id == city_id)
+    if internal_only:
+        query = query.where(Department.is_external.is_(False))
+    return db.session.scalars(query.order_by(Department.name)).all()
+
+
+def department(department_id: int, city_id: int) -> Department | None:
+    """One of the city's departments, or None."""
+    found = db.session.get(Department, department_id)
+    return found if found is not None and found.city_id == city_id else None
+
+
+def categories(city_id: int, kind: str | None = None) -> list[Category]:
+    """The city's categories (of one kind, if given) in their order."""
+    query = sa.select(Category).where(Category.city_id == city_id)
+    if kind is not None:
+        query = query.where(Category.kind == kind)
+    return db.session.scalars(query.order_by(Category.position)).all()
+
+
+def category(city_id: int, code: str) -> Category | None:
+    return db.session.scalar(
+        sa.select(Category).where(Category.city_id == city_id, Category.code == code)
+    )
+
+
+def zones(city_id: int) -> list[Zone]:
+    return db.session.scalars(
+        sa.select(Zone).where(Zone.city_id == city_id).order_by(Zone.name)
+    ).all()
+
+
+def user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def reply_template(template_id: int) -> ReplyTemplate | None:
+    return db.session.get(ReplyTemplate, template_id)
+
+
+def event(report: Report, event_id: int) -> ReportEvent | None:
+    """One of the ticket's events, or None."""
+    found = db.session.get(ReportEvent, event_id)
+    return found if found is not None and found.report_id == report.id else None

@@ -1,12 +1,10 @@
 """The ticket page — everything on one screen — and its actions. Each action is a small POST
 that calls one service and comes back to the page."""
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -16,23 +14,19 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tellcity.accounts.models import Role, User
-from tellcity.categories.models import Category
+from tellcity.accounts.models import Role
+from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
-from tellcity.core.errors import Invalid, TellCityError
+from tellcity.core.errors import Invalid
 from tellcity.core.permissions import can_handle, can_manage, can_transfer
-from tellcity.departments.models import Department
-from tellcity.extensions import db
 from tellcity.notify.queries import report_followers
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries as public_queries
 from tellcity.reports import services as reports
 from tellcity.reports.lifecycle import REASON_CODES, next_statuses, transition
-from tellcity.reports.models import ReportEvent
 from tellcity.reports.states import STATUS_LABELS, Priority, Status
 from tellcity.sla.queries import sla_state
 from tellcity.staff import queries, services
-from tellcity.staff.models import ReplyTemplate
 
 bp = Blueprint("ticket", __name__, url_prefix="/staff/tickets")
 HANDLERS = (Role.AGENT, Role.MANAGER, Role.ADMIN)
@@ -79,14 +73,8 @@ def show(reference: str):
         else [],
         followers=report_followers(report),
         colleagues=queries.colleagues(report),
-        departments=db.session.scalars(
-            sa.select(Department).where(Department.city_id == city_id).order_by(Department.name)
-        ).all(),
-        categories=db.session.scalars(
-            sa.select(Category)
-            .where(Category.city_id == city_id, Category.kind == report.kind)
-            .order_by(Category.position)
-        ).all(),
+        departments=queries.departments(city_id),
+        categories=queries.categories(city_id, report.kind),
         templates=services.templates_for(report),
         STATUS_LABELS=STATUS_LABELS,
         priorities=Priority.NAMES,
@@ -98,24 +86,17 @@ def show(reference: str):
 def template_text(reference: str, template_id: int):
     """A reply template filled in for this ticket (the reply box fetches it)."""
     report = _ticket(reference)
-    template = db.session.get(ReplyTemplate, template_id)
+    template = queries.reply_template(template_id)
     if template is None or template not in services.templates_for(report):
         abort(404)
     return jsonify(text=services.fill_template(template, report))
 
 
 def _act(reference: str, action, done: str):
-    """Run `action(report, actor)`, commit, and come back to the ticket (or to the queue when
-    the ticket left the user's sight, after a transfer); on refusal, say why."""
+    """Run `action(report, actor)` and come back to the ticket (or to the queue when the
+    ticket left the user's sight, after a transfer); say `done`, or why not."""
     report = _ticket(reference)
-    try:
-        action(report, current_actor())
-    except TellCityError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    attempt(lambda: action(report, current_actor()), done=done)
     if queries.ticket(current_user, reference) is None:
         return redirect(url_for("staff.queue"))
     return redirect(url_for("ticket.show", reference=reference))
@@ -159,18 +140,14 @@ def _public(report, reference: str):
 
 
 def _department(value: str, report):
-    if value.isdigit():
-        department = db.session.get(Department, int(value))
-        if department is not None and department.city_id == report.city_id:
-            return department
-    return None
+    return queries.department(int(value), report.city_id) if value.isdigit() else None
 
 
 def _template_text(report) -> str:
     value = _form("template")
     if not value.isdigit():
         return ""
-    template = db.session.get(ReplyTemplate, int(value))
+    template = queries.reply_template(int(value))
     if template is None or template not in services.templates_for(report):
         return ""
     return services.fill_template(template, report)
@@ -196,7 +173,7 @@ def assign(reference: str):
         if value == "me":
             assignee = current_user._get_current_object()
         elif value.isdigit():
-            assignee = db.session.get(User, int(value))
+            assignee = queries.user(int(value))
         else:
             assignee = None
         reports.assign(report, assignee, actor)
@@ -261,8 +238,8 @@ def visibility(reference: str):
 @staff_required(*HANDLERS)
 def event_visibility(reference: str, event_id: int):
     def act(report, actor):
-        event = db.session.get(ReportEvent, event_id)
-        if event is None or event.report_id != report.id:
+        event = queries.event(report, event_id)
+        if event is None:
             abort(404)
         services.hide_event(event, actor, _form("reason"), hidden=_form("hidden") == "1")
 
@@ -285,13 +262,7 @@ def description(reference: str):
 def correct(reference: str):
     def act(report, actor):
         code = _form("category")
-        category = (
-            db.session.scalar(
-                sa.select(Category).where(Category.city_id == report.city_id, Category.code == code)
-            )
-            if code
-            else None
-        )
+        category = queries.category(report.city_id, code) if code else None
         lat, lon = request.form.get("lat", type=float), request.form.get("lon", type=float)
         reports.correct(
             report, actor, category=category, lat=lat, lon=lon, reroute=_form("reroute") == "1"

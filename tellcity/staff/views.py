@@ -1,6 +1,5 @@
 """The queue, its map, its CSV export and bulk actions."""
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -17,14 +16,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tellcity.accounts.models import Role, User
-from tellcity.categories.models import Category
-from tellcity.cities.models import Zone
+from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed
+from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
 from tellcity.departments.models import Department
-from tellcity.extensions import db
 from tellcity.reports.states import STATUS_LABELS, Status
 from tellcity.sla.queries import sla_state
 from tellcity.staff import queries, services
@@ -36,17 +34,10 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 def _choices():
     """What the filters offer: the user's city's categories, zones and departments."""
     city_id = current_user.city_id
-    categories = db.session.scalars(
-        sa.select(Category).where(Category.city_id == city_id).order_by(Category.position)
-    )
-    zones = db.session.scalars(sa.select(Zone).where(Zone.city_id == city_id).order_by(Zone.name))
-    departments = db.session.scalars(
-        sa.select(Department).where(Department.city_id == city_id).order_by(Department.name)
-    )
     return {
-        "categories": categories.all(),
-        "zones": zones.all(),
-        "departments": departments.all(),
+        "categories": queries.categories(city_id),
+        "zones": queries.zones(city_id),
+        "departments": queries.departments(city_id),
         "statuses": list(Status),
         "STATUS_LABELS": STATUS_LABELS,
     }
@@ -81,11 +72,7 @@ def _status_counts(filters: queries.QueueFilters) -> dict[str, str]:
 
 
 def _transfer_targets() -> list[Department]:
-    return db.session.scalars(
-        sa.select(Department)
-        .where(Department.city_id == current_user.city_id, Department.is_external.is_(False))
-        .order_by(Department.name)
-    ).all()
+    return queries.departments(current_user.city_id, internal_only=True)
 
 
 @bp.get("/map")
@@ -122,8 +109,8 @@ def bulk():
     references = request.form.getlist("ticket")[:200]
     tickets = [t for t in (queries.ticket(current_user, r) for r in references) if t]
     action = request.form.get("action", "")
-    try:
-        result = services.bulk(
+    outcome = attempt(
+        lambda: services.bulk(
             tickets,
             action,
             current_actor(),
@@ -131,37 +118,39 @@ def bulk():
             department=_department(request.form.get("department")),
             original=queries.ticket(current_user, request.form.get("original", "").strip().upper()),
             reason=request.form.get("reason", ""),
-        )
-    except Invalid as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        ),
+        refusals=(Invalid,),
+    )
+    if outcome.error is not None:
+        flash(outcome.error.message, "error")
     else:
-        db.session.commit()
-        if result.done:
-            flash(
-                _(
-                    "Done for %(count)s ticket(s): %(refs)s",
-                    count=len(result.done),
-                    refs=", ".join(result.done),
-                ),
-                "success",
-            )
-        for reference, message in result.refused.items():
-            flash(f"{reference}: {message}", "error")
+        after_commit(lambda: _say_done(outcome.result))
     return redirect(safe_next(request.form.get("back"), url_for("staff.queue")))
+
+
+def _say_done(result: services.BulkResult) -> None:
+    if result.done:
+        flash(
+            _(
+                "Done for %(count)s ticket(s): %(refs)s",
+                count=len(result.done),
+                refs=", ".join(result.done),
+            ),
+            "success",
+        )
+    for reference, message in result.refused.items():
+        flash(f"{reference}: {message}", "error")
 
 
 def _user(value: str | None) -> User | None:
     if value == "me":
         return current_user._get_current_object()
     if value and value.isdigit():
-        return db.session.get(User, int(value))
+        return queries.user(int(value))
     return None
 
 
 def _department(value: str | None) -> Department | None:
     if value and value.isdigit():
-        department = db.session.get(Department, int(value))
-        if department is not None and department.city_id == current_user.city_id:
-            return department
+        return queries.department(int(value), current_user.city_id)
     return None

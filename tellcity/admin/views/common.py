@@ -1,17 +1,18 @@
 """What the administration views share: the city being administered, rows of it, and running
-a service — commit on success, or show its refusal on the form or in a flash message."""
+a service (core/actions.attempt) — its refusal shown on the form or in a flash message. The
+request commits."""
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, flash, make_response, redirect, render_template
+from flask import abort, make_response, redirect, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from tellcity.admin import queries
 from tellcity.cities.models import City
+from tellcity.core.actions import attempt
 from tellcity.core.errors import Conflict, Invalid, TellCityError
-from tellcity.extensions import db
 
 T = TypeVar("T")
 
@@ -32,18 +33,13 @@ def city_row_or_404(model, row_id: int, city: City):
 
 
 def save(form: FlaskForm, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run `action` (a service call). On success commit and return (True, its result); when
-    the service refuses (Invalid, Conflict) roll back, put its message under the form field
-    it names (or above the form) and return (False, None). NotAllowed goes on to the 403
-    page."""
-    try:
-        result = action()
-    except (Invalid, Conflict) as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return False, None
-    db.session.commit()
-    return True, result
+    """Run `action` (a service call) and return (True, its result); when the service refuses
+    (Invalid, Conflict), put its message under the form field it names (or above the form)
+    and return (False, None). NotAllowed goes on to the 403 page."""
+    outcome = attempt(action, refusals=(Invalid, Conflict))
+    if outcome.error is not None:
+        _show_error(form, outcome.error)
+    return outcome.is_done, outcome.result
 
 
 def _show_error(form: FlaskForm, error: TellCityError) -> None:
@@ -55,16 +51,9 @@ def _show_error(form: FlaskForm, error: TellCityError) -> None:
 
 
 def act(action: Callable[[], object], done: str, back: str):
-    """Run the service behind a button (delete, revoke, move...): commit and say `done`, or
-    roll back and say why not; then go `back`."""
-    try:
-        action()
-    except (Invalid, Conflict) as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    """Run the service behind a button (delete, revoke, move...) and say `done`, or why not;
+    then go `back`."""
+    attempt(action, done=done, refusals=(Invalid, Conflict))
     return redirect(back)
 
 
