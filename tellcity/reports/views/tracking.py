@@ -5,9 +5,9 @@ email (confirm the fix, or reopen)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
-from tellcity.core.errors import Invalid, TellCityError
+from tellcity.core.actions import attempt
+from tellcity.core.errors import Invalid
 from tellcity.core.permissions import Actor
-from tellcity.extensions import db
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries, services
 from tellcity.reports.forms import CommentForm, FollowForm, PhotoForm
@@ -100,7 +100,6 @@ def unfollow(reference: str, token: str):
     report = _tracked(reference, token)
     email = request.form.get("email", "")
     if services.unfollow(report, email):
-        db.session.commit()
         flash(_("%(email)s will no longer get emails about this report.", email=email), "success")
     return redirect(tracking_url(report))
 
@@ -109,7 +108,6 @@ def unfollow(reference: str, token: str):
 def notifications(reference: str, token: str):
     report = _tracked(reference, token)
     report.notify_reporter = request.form.get("on") == "1"
-    db.session.commit()
     flash(
         _("We will email you about this report.")
         if report.notify_reporter
@@ -123,15 +121,12 @@ FORM_NAMES = {CommentForm: "comment_form", PhotoForm: "photo_form", FollowForm: 
 
 
 def _act(report: Report, form, field, action, done: str):
-    """Run a service for the tracking page: commit and come back to the page, or show the
-    page again with the error under `field`."""
-    try:
-        action()
-    except TellCityError as error:
-        db.session.rollback()
+    """Run a service for the tracking page and come back to the page, or show the page again
+    with the error under `field`."""
+    outcome = attempt(action)
+    if (error := outcome.error) is not None:
         field.errors = [*field.errors, error.message]
         return _page(report, **{FORM_NAMES[type(form)]: form}), error.status
-    db.session.commit()
     flash(done, "success")
     return redirect(tracking_url(report))
 
@@ -160,12 +155,8 @@ def confirm(reference: str):
     }
     if request.method == "GET":
         return render_template("reports/confirm.html", **page)
-    try:
-        services.confirm_fix(report, Actor.reporter(report))
-    except TellCityError as error:
-        db.session.rollback()
+    if error := attempt(lambda: services.confirm_fix(report, Actor.reporter(report))).error:
         return render_template("reports/confirm.html", **page, error=error.message), error.status
-    db.session.commit()
     return render_template("reports/thanks.html", report=report, action="confirm")
 
 
@@ -175,14 +166,14 @@ def reopen(reference: str):
     if request.method == "GET":
         return render_template("reports/reopen.html", report=report, token=token)
     comment = request.form.get("comment", "").strip()
-    try:
+
+    def reopen_it():
         if not comment:
             raise Invalid(_("Tell us what is wrong: the department needs to know."))
         to_status = REOPENED_STATUS[Kind(report.kind)]
         transition(report, to_status, Actor.reporter(report), text=comment[:4000])
-    except TellCityError as error:
-        db.session.rollback()
+
+    if (error := attempt(reopen_it).error) is not None:
         page = {"report": report, "token": token, "comment": comment, "error": error.message}
         return render_template("reports/reopen.html", **page), error.status
-    db.session.commit()
     return render_template("reports/thanks.html", report=report, action="reopen")
