@@ -1,12 +1,14 @@
 """Each process keeps a copy of the cities it serves (tellcity.cities.queries.city_by_slug):
 what a request gets is always the city as its own transaction sees it."""
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tellcity import create_app
 from tellcity.cities.models import City
-from tellcity.cities.queries import city_by_slug
+from tellcity.cities.queries import city_by_slug, current_city
+from tellcity.core.errors import NotFound
 from tellcity.extensions import db
 from tests.conftest import _test_config
 from tests.factories import make_city
@@ -88,3 +90,22 @@ def test_each_app_keeps_its_own_cities(app, tmp_path):
 def test_an_unknown_slug_is_none(app):
     assert city_by_slug("atlantis") is None
     assert db.session.scalar(sa.select(sa.func.count(City.id))) == 0
+
+
+def test_the_current_city_is_the_one_named_else_the_callers_own_else_the_default(app):
+    app.config["DEFAULT_CITY"] = "issy"
+    with pytest.raises(NotFound):
+        current_city()  # no city configured yet
+    issy, other = make_city(slug="issy"), make_city(slug="ailleurs")
+    db.session.commit()
+    assert current_city() == issy
+    assert current_city(own_city_id=other.id) == other
+    assert current_city("ailleurs", own_city_id=issy.id) == other
+    with pytest.raises(NotFound):
+        current_city("atlantis")
+
+
+def test_pages_and_apis_say_when_no_city_is_configured(client):
+    assert client.get("/reports", headers={"Accept": "text/html"}).status_code == 404
+    assert client.get("/api/v1/categories").status_code == 404
+    assert client.get("/open-data/reports.csv").status_code == 404

@@ -5,7 +5,6 @@ import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -32,15 +31,6 @@ AUDITED_ENTITIES = (
     "reply_templates",
     "api_keys",
 )
-
-
-def admin_city(user: User) -> City | None:
-    """The city a member of staff administers: their own, or for an administrator of every
-    city, the default one (config DEFAULT_CITY)."""
-    if user.city_id is not None:
-        return db.session.get(City, user.city_id)
-    slug = current_app.config["DEFAULT_CITY"]
-    return db.session.scalar(sa.select(City).where(City.slug == slug))
 
 
 def city_row(model, row_id: int, city: City):

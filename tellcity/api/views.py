@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from tellcity.api.openapi import describe, openapi_document
 from tellcity.categories.models import Category
-from tellcity.cities.queries import active_category, categories_by_group
+from tellcity.cities.queries import active_category, categories_by_group, current_city
 from tellcity.core.errors import Invalid, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, db, limiter
@@ -25,7 +25,6 @@ from tellcity.reports.schemas import (
 )
 from tellcity.reports.services import MAX_PHOTOS, Submission
 from tellcity.reports.states import Source
-from tellcity.reports.views.public import city_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies are trusted here: nothing acts on a signed-in session
@@ -57,7 +56,7 @@ def _refused(error: TellCityError):
 
 @bp.get("/categories")
 def categories():
-    city = city_or_404()
+    city = current_city()
     found = [c for cs in categories_by_group(city, str(get_locale())).values() for c in cs]
     return jsonify(categories=CategorySchema(many=True).dump(found))
 
@@ -71,7 +70,7 @@ def _submit_limit() -> str:
 def create_report():
     """A report from an app: JSON, or multipart with up to 3 `photos` files. An
     Idempotency-Key header makes a retry return the first answer, never a second report."""
-    city = city_or_404()
+    city = current_city()
     data = report_input.load(_payload())
     category = _category(city, data)
     photos = [process_upload(f.read()) for f in _files("photos") if f.filename]
@@ -129,7 +128,7 @@ def _category(city, data: dict) -> Category:
 
 @bp.get("/reports/<reference>")
 def show_report(reference: str):
-    report = queries.public_report(city_or_404(), reference)
+    report = queries.public_report(current_city(), reference)
     if report is None:
         return _error(404, "not_found", f"no public report {reference}")
     return jsonify(PublicReportSchema().dump(report))
@@ -138,7 +137,7 @@ def show_report(reference: str):
 @bp.get("/reports/nearby")
 def nearby():
     """Open reports near a point: ?lat=&lon=[&category=code][&radius_m=150]."""
-    city = city_or_404()
+    city = current_city()
     lat, lon = _position_args()
     if lat is None:
         return _error(
@@ -167,7 +166,7 @@ def _support_limit() -> str:
 @limiter.limit(_support_limit)
 def support(reference: str):
     """ "Me too": once per `supporter` (an app's stable device or install id)."""
-    report = queries.public_report(city_or_404(), reference)
+    report = queries.public_report(current_city(), reference)
     if report is None:
         return _error(404, "not_found", f"no public report {reference}")
     payload = _payload()
@@ -191,7 +190,7 @@ def geocode():
     query = request.args.get("q", "").strip()
     if not 3 <= len(query) <= 200:
         return _error(400, "invalid_query", "q must be 3 to 200 characters")
-    found = search_address(query, city_or_404())
+    found = search_address(query, current_city())
     places = [{"lat": p.lat, "lon": p.lon, "label": p.label} for p in found.places]
     return jsonify(available=found.available, places=places)
 

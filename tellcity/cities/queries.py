@@ -2,11 +2,13 @@
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.caches import caches, is_changed
+from tellcity.core.errors import NotFound
 from tellcity.extensions import db
 from tellcity.routing.configuration import configuration
 
@@ -45,6 +47,24 @@ def _detached(session, city_id: int) -> City:
 def default_city() -> City | None:
     """The city served when a request names none (config DEFAULT_CITY), if it exists yet."""
     return city_by_slug(current_app.config["DEFAULT_CITY"])
+
+
+def current_city(slug: str | None = None, *, own_city_id: int | None = None) -> City:
+    """The city a request is about, found the same way by every front end: the one `slug`
+    names (a ?city= parameter, Open311's jurisdiction_id), else the caller's own city (staff
+    or an API key tied to one city), else the default city. Whether the caller may read that
+    city is theirs to check. Raises NotFound when there is no such city."""
+    if slug:
+        city = city_by_slug(slug)
+        if city is None:
+            raise NotFound(_("No such city."))
+        return city
+    if own_city_id is not None:
+        return db.session.get(City, own_city_id)
+    city = default_city()
+    if city is None:
+        raise NotFound(_("No city is configured here yet."))
+    return city
 
 
 def active_category(city: City, code: str | None) -> Category | None:

@@ -34,6 +34,13 @@ class NotAllowed(TellCityError):
     code = "forbidden"
 
 
+class NotFound(TellCityError):
+    """What the request names does not exist (or is not the caller's to know of)."""
+
+    status = 404
+    code = "not_found"
+
+
 class Invalid(TellCityError):
     """The request is understood but its content is wrong."""
 

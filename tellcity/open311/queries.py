@@ -12,7 +12,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
-from tellcity.cities.queries import city_by_slug
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.models import Photo, Report, ReportEvent
@@ -37,11 +36,6 @@ SERVICE_COLUMNS = (
     Category.keywords,
     Category.attributes,
 )
-
-
-def jurisdiction(slug: str) -> City | None:
-    """The city whose slug (Open311 jurisdiction_id) is `slug`."""
-    return city_by_slug(slug)
 
 
 def served_cities(limit: int = 2) -> list[City]:

@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from tellcity.accounts import api_keys
 from tellcity.cities.models import City
-from tellcity.core.errors import TellCityError
+from tellcity.cities.queries import current_city
+from tellcity.core.errors import NotFound, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, db, limiter
 from tellcity.open311 import queries, services
@@ -242,10 +243,10 @@ def _city() -> City:
     Raises Open311Error: 404 for an unknown one, 400 when it is needed and missing."""
     slug = _param("jurisdiction_id")
     if slug:
-        city = queries.jurisdiction(slug)
-        if city is None:
-            raise Open311Error(404, f"jurisdiction_id {slug[:64]} not found")
-        return city
+        try:
+            return current_city(slug)
+        except NotFound:
+            raise Open311Error(404, f"jurisdiction_id {slug[:64]} not found") from None
     served = queries.served_cities()
     if len(served) == 1:
         return served[0]

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from tellcity.accounts.api_keys import authenticate, may_use
 from tellcity.cities.models import City
-from tellcity.cities.queries import city_by_slug, default_city
+from tellcity.cities.queries import current_city
 from tellcity.core.errors import TellCityError
 from tellcity.extensions import db
 from tellcity.stats import services
@@ -67,15 +67,7 @@ def _allowed_city() -> City:
 def _requested_city(own_city_id: int | None) -> City:
     """?city=slug, else the caller's own city, else the default city. A caller tied to one
     city gets a 403 for any other."""
-    slug = request.args.get("city")
-    if slug:
-        city = city_by_slug(slug)
-    elif own_city_id is not None:
-        city = db.session.get(City, own_city_id)
-    else:
-        city = default_city()
-    if city is None:
-        abort(404, description=_("No such city."))
+    city = current_city(request.args.get("city"), own_city_id=own_city_id)
     if own_city_id is not None and city.id != own_city_id:
         abort(403, description=_("These statistics are of another city."))
     return city

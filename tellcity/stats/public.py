@@ -13,9 +13,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from tellcity.cities.queries import current_city
 from tellcity.core.formatting import formatting
 from tellcity.extensions import db
-from tellcity.reports.views.public import city_or_404
 from tellcity.stats import services
 from tellcity.stats.definitions import DEFINITIONS, PUBLIC_SCOPE
 
@@ -41,7 +41,7 @@ FIGURES = {
 
 @bp.get("/stats")
 def index():
-    city = city_or_404()
+    city = current_city()
     locale = str(get_locale())
     views = services.public_views(city)
     this_month, last_month, months = (

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from tellcity.accounts.models import Role
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
-from tellcity.cities.queries import city_by_slug, default_city
+from tellcity.cities.queries import current_city
 from tellcity.core.auth import staff_required
 from tellcity.core.csv import csv_text
 from tellcity.core.errors import Invalid
@@ -97,15 +97,10 @@ def export(table: str, fmt: str):
 
 
 def staff_city() -> City:
-    """The signed-in user's city; an administrator of every city picks one with ?city=slug
-    (by default, the default city)."""
-    if current_user.city_id is not None:
-        return current_user.city
-    slug = request.args.get("city")
-    city = city_by_slug(slug) if slug else default_city()
-    if city is None:
-        abort(404)
-    return city
+    """The signed-in user's city, whatever ?city= says; an administrator of every city picks
+    one with ?city=slug (by default, the default city)."""
+    own = current_user.city_id
+    return current_city(None if own else request.args.get("city"), own_city_id=own)
 
 
 def filters_from_request(city: City, **overrides) -> StatsFilters:

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 
 from tellcity.admin import queries
 from tellcity.cities.models import City
+from tellcity.cities.queries import current_city
 from tellcity.core.actions import attempt
 from tellcity.core.errors import Conflict, Invalid, TellCityError
 
@@ -18,11 +19,9 @@ T = TypeVar("T")
 
 
 def admin_city() -> City:
-    """The city the signed-in member of staff administers (404 when there is none)."""
-    city = queries.admin_city(current_user)
-    if city is None:
-        abort(404)
-    return city
+    """The city the signed-in member of staff administers: their own, or for an administrator
+    of every city, the default one (NotFound when there is none)."""
+    return current_city(own_city_id=current_user.city_id)
 
 
 def city_row_or_404(model, row_id: int, city: City):

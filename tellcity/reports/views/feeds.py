@@ -10,13 +10,13 @@ from flask_babel import get_locale
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import Zone
+from tellcity.cities.queries import current_city
 from tellcity.core.csv import csv_chunks
 from tellcity.core.text import mask_contacts
 from tellcity.extensions import db
 from tellcity.reports.models import Report
 from tellcity.reports.queries import is_public
 from tellcity.reports.states import STATUS_LABELS, open311_status
-from tellcity.reports.views.public import city_or_404
 
 bp = Blueprint("feeds", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -57,7 +57,7 @@ def _public_rows(city, zone_slug: str = "", category_code: str = ""):
 @bp.get("/feeds/reports.atom")
 def atom():
     """The latest public reports: ?zone=<slug> and/or ?category=<code> narrow it."""
-    city = city_or_404()
+    city = current_city()
     zone, category = request.args.get("zone", "")[:64], request.args.get("category", "")[:64]
     feed = ET.Element("feed", xmlns=ATOM)
     ET.SubElement(feed, "title").text = f"TellCity — {city.name}"
@@ -133,7 +133,7 @@ def _open_data(engine, query):
 
 @bp.get("/open-data/reports.csv")
 def open_data_csv():
-    rows = _open_data(db.engine, _open_data_query(city_or_404()))
+    rows = _open_data(db.engine, _open_data_query(current_city()))
     response = Response(csv_chunks(OPEN_DATA_COLUMNS, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=reports.csv"
     return response
@@ -141,7 +141,7 @@ def open_data_csv():
 
 @bp.get("/open-data/reports.geojson")
 def open_data_geojson():
-    rows = _open_data(db.engine, _open_data_query(city_or_404()))
+    rows = _open_data(db.engine, _open_data_query(current_city()))
 
     def chunks():
         yield '{"type": "FeatureCollection", "features": ['

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tellcity.cities.queries import categories_by_group, default_city
+from tellcity.cities.queries import categories_by_group, current_city, default_city
 from tellcity.core.errors import TellCityError
 from tellcity.core.urls import safe_next
 from tellcity.extensions import db, limiter
@@ -26,13 +26,6 @@ from tellcity.reports import queries, services
 from tellcity.reports.schemas import MarkerSchema
 
 bp = Blueprint("reports", __name__)
-
-
-def city_or_404():
-    city = default_city()
-    if city is None:
-        abort(404, description=_("No city is configured here yet."))
-    return city
 
 
 @bp.get("/")
@@ -47,7 +40,7 @@ def home():
 
 @bp.get("/reports")
 def index():
-    city = city_or_404()
+    city = current_city()
     return render_template(
         "reports/index.html", city=city, reports=queries.recent_public(city, limit=50)
     )
@@ -56,7 +49,7 @@ def index():
 @bp.get("/reports/markers.json")
 def markers():
     """Public reports in a map viewport, as GeoJSON: ?bbox=west,south,east,north."""
-    city = city_or_404()
+    city = current_city()
     try:
         west, south, east, north = (float(part) for part in request.args["bbox"].split(","))
     except (KeyError, ValueError):
@@ -73,7 +66,7 @@ def markers():
 
 @bp.get("/reports/<reference>")
 def show(reference: str):
-    city = city_or_404()
+    city = current_city()
     report = queries.public_report(city, reference)
     if report is None:
         abort(404)
@@ -82,7 +75,7 @@ def show(reference: str):
 
 @bp.get("/ideas")
 def ideas():
-    city = city_or_404()
+    city = current_city()
     order = request.args.get("order", "support")
     page = request.args.get("page", 1, type=int)
     found = queries.public_suggestions(city, order=order, page=page)
@@ -111,7 +104,7 @@ def _support_limit() -> str:
 @bp.post("/reports/<reference>/support")
 @limiter.limit(_support_limit)
 def support(reference: str):
-    city = city_or_404()
+    city = current_city()
     report = queries.public_report(city, reference)
     if report is None:
         abort(404)

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tellcity.cities.queries import active_category, categories_by_group
+from tellcity.cities.queries import active_category, categories_by_group, current_city
 from tellcity.core.errors import Invalid, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db, limiter
@@ -20,7 +20,6 @@ from tellcity.reports.forms import ReportForm
 from tellcity.reports.links import tracking_url
 from tellcity.reports.services import Submission, submit_report
 from tellcity.reports.states import Kind, Source
-from tellcity.reports.views.public import city_or_404
 
 bp = Blueprint("submit", __name__)
 
@@ -45,7 +44,7 @@ def idea():
 
 
 def _report_form(kind: str):
-    city = city_or_404()
+    city = current_city()
     form = ReportForm()
     groups = {
         heading: [c for c in categories if c.kind == kind]
