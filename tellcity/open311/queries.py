@@ -15,7 +15,7 @@ from tellcity.cities.models import City
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.models import Photo, Report, ReportEvent
-from tellcity.reports.queries import is_public
+from tellcity.reports.queries import is_public, public_event_filter
 from tellcity.reports.states import OPEN_STATUSES, EventType, Status
 
 #: Events that move a report's status, whose text explains the move (Open311 status_notes).
@@ -233,8 +233,7 @@ def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
             ReportEvent.report_id.in_(ids),
             # `|| ''` keeps SQLite (no statistics) on the report_id index, not on (type, ...)
             ReportEvent.type.concat("").in_([str(t) for t in STATUS_EVENTS]),
-            ReportEvent.is_public,
-            ReportEvent.is_hidden.is_(False),
+            public_event_filter(),
         )
         .order_by(ReportEvent.report_id, ReportEvent.id)
     )
@@ -256,16 +255,15 @@ class Update:
 def public_updates(
     city: City, start: datetime, end: datetime, page: int = 1, page_size: int = 1000
 ) -> list[Update]:
-    """Public, visible events of the city's public reports made between `start` and `end`
-    (inclusive), oldest first."""
+    """The events of the public timelines (tellcity.reports.queries.public_events) of the
+    city's public reports made between `start` and `end` (inclusive), oldest first."""
     rows = db.session.execute(
         sa.select(ReportEvent, Report.reference)
         .join(Report, Report.id == ReportEvent.report_id)
         .where(
             Report.city_id == city.id,
             is_public(),
-            ReportEvent.is_public,
-            ReportEvent.is_hidden.is_(False),
+            public_event_filter(),
             ReportEvent.created_at >= start,
             ReportEvent.created_at <= end,
         )

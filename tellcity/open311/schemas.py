@@ -2,7 +2,6 @@
 live only in this package). Output schemas have no field for a reporter's identity or contact:
 it cannot leak by accident. Input schemas treat an empty parameter as an absent one."""
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -21,19 +20,18 @@ from marshmallow import (
     validates_schema,
 )
 
-from tellcity.categories.models import Category
+from tellcity.categories import questions
 from tellcity.core.db import utcnow
 from tellcity.core.text import mask_contacts
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.models import Report
-from tellcity.reports.schemas import PUBLIC_EVENT_TYPES
-from tellcity.reports.services import DESCRIPTION_MAX
+from tellcity.reports.queries import public_events
 from tellcity.reports.states import EventType, open311_status
+from tellcity.reports.submission import DESCRIPTION_MAX
 
 #: The longest span GET requests and servicerequestupdates cover, and their default span.
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
-DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 OPEN311_STATUSES = ("open", "closed")
 
 
@@ -82,12 +80,6 @@ class ServiceSchema(Schema):
         return _in_language(self.locale, category.group_fr, category.group_en) or None
 
 
-def datatype(attribute: Mapping) -> str:
-    """The attribute's datatype; a string when its definition names none the spec knows."""
-    value = attribute.get("datatype")
-    return value if value in DATATYPES else "string"
-
-
 class AttributeValueSchema(Schema):
     key = fields.Function(lambda value: str(value.get("key", "")))
     name = fields.Function(lambda value: str(value.get("name", value.get("key", ""))))
@@ -99,7 +91,7 @@ class AttributeSchema(Schema):
 
     variable = fields.Function(lambda attribute: bool(attribute.get("variable", True)))
     code = fields.Function(lambda attribute: str(attribute["code"]))
-    datatype = fields.Function(datatype)
+    datatype = fields.Function(questions.datatype)
     required = fields.Function(lambda attribute: bool(attribute.get("required", False)))
     datatype_description = fields.Function(
         lambda attribute: _text_or_none(attribute.get("datatype_description"))
@@ -107,7 +99,7 @@ class AttributeSchema(Schema):
     order = fields.Integer()
     description = fields.Function(lambda attribute: _text_or_none(attribute.get("description")))
     values = fields.Function(
-        lambda attribute: AttributeValueSchema(many=True).dump(_values(attribute))
+        lambda attribute: AttributeValueSchema(many=True).dump(questions.options(attribute))
     )
 
 
@@ -115,39 +107,12 @@ def _text_or_none(value) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _values(attribute: Mapping) -> list[Mapping]:
-    values = attribute.get("values")
-    return (
-        [value for value in values if isinstance(value, Mapping)]
-        if isinstance(values, list)
-        else []
-    )
-
-
-def attribute_definitions(category: Category) -> list[dict]:
-    """The category's questions in their order: as their definitions number them, else as
-    they are listed. Definitions without a code are skipped."""
-    attributes = [
-        {**attribute, "order": _order(attribute.get("order"), number)}
-        for number, attribute in enumerate(category.attributes or [], start=1)
-        if isinstance(attribute, Mapping) and attribute.get("code") not in (None, "")
-    ]
-    return sorted(attributes, key=lambda attribute: attribute["order"])
-
-
-def _order(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 class ServiceDefinitionSchema(Schema):
     """GET services/{service_code}: the category's extra questions."""
 
     service_code = fields.String(attribute="code")
     attributes = fields.Function(
-        lambda category: AttributeSchema(many=True).dump(attribute_definitions(category))
+        lambda category: AttributeSchema(many=True).dump(questions.definitions(category))
     )
 
 
@@ -229,8 +194,7 @@ def _extended(report: Report, timezone: ZoneInfo) -> dict:
                 "status": event.to_value if event.type in _MOVES else None,
                 "description": mask_contacts(event.text) or None,
             }
-            for event in report.events
-            if event.is_public and not event.is_hidden and event.type in PUBLIC_EVENT_TYPES
+            for event in public_events(report)
         ],
     }
 
@@ -490,40 +454,27 @@ class NewRequestSchema(ParamsSchema):
     questions as sent ({code: [values]}), from attribute[code]=v, attribute[code][]=v1&...
     or attribute[code]=v1&attribute[code]=v2."""
 
+    # The shape only: what may be filed (the service, the answers, the position, lengths,
+    # contact) is checked by the submission itself, tellcity.reports.submission.
     service_code = fields.String(required=True, validate=validate.Length(max=64))
-    lat = fields.Float(validate=validate.Range(-90, 90))
-    long = fields.Float(validate=validate.Range(-180, 180))
-    address_string = fields.String(validate=validate.Length(max=300))
+    lat = fields.Float()
+    long = fields.Float()
+    address_string = fields.String()
     address_id = fields.String(validate=validate.Length(max=100))
-    email = fields.String(validate=validate.Length(max=254))
+    email = fields.String()
     device_id = fields.String(validate=validate.Length(max=200))
     account_id = fields.String(validate=validate.Length(max=200))
-    first_name = fields.String(validate=validate.Length(max=60))
-    last_name = fields.String(validate=validate.Length(max=60))
-    phone = fields.String(validate=validate.Length(max=40))
+    first_name = fields.String()
+    last_name = fields.String()
+    phone = fields.String()
     # Measured again once stripped of any HTML; this bounds the work of stripping it.
     description = fields.String(validate=validate.Length(max=8 * DESCRIPTION_MAX))
     media_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500))
 
-    _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](?:\[\])?")
-
     def load(self, params, **kwargs) -> dict:
         data = super().load(params, **kwargs)
-        data["attribute"] = self.attribute_params(params)
+        data["attribute"] = questions.answers_from_form(params)
         return data
-
-    @classmethod
-    def attribute_params(cls, params) -> dict[str, list[str]]:
-        """The attribute[...] parameters, which the other fields leave aside."""
-        getlist = getattr(params, "getlist", None)
-        answers: dict[str, list[str]] = {}
-        for name in params:
-            match = cls._ATTRIBUTE.fullmatch(name)
-            if match is None:
-                continue
-            values = getlist(name) if getlist else [params[name]]
-            answers.setdefault(match.group(1), []).extend(str(value) for value in values)
-        return answers
 
     @validates_schema
     def _location(self, data: dict, **kwargs) -> None:
@@ -532,88 +483,10 @@ class NewRequestSchema(ParamsSchema):
             raise ValidationError(
                 "lat and long go together: send both", "long" if has_lat else "lat"
             )
-        if not (has_lat or data.get("address_string") or data.get("address_id")):
-            raise ValidationError(
-                "a location is required: lat and long, address_string or address_id", "lat"
-            )
 
     @post_load
     def _clean(self, data: dict, **kwargs) -> dict:
+        """Descriptions and text answers without HTML (see plain_text)."""
         if "description" in data:
             data["description"] = plain_text(data["description"])
-            if len(data["description"]) > DESCRIPTION_MAX:
-                raise ValidationError(f"at most {DESCRIPTION_MAX} characters", "description")
         return data
-
-
-def answers(category: Category, sent: Mapping[str, list[str]]) -> dict:
-    """The answers to the category's questions, checked against their definitions: required
-    ones given, list values among the keys offered, numbers and dates readable, one value
-    unless several may be chosen. Raises ValidationError naming each attribute[code] at fault.
-    """
-    definitions = {
-        str(attribute["code"]): attribute
-        for attribute in attribute_definitions(category)
-        if attribute.get("variable", True)
-    }
-    errors: dict[str, list[str]] = {}
-    for code in sent:
-        if code not in definitions:
-            errors[f"attribute[{code}]"] = ["not a question of this service"]
-    result = {}
-    for code, definition in definitions.items():
-        values = [value.strip() for value in sent.get(code, []) if value.strip()]
-        try:
-            if values:
-                result[code] = _answer(definition, values)
-            elif definition.get("required"):
-                raise ValidationError("required")
-        except ValidationError as error:
-            errors[f"attribute[{code}]"] = error.messages
-    if errors:
-        raise ValidationError(errors)
-    return result
-
-
-def _answer(definition: Mapping, values: list[str]):
-    kind = datatype(definition)
-    if kind == "multivaluelist":
-        return [_key(definition, value) for value in dict.fromkeys(values)]
-    if len(values) > 1:
-        raise ValidationError("one value only")
-    value = values[0]
-    if kind == "singlevaluelist":
-        return _key(definition, value)
-    if kind == "number":
-        return _number(value)
-    if kind == "datetime":
-        return _datetime(value)
-    limit = DESCRIPTION_MAX if kind == "text" else 300
-    text = plain_text(value) if kind == "text" else " ".join(plain_text(value).split())
-    if len(text) > limit:
-        raise ValidationError(f"at most {limit} characters")
-    return text
-
-
-def _key(definition: Mapping, value: str) -> str:
-    keys = [str(option.get("key")) for option in _values(definition)]
-    if value not in keys:
-        raise ValidationError(f"one of: {', '.join(keys)}")
-    return value
-
-
-def _number(value: str) -> int | float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValidationError("a number") from None
-    if not math.isfinite(number):
-        raise ValidationError("a number")
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
-
-
-def _datetime(value: str) -> str:
-    try:
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValidationError("an ISO 8601 date, e.g. 2010-01-01T08:30:00+01:00") from None

@@ -10,10 +10,10 @@ from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed
 from tellcity.core.permissions import Actor, can_handle, can_manage, is_reporter_of
 from tellcity.departments.models import Department
-from tellcity.extensions import db
 from tellcity.notify import services as notify
+from tellcity.reports.events import record
 from tellcity.reports.models import Report, ReportEvent
-from tellcity.reports.states import OPEN_STATUSES, REOPEN_WINDOW, EventType, Kind, Status
+from tellcity.reports.states import REOPEN_WINDOW, EventType, Kind, Status, is_open
 
 S = Status
 
@@ -48,10 +48,6 @@ REASON_CODES: dict[Status, tuple[str, ...]] = {
 }
 #: Statuses whose move must come with a public text for the resident.
 NEEDS_PUBLIC_TEXT = frozenset({S.RESOLVED, S.UNDER_REVIEW, S.PLANNED, S.DECLINED, S.DONE})
-
-
-def is_open(status: str) -> bool:
-    return status in OPEN_STATUSES
 
 
 def within_reopen_window(report: Report, now: datetime | None = None) -> bool:
@@ -208,21 +204,18 @@ def _record(report, actor, from_status, to, text, reason, reopening, now) -> Rep
     if report.referred_to_id:
         data["referred_to"] = report.referred_to_id
     by_reporter = reopening and is_reporter_of(actor, report)
-    event = ReportEvent(
-        report=report,
-        type=EventType.REOPEN if reopening else EventType.STATUS_CHANGE,
+    return record(
+        report,
+        actor,
+        EventType.REOPEN if reopening else EventType.STATUS_CHANGE,
         from_value=from_status,
         to_value=to,
         text=text,
         data=data or None,
         # A resident's reopening comment goes to the department, not to the public page.
         is_public=not by_reporter,
-        created_at=now,
-        **actor.event_fields,
+        now=now,
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
 
 
 def _notify(report, event, to, reopening, actor) -> None:

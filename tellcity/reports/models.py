@@ -2,11 +2,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tellcity.core.db import BigId, Json, UTCDateTime, in_list, utcnow
 from tellcity.extensions import db
-from tellcity.reports.states import EventType, Kind, Priority, Source, Status
+from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Priority, Source, Status
+from tellcity.reports.states import is_open as is_open_status
 
 if TYPE_CHECKING:
     from tellcity.accounts.models import User
@@ -142,6 +144,17 @@ class Report(db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.reference} {self.status}>"
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Still being dealt with (Open311's "open"); in a query, the same test on the column.
+        Templates say `report is open`."""
+        return is_open_status(self.status)
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.status.in_([str(status) for status in sorted(OPEN_STATUSES)])
 
 
 class ReportSequence(db.Model):

@@ -12,16 +12,52 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.extensions import db
-from tellcity.reports.models import Report, Subscription
-from tellcity.reports.states import OPEN_STATUSES, Kind, Status
+from tellcity.reports.models import Report, ReportEvent, Subscription
+from tellcity.reports.states import EventType, Kind, Status
 
 EARTH_RADIUS_M = 6_371_000
 METRES_PER_DEGREE = 111_320
+
+#: Events a public timeline may show: how the status moved, what the city and the reporter
+#: said, the photos added, merges. Never an internal note, a transfer, an assignment...
+PUBLIC_EVENT_TYPES = frozenset(
+    {
+        EventType.STATUS_CHANGE,
+        EventType.REOPEN,
+        EventType.PUBLIC_REPLY,
+        EventType.COMMENT,
+        EventType.CONFIRMATION,
+        EventType.PHOTO_ADDED,
+        EventType.MERGE,
+    }
+)
 
 
 def is_public():
     """A filter: reports anyone may see."""
     return sa.and_(Report.is_hidden.is_(False), Report.status != Status.REJECTED)
+
+
+def public_events(report: Report) -> list[ReportEvent]:
+    """The public timeline of `report`, oldest first: the one rule for the report's page, its
+    reporter's page, /api/v1 and Open311. An event is on it when it is public (a reporter's
+    reopening comment is not), not hidden by a moderator, and of a public type."""
+    return [
+        event
+        for event in report.events
+        if event.is_public and not event.is_hidden and event.type in PUBLIC_EVENT_TYPES
+    ]
+
+
+def public_event_filter() -> sa.ColumnElement[bool]:
+    """public_events' rule as a filter of a query on events (Open311's updates and notes).
+    `|| ''` keeps SQLite, which has no statistics, off the (type, created_at) index: the
+    events are found by report or by time."""
+    return sa.and_(
+        ReportEvent.is_public,
+        ReportEvent.is_hidden.is_(False),
+        ReportEvent.type.concat("").in_(sorted(str(t) for t in PUBLIC_EVENT_TYPES)),
+    )
 
 
 def public_report(city: City, reference: str) -> Report | None:
@@ -136,7 +172,7 @@ def nearby_open(
     query = sa.select(Report).where(
         Report.city_id == city.id,
         is_public(),
-        Report.status.in_([str(status) for status in OPEN_STATUSES]),
+        Report.is_open,
         Report.created_at >= since,
         Report.lat.between(lat - dlat, lat + dlat),
         Report.lon.between(lon - dlon, lon + dlon),

@@ -8,11 +8,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from tellcity.core.text import mask_contacts
 from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Report
-from tellcity.reports.services import DESCRIPTION_MAX
+from tellcity.reports.queries import public_events
 from tellcity.reports.states import STATUS_LABELS, Kind, open311_status
-
-#: Public timeline entries: what the city and the reporter said, and how the status moved.
-PUBLIC_EVENT_TYPES = {"status_change", "public_reply", "comment", "confirmation", "reopen"}
 
 
 def _locale() -> str:
@@ -40,8 +37,7 @@ def public_timeline(report: Report) -> list[dict]:
             "text": mask_contacts(event.text),
             "at": event.created_at.isoformat(),
         }
-        for event in report.events
-        if event.is_public and not event.is_hidden and event.type in PUBLIC_EVENT_TYPES
+        for event in public_events(report)
     ]
 
 
@@ -122,18 +118,21 @@ class MarkerSchema(Schema):
 
 
 class ReportInputSchema(Schema):
-    """POST /api/v1/reports (JSON, or form fields of a multipart request)."""
+    """POST /api/v1/reports (JSON, or form fields of a multipart request): the shape only. What
+    may be filed (the category and its kind, the answers, the position, lengths, contact) is
+    checked by the submission itself, tellcity.reports.submission, as for every front end."""
 
     class Meta:
         unknown = EXCLUDE
 
     kind = fields.String(validate=validate.OneOf([k.value for k in Kind]), load_default=None)
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    lat = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
-    lon = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
-    address = fields.String(load_default="", validate=validate.Length(max=300))
-    description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
-    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    attributes = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+    lat = fields.Float(allow_none=True, load_default=None)
+    lon = fields.Float(allow_none=True, load_default=None)
+    address = fields.String(load_default="")
+    description = fields.String(load_default="")
+    name = fields.String(load_default=None, allow_none=True)
+    email = fields.String(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True)
+    #: {question code: value or [values]}, checked against the category's questions.
+    attributes = fields.Raw(load_default=None, allow_none=True)

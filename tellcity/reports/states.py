@@ -60,9 +60,14 @@ OPEN_STATUSES = frozenset(
 REOPEN_WINDOW = timedelta(days=30)
 
 
+def is_open(status: str) -> bool:
+    """Whether a report in `status` is still being dealt with (Report.is_open, for a report)."""
+    return status in OPEN_STATUSES
+
+
 def open311_status(status: str) -> str:
     """Open311's two-valued status for one of ours."""
-    return "open" if status in OPEN_STATUSES else "closed"
+    return "open" if is_open(status) else "closed"
 
 
 class Priority:

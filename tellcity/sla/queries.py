@@ -5,26 +5,21 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from tellcity.reports.models import Report
-from tellcity.reports.states import OPEN_STATUSES
-
-
-def is_open():
-    return Report.status.in_([str(status) for status in OPEN_STATUSES])
 
 
 def overdue(now: datetime):
     """A filter: open tickets past their due date."""
-    return sa.and_(is_open(), Report.due_at <= now)
+    return sa.and_(Report.is_open, Report.due_at <= now)
 
 
 def at_risk(now: datetime):
     """A filter: open tickets that have used 80 % of their time but are not yet overdue."""
-    return sa.and_(is_open(), Report.at_risk_at <= now, Report.due_at > now)
+    return sa.and_(Report.is_open, Report.at_risk_at <= now, Report.due_at > now)
 
 
 def sla_state(report: Report, now: datetime) -> str | None:
     """ "overdue", "at_risk", "on_time", or None for a closed ticket or one without an SLA."""
-    if report.status not in OPEN_STATUSES or report.due_at is None:
+    if not report.is_open or report.due_at is None:
         return None
     if report.due_at <= now:
         return "overdue"

@@ -9,9 +9,12 @@ from tellcity.core.db import utcnow
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.notify import services as notify
-from tellcity.reports.models import Report, ReportEvent
+from tellcity.reports.events import new_event
+from tellcity.reports.models import Report
 from tellcity.reports.states import EventType
 from tellcity.sla.queries import overdue
+
+ESCALATOR = Actor.system("SLA escalation")
 
 
 def escalate_overdue(now: datetime | None = None, batch: int = 200) -> int:
@@ -47,13 +50,7 @@ def _escalate(report: Report, now: datetime) -> None:
     ).all()
     report.escalated_at = now
     names = ", ".join(manager.email for manager in managers) or "no manager"
-    db.session.add(
-        ReportEvent(
-            report=report,
-            type=EventType.ESCALATION,
-            text=f"Overdue since {report.due_at:%Y-%m-%d %H:%M} UTC: escalated to {names}",
-            created_at=now,
-            **Actor.system("SLA escalation").event_fields,
-        )
-    )
+    text = f"Overdue since {report.due_at:%Y-%m-%d %H:%M} UTC: escalated to {names}"
+    # Added, not recorded: the batch is flushed once (escalate_overdue).
+    db.session.add(new_event(report, ESCALATOR, EventType.ESCALATION, text=text, now=now))
     notify.notify_escalation(report, list(managers))

@@ -17,9 +17,11 @@ from tellcity.core.transaction import savepoint
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports import services as reports
-from tellcity.reports.lifecycle import is_open, transition
+from tellcity.reports.events import record
+from tellcity.reports.lifecycle import transition
 from tellcity.reports.models import Report, ReportEvent, Subscription, Support
 from tellcity.reports.states import EventType, Status
+from tellcity.reports.submission import DESCRIPTION_MAX
 from tellcity.sla.calendar import BusinessCalendar
 from tellcity.staff.models import ReplyTemplate
 
@@ -32,22 +34,13 @@ def _require(allowed: bool, message: str) -> None:
         raise NotAllowed(message)
 
 
-def _event(report: Report, actor: Actor, type_: str, **fields) -> ReportEvent:
-    event = ReportEvent(
-        report=report, type=type_, created_at=utcnow(), **actor.event_fields, **fields
-    )
-    db.session.add(event)
-    db.session.flush()
-    return event
-
-
 def merge(target: Report, duplicates: list[Report], actor: Actor) -> ReportEvent:
     """Merge `duplicates` into `target`: each is closed as a duplicate of it with a public note
     pointing to it; their supporters, followers and reporters (as followers) are carried over,
     each counted once. Raises NotAllowed or Invalid (a report of another city, the target
     itself, a closed target)."""
     _require(can_handle(actor, target), _("only the department's staff can merge its tickets"))
-    if not is_open(target.status):
+    if not target.is_open:
         raise Invalid(_("merge into an open ticket"), field="target")
     for duplicate in duplicates:
         if duplicate.id == target.id or duplicate.city_id != target.city_id:
@@ -65,7 +58,7 @@ def merge(target: Report, duplicates: list[Report], actor: Actor) -> ReportEvent
         sa.select(sa.func.count()).select_from(Support).where(Support.report_id == target.id)
     )
     merged = ", ".join(d.reference for d in duplicates)
-    return _event(
+    return record(
         target,
         actor,
         EventType.MERGE,
@@ -133,7 +126,7 @@ def hide_report(report: Report, actor: Actor, reason: str, hidden: bool = True) 
     _require(can_handle(actor, report), _("only the department's staff can moderate"))
     reason = _reason(reason)
     report.is_hidden = hidden
-    return _event(
+    return record(
         report, actor, EventType.MODERATION, text=reason, to_value="hidden" if hidden else "shown"
     )
 
@@ -145,7 +138,7 @@ def hide_event(event: ReportEvent, actor: Actor, reason: str, hidden: bool = Tru
     if not event.is_public:
         raise Invalid(_("only public entries can be hidden"))
     event.is_hidden = hidden
-    return _event(
+    return record(
         report,
         actor,
         EventType.MODERATION,
@@ -160,13 +153,13 @@ def edit_description(report: Report, text: str, actor: Actor, reason: str) -> Re
     an internal event that only managers and administrators are shown."""
     _require(can_handle(actor, report), _("only the department's staff can moderate"))
     text = (text or "").strip()
-    if len(text) > reports.DESCRIPTION_MAX:
+    if len(text) > DESCRIPTION_MAX:
         raise Invalid(
-            _("the description is longer than %(count)s characters", count=reports.DESCRIPTION_MAX),
+            _("the description is longer than %(count)s characters", count=DESCRIPTION_MAX),
             field="description",
         )
     original, report.description = report.description, text
-    return _event(
+    return record(
         report,
         actor,
         EventType.EDIT,
@@ -274,7 +267,7 @@ def can_see_original(actor: Actor, report: Report) -> bool:
 
 def sla_hours_left(report: Report, now: datetime | None = None) -> float | None:
     """Business hours left before the due date (negative when overdue), for the SLA clock."""
-    if report.due_at is None or not is_open(report.status):
+    if report.due_at is None or not report.is_open:
         return None
     now = now or utcnow()
     calendar = BusinessCalendar.for_city(report.city)

@@ -26,6 +26,9 @@ from tellcity.reports import queries, services
 from tellcity.reports.schemas import MarkerSchema
 
 bp = Blueprint("reports", __name__)
+# For every template: `{% if report is open %}` and `{% for event in public_events(report) %}`.
+bp.add_app_template_test(lambda report: report.is_open, "open")
+bp.add_app_template_global(queries.public_events)
 
 
 @bp.get("/")
