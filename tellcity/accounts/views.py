@@ -31,11 +31,9 @@ def signup():
                 password=form.password.data,
                 city=default_city(),
             )
-        except AccountError:
-            db.session.rollback()
+        except AccountError:  # the 422 answer rolls back
             form.email.errors.append(_("An account already exists for this address."))
         else:
-            db.session.commit()
             login_user(user)
             flash(_("Welcome! Your reports will be listed under My reports."), "success")
             return redirect(url_for("accounts.my_reports"))
@@ -58,6 +56,8 @@ def signin():
         else:
             if user is None:
                 form.password.errors.append(_("Wrong email or password."))
+        # A failed attempt counts towards the lock even though the answer is an error (422),
+        # which the request would roll back: the one write kept on an error answer.
         db.session.commit()
         if user is not None:
             login_user(user, remember=form.remember.data)

@@ -29,5 +29,4 @@ def unsubscribe_form(token: str):
 def unsubscribe(token: str):
     subscription, report = _subscription(token)
     services.unsubscribe(subscription)
-    db.session.commit()
     return render_template("notify/unsubscribe.html", token=token, report=report, done=True)
