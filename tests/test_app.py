@@ -51,5 +51,4 @@ def test_unknown_page_is_an_html_404_for_people(client):
 def test_unknown_api_path_is_a_json_404_for_programs(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
-    assert response.json["error"]["code"] == 404
-    assert response.json["error"]["name"] == "Not Found"
+    assert response.json["error"]["code"] == "not_found"

@@ -72,14 +72,14 @@ COMPONENTS = {
     },
     "Error": {
         "type": "object",
-        "description": "What went wrong: a code (a word, or the HTTP status), a message, and"
-        " for invalid input the messages of each field at fault.",
+        "description": "What went wrong, in the same shape for every error under /api/v1: a"
+        " code (a word a program can test), a message, and for invalid input the messages of"
+        " each field at fault.",
         "properties": {
             "error": {
                 "type": "object",
                 "properties": {
-                    "code": {"type": ["string", "integer"]},
-                    "name": STRING,
+                    "code": STRING,
                     "message": STRING,
                     "fields": {
                         "type": "object",

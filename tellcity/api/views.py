@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from tellcity.api.openapi import describe, openapi_document
 from tellcity.categories.models import Category
 from tellcity.cities.queries import active_category, categories_by_group, current_city
-from tellcity.core.errors import Invalid, TellCityError
+from tellcity.core.errors import Invalid, api_error
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, db, limiter
 from tellcity.geo.geocoding import reverse_address, search_address
@@ -35,23 +35,10 @@ report_input = ReportInputSchema()
 created_report = CreatedReportSchema()
 
 
-def _error(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return jsonify(error=body), status
-
-
 @bp.errorhandler(ValidationError)
 def _invalid_input(error: ValidationError):
-    return _error(422, "validation_error", "some fields are invalid", error.normalized_messages())
-
-
-@bp.errorhandler(TellCityError)
-def _refused(error: TellCityError):
-    fields = {error.field: [error.message]} if error.field else None
-    db.session.rollback()
-    return _error(error.status, error.code, error.message, fields)
+    messages = error.normalized_messages()
+    return api_error(422, "validation_error", "some fields are invalid", messages)
 
 
 @bp.get("/categories")
@@ -130,7 +117,7 @@ def _category(city, data: dict) -> Category:
 def show_report(reference: str):
     report = queries.public_report(current_city(), reference)
     if report is None:
-        return _error(404, "not_found", f"no public report {reference}")
+        return api_error(404, "not_found", f"no public report {reference}")
     return jsonify(PublicReportSchema().dump(report))
 
 
@@ -140,7 +127,7 @@ def nearby():
     city = current_city()
     lat, lon = _position_args()
     if lat is None:
-        return _error(
+        return api_error(
             400,
             "missing_position",
             "lat and lon are required",
@@ -168,11 +155,11 @@ def support(reference: str):
     """ "Me too": once per `supporter` (an app's stable device or install id)."""
     report = queries.public_report(current_city(), reference)
     if report is None:
-        return _error(404, "not_found", f"no public report {reference}")
+        return api_error(404, "not_found", f"no public report {reference}")
     payload = _payload()
     supporter = str(payload.get("supporter") or "").strip()
     if not 8 <= len(supporter) <= 200:
-        return _error(
+        return api_error(
             422,
             "validation_error",
             "a supporter id is required",
@@ -189,7 +176,7 @@ def geocode():
     """Addresses in the city matching ?q= (for the form's address box)."""
     query = request.args.get("q", "").strip()
     if not 3 <= len(query) <= 200:
-        return _error(400, "invalid_query", "q must be 3 to 200 characters")
+        return api_error(400, "invalid_query", "q must be 3 to 200 characters")
     found = search_address(query, current_city())
     places = [{"lat": p.lat, "lon": p.lon, "label": p.label} for p in found.places]
     return jsonify(available=found.available, places=places)
@@ -199,7 +186,7 @@ def geocode():
 def reverse_geocode():
     lat, lon = _position_args()
     if lat is None:
-        return _error(400, "missing_position", "lat and lon are required")
+        return api_error(400, "missing_position", "lat and lon are required")
     return jsonify(address=reverse_address(lat, lon))
 
 

@@ -1,7 +1,9 @@
 """Domain errors, and error pages: HTML for people, a machine-readable JSON body for API
-clients."""
+clients. Everything under /api/v1 answers its errors in one shape (api_error), whichever part
+of the app raised them: a view, the router (404, 405), the rate limiter (429), a crash (500)
+or the database (503)."""
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
@@ -56,6 +58,7 @@ class Conflict(TellCityError):
 
 
 JSON_PREFIXES = ("/api/", "/open311/", "/healthz")
+API_PREFIX = "/api/v1/"
 
 
 def wants_json() -> bool:
@@ -65,7 +68,29 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+def api_error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    """The error answer of /api/v1: {"error": {"code": a word a program can test, "message":
+    a sentence for a person, "fields": {field: [messages]} when some fields are at fault}}."""
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(error=body)
+    response.status_code = status
+    return response
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
 def handle_http_error(error: HTTPException):
+    if _is_api():
+        # The status's name as a word: "Method Not Allowed" -> "method_not_allowed".
+        response = api_error(error.code, error.name.lower().replace(" ", "_"), error.description)
+        response.headers.extend(
+            (name, value) for name, value in error.get_headers() if name.lower() != "content-type"
+        )
+        return response
     if wants_json():
         body = {"error": {"code": error.code, "name": error.name, "message": error.description}}
         return jsonify(body), error.code
@@ -73,6 +98,9 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_domain_error(error: TellCityError):
+    if _is_api():
+        fields = {error.field: [error.message]} if error.field else None
+        return api_error(error.status, error.code, error.message, fields)
     if wants_json():
         return jsonify({"error": error.to_dict()}), error.status
     page = render_template("errors/error.html", error=error, message=error.message)
@@ -88,8 +116,7 @@ def handle_database_down(error: OperationalError):
     current_app.logger.warning("database unavailable: %s", error.orig or error)
     message = _("The service is briefly unavailable. Nothing was saved: please try again.")
     if wants_json():
-        body = {"error": {"code": "unavailable", "message": message}}
-        response = jsonify(body)
+        response = api_error(503, "unavailable", message)
     else:
         response = render_template("errors/error.html", error=ServiceUnavailable(), message=message)
     return response, 503, {"Retry-After": "5"}

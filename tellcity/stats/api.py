@@ -6,11 +6,12 @@ from flask import Blueprint, abort, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
 
 from tellcity.accounts.api_keys import authenticate, may_use
 from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
-from tellcity.core.errors import TellCityError
 from tellcity.extensions import db
 from tellcity.stats import services
 from tellcity.stats.schemas import StatsDocumentSchema
@@ -18,15 +19,6 @@ from tellcity.stats.views import STATS_ROLES, filters_from_request
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 SCOPE = "stats"
-
-
-@bp.errorhandler(TellCityError)
-def _refused(error: TellCityError):
-    db.session.rollback()
-    body = {"code": error.code, "message": error.message}
-    if error.field:
-        body["fields"] = {error.field: [error.message]}
-    return jsonify(error=body), error.status
 
 
 @bp.get("/stats")
@@ -82,7 +74,5 @@ def _presented_key() -> str | None:
 
 
 def _unauthorized(message: str) -> None:
-    response = jsonify(error={"code": 401, "name": "Unauthorized", "message": message})
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="TellCity statistics"'
-    abort(response)
+    challenge = WWWAuthenticate("bearer", {"realm": "TellCity statistics"})
+    raise Unauthorized(message, www_authenticate=challenge)

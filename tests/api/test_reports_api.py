@@ -153,4 +153,4 @@ def test_public_writes_are_rate_limited(app, client, demo_city):
         for _ in range(4)
     ]
     assert answers == [422, 422, 422, 429]
-    assert client.post("/api/v1/reports", json=REPORT).json["error"]["code"] == 429
+    assert client.post("/api/v1/reports", json=REPORT).json["error"]["code"] == "too_many_requests"
