@@ -25,13 +25,13 @@ def city_by_slug(slug: str) -> City | None:
     session if it is current, without a query. A session that changed a city reads it from
     the database, and keeps nothing, until it commits or rolls back: an uncommitted change is
     never kept under a version another transaction could also reach."""
-    session = db.session
+    session = db.session()
     if is_changed(session) or any(isinstance(obj, City) for obj in session.dirty):
         return session.scalar(sa.select(City).where(City.slug == slug))
     row = session.connection().execute(_VERSION, {"slug": slug}).first()
     if row is None:
         return None
-    kept = caches().get(
+    kept = caches(session).get(
         session, "city", row.id, row.config_version, lambda is_kept: _detached(session, row.id)
     )
     return session.merge(kept, load=False)

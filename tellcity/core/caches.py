@@ -3,10 +3,10 @@ one hook that makes every process's copies stale.
 
 A city's configuration (the city row, its zones, categories, departments and routing rules) is
 read by nearly every request and changed by an administrator now and then. What a process
-builds from it is kept in the app's `CityCaches` (`app.extensions["tellcity.caches"]`,
-`caches()` for the current app's): its copy of the city row (tellcity.cities.queries), the
-zones' prepared shapes (tellcity.geo.places) and the rows a submission is routed by
-(tellcity.routing.configuration). The contract:
+builds from it is kept in the app's `CityCaches` (`app.extensions["tellcity.caches"]`;
+`caches(session)` finds the one of the app a session works for): its copy of the city row
+(tellcity.cities.queries), the zones' prepared shapes (tellcity.geo.places) and the rows a
+submission is routed by (tellcity.routing.configuration). The contract:
 
 - **Kept per city, checked against its version.** An entry is kept per kind and city with the
   city's `config_version` it was built from. A lookup is a dict lookup and a comparison with
@@ -82,9 +82,13 @@ def init_app(app: Flask) -> None:
     app.extensions[KEY] = CityCaches()
 
 
-def caches() -> CityCaches:
-    """The current app's registry."""
-    return current_app.extensions[KEY]
+def caches(session: Session) -> CityCaches:
+    """The registry of the app `session` works for: the current app's, looked up once per
+    session (through the app's proxy, which costs more than a hit) and then kept in it."""
+    registry = session.info.get(KEY)
+    if registry is None:
+        registry = session.info[KEY] = current_app.extensions[KEY]
+    return registry
 
 
 def invalidate(session: Session, city) -> None:

@@ -11,6 +11,7 @@ import shapely
 import sqlalchemy as sa
 from shapely import prepare
 from shapely.geometry import shape
+from sqlalchemy.orm import object_session
 
 from tellcity.cities.models import City, Zone
 from tellcity.core.caches import caches
@@ -31,8 +32,11 @@ class _CityShapes:
 
 
 def _shapes(city: City) -> _CityShapes:
-    return caches().get(
-        db.session, "shapes", city.id, city.config_version, lambda is_kept: _build(city)
+    session = object_session(city)
+    if session is None:
+        session = db.session()
+    return caches(session).get(
+        session, "shapes", city.id, city.config_version, lambda is_kept: _build(city)
     )
 
 

@@ -54,9 +54,10 @@ class Configuration:
 
 def configuration(city: City) -> Configuration:
     """The routing configuration of `city`, as the current session sees it."""
-    db.session.flush()  # what a query would autoflush: a pending change is then seen as one
-    return caches().get(
-        db.session, "routing", city.id, city.config_version, lambda is_kept: _build(city, is_kept)
+    session = db.session()
+    session.flush()  # what a query would autoflush: a pending change is then seen as one
+    return caches(session).get(
+        session, "routing", city.id, city.config_version, lambda is_kept: _build(city, is_kept)
     )
 
 
