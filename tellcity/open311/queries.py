@@ -16,10 +16,8 @@ from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.models import Photo, Report, ReportEvent
 from tellcity.reports.queries import is_public, public_event_filter
-from tellcity.reports.states import OPEN_STATUSES, EventType, Status
+from tellcity.reports.states import OPEN_STATUSES, STATUS_EVENTS, Status
 
-#: Events that move a report's status, whose text explains the move (Open311 status_notes).
-STATUS_EVENTS = (EventType.STATUS_CHANGE, EventType.REOPEN)
 _OPEN = [str(status) for status in OPEN_STATUSES]
 
 #: The columns of a category the services list shows, in a fixed order (for its digest).

@@ -26,7 +26,7 @@ from tellcity.core.text import mask_contacts
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
-from tellcity.reports.states import EventType, open311_status
+from tellcity.reports.states import STATUS_EVENTS, open311_status
 from tellcity.reports.submission import DESCRIPTION_MAX
 
 #: The longest span GET requests and servicerequestupdates cover, and their default span.
@@ -116,10 +116,6 @@ class ServiceDefinitionSchema(Schema):
     )
 
 
-#: Events that move a report's status: their notes say where to.
-_MOVES = (EventType.STATUS_CHANGE, EventType.REOPEN)
-
-
 def service_requests(
     rows: Sequence[RequestRow],
     *,
@@ -191,7 +187,7 @@ def _extended(report: Report, timezone: ZoneInfo) -> dict:
             {
                 "datetime": w3c(event.created_at, timezone),
                 "type": event.type,
-                "status": event.to_value if event.type in _MOVES else None,
+                "status": event.to_value if event.type in STATUS_EVENTS else None,
                 "description": mask_contacts(event.text) or None,
             }
             for event in public_events(report)

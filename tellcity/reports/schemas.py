@@ -9,7 +9,7 @@ from tellcity.core.text import mask_contacts
 from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
-from tellcity.reports.states import STATUS_LABELS, Kind, open311_status
+from tellcity.reports.states import STATUS_EVENTS, STATUS_LABELS, Kind, open311_status
 
 
 def _locale() -> str:
@@ -33,7 +33,7 @@ def public_timeline(report: Report) -> list[dict]:
     return [
         {
             "type": event.type,
-            "status": event.to_value if event.type in ("status_change", "reopen") else None,
+            "status": event.to_value if event.type in STATUS_EVENTS else None,
             "text": mask_contacts(event.text),
             "at": event.created_at.isoformat(),
         }

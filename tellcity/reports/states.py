@@ -106,6 +106,10 @@ class EventType(StrEnum):
     ESCALATION = "escalation"
 
 
+#: Events that move a report's status: their `to_value` is the new status.
+STATUS_EVENTS = (EventType.STATUS_CHANGE, EventType.REOPEN)
+
+
 #: What a resident reads for each status (translated when shown).
 STATUS_LABELS = {
     Status.NEW: _l("new"),

@@ -1,0 +1,209 @@
+"""A category's questions — its Open311 attribute definitions, e.g. illegal-dumping asks
+`waste_type`, required, one of a list — and the one check of the answers a resident sends.
+
+The web form, /api/v1 and Open311 all hand the answers as they came (a mapping of question
+code to one value or a list of values) to `check_answers`; it refuses, with one Invalid naming
+every question at fault (`fields`, keyed `attributes.<code>`), what the definitions do not
+allow: a required answer missing, a value outside the list, several values for a question
+that takes one, a number or date that does not read, text too long, a question the category
+does not ask, or more answers than any category asks.
+"""
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from tellcity.core.errors import Invalid
+
+DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+#: More answers than this is not a resident answering a form (no category asks as many).
+MAX_ANSWERS = 50
+#: Characters of one answer: a line (string) or a paragraph (text).
+STRING_MAX = 300
+TEXT_MAX = 4000
+#: Values of one multi-valued answer (it also cannot have more than the list offers).
+MAX_VALUES = 100
+
+
+def definitions(category) -> list[dict]:
+    """The category's questions in their order: as their definitions number them, else as
+    they are listed. Definitions without a code are skipped."""
+    questions = [
+        {**question, "order": _order(question.get("order"), number)}
+        for number, question in enumerate(category.attributes or [], start=1)
+        if isinstance(question, Mapping) and question.get("code") not in (None, "")
+    ]
+    return sorted(questions, key=lambda question: question["order"])
+
+
+def asked(category) -> list[dict]:
+    """The questions that take an answer (a definition with `variable` false is a note)."""
+    return [question for question in definitions(category) if question.get("variable", True)]
+
+
+def datatype(question: Mapping) -> str:
+    """The question's datatype; a string when its definition names none the spec knows."""
+    value = question.get("datatype")
+    return value if value in DATATYPES else "string"
+
+
+def options(question: Mapping) -> list[Mapping]:
+    """The values a list question offers, each {key, name}."""
+    values = question.get("values")
+    if not isinstance(values, list):
+        return []
+    return [value for value in values if isinstance(value, Mapping)]
+
+
+def _order(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def field_name(code: str) -> str:
+    """How an error names the answer to question `code` (front ends translate it)."""
+    return f"attributes.{code}"
+
+
+#: How a form names the answer to a question: attribute[code], attribute[code][] (Open311's
+#: convention, which the web form follows too).
+_FORM_NAME = re.compile(r"attribute\[([^\[\]]{1,64})\](?:\[\])?")
+
+
+def answers_from_form(params) -> dict[str, list[str]]:
+    """The answers in form parameters (a MultiDict or a mapping): {code: [values]} from
+    attribute[code]=v, attribute[code][]=v1&... or attribute[code]=v1&attribute[code]=v2."""
+    getlist = getattr(params, "getlist", None)
+    answers: dict[str, list[str]] = {}
+    for name in params:
+        match = _FORM_NAME.fullmatch(name) if isinstance(name, str) else None
+        if match is None:
+            continue
+        values = getlist(name) if getlist else [params[name]]
+        answers.setdefault(match.group(1), []).extend(str(value) for value in values)
+    return answers
+
+
+def check_answers(category, sent: Mapping | None) -> dict:
+    """The answers to the category's questions, checked and tidied: {code: value} with a
+    string, a number or an ISO date for one value and a list of keys for a multi-valued list.
+    Unanswered questions are left out. Raises Invalid (code of the first fault, `fields`
+    naming each answer at fault) for anything the definitions do not allow."""
+    sent = _as_mapping(sent)
+    if len(sent) > MAX_ANSWERS:
+        raise Invalid(
+            _("at most %(count)s answers", count=MAX_ANSWERS),
+            code="too_many_answers",
+            field="attributes",
+        )
+    questions = {str(question["code"]): question for question in asked(category)}
+    faults: dict[str, tuple[str, str]] = {}
+    for code in sent:
+        if code not in questions:
+            faults[field_name(code)] = ("unknown_question", _("not a question of this category"))
+    answers = {}
+    for code, question in questions.items():
+        try:
+            values = _texts(sent.get(code))
+            if values:
+                answers[code] = _answer(question, values)
+            elif question.get("required"):
+                raise _Fault("answer_required", _("an answer is required"))
+        except _Fault as fault:
+            faults[field_name(code)] = (fault.code, fault.message)
+    if faults:
+        first_code = next(iter(faults.values()))[0]
+        raise Invalid(
+            "; ".join(f"{name}: {message}" for name, (_code, message) in faults.items()),
+            code=first_code,
+            field="attributes",
+            fields={name: [message] for name, (_code, message) in faults.items()},
+        )
+    return answers
+
+
+class _Fault(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _as_mapping(sent) -> Mapping:
+    if sent is None:
+        return {}
+    if not isinstance(sent, Mapping):
+        raise Invalid(
+            _("answers are an object of question codes and values"),
+            code="invalid_answer",
+            field="attributes",
+        )
+    return sent
+
+
+def _texts(value) -> list[str]:
+    """An answer as sent, one value or a list of them (text or numbers), as non-empty texts."""
+    items = value if isinstance(value, list | tuple) else [value]
+    if len(items) > MAX_VALUES:
+        raise _Fault("too_many_values", _("at most %(count)s values", count=MAX_VALUES))
+    texts = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise _Fault("invalid_answer", _("give text or a number"))
+        text = item.strip() if isinstance(item, str) else str(item)
+        if text:
+            texts.append(text)
+    return texts
+
+
+def _answer(question: Mapping, values: list[str]):
+    kind = datatype(question)
+    if kind == "multivaluelist":
+        return [_key(question, value) for value in dict.fromkeys(values)]
+    if len(values) > 1:
+        raise _Fault("invalid_answer", _("one value only"))
+    value = values[0]
+    if kind == "singlevaluelist":
+        return _key(question, value)
+    if kind == "number":
+        return _number(value)
+    if kind == "datetime":
+        return _datetime(value)
+    limit = TEXT_MAX if kind == "text" else STRING_MAX
+    text = value if kind == "text" else " ".join(value.split())
+    if len(text) > limit:
+        raise _Fault("answer_too_long", _("at most %(count)s characters", count=limit))
+    return text
+
+
+def _key(question: Mapping, value: str) -> str:
+    keys = [str(option.get("key")) for option in options(question)]
+    if value not in keys:
+        raise _Fault("answer_not_offered", _("one of: %(keys)s", keys=", ".join(keys)))
+    return value
+
+
+def _number(value: str) -> int | float:
+    try:
+        number = float(value) if len(value) <= 64 else math.nan
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise _Fault("invalid_answer", _("a number"))
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _datetime(value: str) -> str:
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        raise _Fault(
+            "invalid_answer", _("a date, e.g. 2026-01-31 or 2026-01-31T08:30:00+01:00")
+        ) from None

@@ -1,0 +1,390 @@
+"""Filing a report or an idea: the one use case behind the web form, /api/v1 and Open311.
+
+Each front end only translates: its input into a `Submission` (as sent: a category code, a
+position or an address, answers, contact, photos already checked by
+tellcity.photos.services.process_upload), and the Invalid raised here into its own shape (the
+form again with the message, a JSON 4xx, Open311's error list). Every rule of what may be
+filed lives here, once:
+
+- the category: active in this city, and of the kind the front end files (problem or idea);
+- the answers to its questions (tellcity.categories.questions);
+- the position: latitude and longitude as sent, else the city's address that matches what
+  was typed (geocoding and reverse geocoding, in `locate`); inside the city limits; required
+  for a problem;
+- the text: description, name, contact (email, phone) and address within their limits, no NUL
+  byte anywhere;
+- photos: at most MAX_PHOTOS;
+- idempotency: a submission repeating a known key returns the report it made the first time.
+
+`prepare` runs every check and finds the position, writing nothing; `submit_report` files a
+prepared submission (or prepares it first): route it, number it, give it its deadlines, write
+it with its first event, queue the department's notification.
+"""
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tellcity.accounts.models import User
+from tellcity.categories.models import Category
+from tellcity.categories.questions import check_answers
+from tellcity.cities.models import City
+from tellcity.cities.queries import active_category
+from tellcity.core.db import utcnow, write_new
+from tellcity.core.errors import Invalid, Malformed
+from tellcity.core.permissions import Actor
+from tellcity.core.writer_queue import wait_to_write
+from tellcity.extensions import db
+from tellcity.geo.geocoding import reverse_address, search_address
+from tellcity.geo.places import is_inside
+from tellcity.notify import services as notify
+from tellcity.photos.services import store_photos
+from tellcity.reports.models import Report, ReportEvent, ReportSequence
+from tellcity.reports.states import EventType, Kind, Source, Status
+from tellcity.routing.services import Routing, route
+from tellcity.sla.calendar import BusinessCalendar
+
+DESCRIPTION_MAX = 4000
+NAME_MAX = 120
+EMAIL_MAX = 254
+PHONE_MAX = 40
+ADDRESS_MAX = 300
+#: Deliberately simple: one @, no spaces, a dot in the domain. The mail server has the last word.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: A phone number: an optional +, then 6 to 20 digits with spaces, dots, dashes or brackets.
+PHONE_PATTERN = re.compile(r"\+?[\d\s.\-()]{6,25}")
+MAX_PHOTOS = 3
+#: Where an Open311 request's media_url is kept among the report's attributes (staff only:
+#: never fetched nor shown to the public, we cannot vouch for it).
+MEDIA_URL_KEY = "_media_url"
+
+
+@dataclass
+class Submission:
+    """What a resident (or an app, or an Open311 client on their behalf) sends, as sent."""
+
+    #: The category's code (Open311 service_code).
+    category: str | None
+    lat: float | None = None
+    lon: float | None = None
+    description: str = ""
+    address: str = ""
+    #: The answers to the category's questions: {code: value or [values]}, as sent.
+    answers: Mapping | None = None
+    reporter_name: str | None = None
+    reporter_email: str | None = None
+    reporter_phone: str | None = None
+    reporter: User | None = None
+    #: The kind the front end files (the web form's /report or /idea); None: the category's.
+    kind: str | None = None
+    locale: str = "fr"
+    source: str = Source.WEB
+    idempotency_key: str | None = None
+    #: An Open311 client's link to a photo it holds (kept for the staff only).
+    media_url: str | None = None
+    #: Photos already checked and re-encoded by tellcity.photos.services.process_upload.
+    photos: list = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """A submission that passed every check, its category found, its position and address
+    known and its answers tidied: what `submit_report` writes."""
+
+    category: Category
+    lat: float | None
+    lon: float | None
+    address: str
+    description: str
+    attributes: dict | None
+    submission: Submission
+
+
+#: A plain query, built once: no ORM entity to set up for a yes/no on every submission.
+_BY_IDEMPOTENCY_KEY = sa.select(Report.__table__.c.id).where(
+    Report.__table__.c.idempotency_key == sa.bindparam("key")
+)
+
+
+def replayed(submission: Submission) -> Report | None:
+    """The report a submission with the same idempotency key made before, if any."""
+    if not submission.idempotency_key:
+        return None
+    existing = db.session.connection().scalar(
+        _BY_IDEMPOTENCY_KEY, {"key": submission.idempotency_key}
+    )
+    return None if existing is None else db.session.get(Report, existing)
+
+
+def prepare(city: City, submission: Submission) -> Prepared:
+    """Check everything about `submission` and find its position (from the address typed
+    when it has none) and its address (from the position when none was typed; left empty when
+    the geocoder cannot say). Writes nothing. Raises Invalid, with the machine-readable code
+    and the field at fault, for the first thing wrong; Malformed for a NUL byte."""
+    check_text(submission)
+    category = _category(city, submission)
+    attributes = check_answers(category, submission.answers)
+    if submission.media_url:
+        attributes[MEDIA_URL_KEY] = submission.media_url
+    description = (submission.description or "").strip()
+    _check_content(category, description, submission.photos)
+    _check_contact(submission)
+    lat, lon, address = locate(city, submission.lat, submission.lon, submission.address)
+    if lat is None and category.kind == Kind.PROBLEM:
+        raise Invalid(_("say where the problem is"), code="no_position", field="position")
+    return Prepared(
+        category=category,
+        lat=lat,
+        lon=lon,
+        address=address,
+        description=description,
+        attributes=attributes or None,
+        submission=submission,
+    )
+
+
+def check_photo_count(count: int) -> None:
+    """Refuse more photos than a submission takes (front ends call this before decoding)."""
+    if count > MAX_PHOTOS:
+        raise Invalid(
+            _("at most %(count)s photos", count=MAX_PHOTOS), code="too_many_photos", field="photos"
+        )
+
+
+def check_text(submission: Submission) -> None:
+    """No NUL byte in any text sent (PostgreSQL cannot store one, and no resident types it)."""
+    texts = [
+        submission.category,
+        submission.description,
+        submission.address,
+        submission.reporter_name,
+        submission.reporter_email,
+        submission.reporter_phone,
+        submission.media_url,
+        *_answer_texts(submission.answers),
+    ]
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        raise Malformed(_("NUL bytes are not allowed in parameters."), code="nul_byte")
+
+
+def _answer_texts(answers) -> list:
+    if not isinstance(answers, Mapping):
+        return []
+    texts = list(answers)
+    for value in answers.values():
+        texts.extend(value if isinstance(value, list | tuple) else [value])
+    return texts
+
+
+def _category(city: City, submission: Submission) -> Category:
+    category = active_category(city, submission.category)
+    if category is None:
+        raise Invalid(
+            _("this category is not available here"), code="unknown_category", field="category"
+        )
+    if submission.kind and submission.kind != category.kind:
+        message = (
+            _("this category is for ideas: suggest it as an idea")
+            if category.kind == Kind.SUGGESTION
+            else _("this category is for problems: report it as a problem")
+        )
+        raise Invalid(message, code="wrong_kind", field="category")
+    return category
+
+
+def _check_content(category: Category, description: str, photos: list) -> None:
+    check_photo_count(len(photos))
+    if category.kind == Kind.PROBLEM and not description and not photos:
+        raise Invalid(_("describe the problem or add a photo"), code="empty", field="description")
+    if category.kind == Kind.SUGGESTION and not description:
+        raise Invalid(_("describe your idea"), code="empty", field="description")
+    if len(description) > DESCRIPTION_MAX:
+        raise Invalid(
+            _("the description is longer than %(count)s characters", count=DESCRIPTION_MAX),
+            code="too_long",
+            field="description",
+        )
+
+
+def _check_contact(submission: Submission) -> None:
+    email, phone = submission.reporter_email, submission.reporter_phone
+    for value, limit, name in (
+        (submission.reporter_name, NAME_MAX, "name"),
+        (email, EMAIL_MAX, "email"),
+        (phone, PHONE_MAX, "phone"),
+        (submission.address, ADDRESS_MAX, "address"),
+    ):
+        if value and len(value) > limit:
+            raise Invalid(
+                _("%(field)s: at most %(count)s characters", field=name, count=limit),
+                code="too_long",
+                field=name,
+            )
+    if email and not EMAIL_PATTERN.fullmatch(email.strip()):
+        raise Invalid(_("this email address is not valid"), code="invalid_email", field="email")
+    if phone and not PHONE_PATTERN.fullmatch(phone.strip()):
+        raise Invalid(_("this phone number is not valid"), code="invalid_phone", field="phone")
+
+
+def locate(
+    city: City, lat: float | None, lon: float | None, address: str | None
+) -> tuple[float | None, float | None, str]:
+    """The position and address of a place in `city`: latitude and longitude as given (with
+    the address given, else the geocoder's, else none), or the first address in the city
+    matching the one typed. (None, None, "") when neither is given. Raises Invalid when the
+    position is off the Earth or outside the city, or the address cannot be found or looked up.
+    """
+    address = " ".join((address or "").split())
+    if (lat is None) != (lon is None):
+        raise Invalid(
+            _("give both the latitude and the longitude"),
+            code="invalid_position",
+            field="position",
+        )
+    if lat is not None:
+        check_inside(city, lat, lon)
+        return lat, lon, address or reverse_address(lat, lon) or ""
+    if not address:
+        return None, None, ""
+    found = search_address(address, city, limit=1)
+    if not found.available:
+        raise Invalid(
+            _(
+                "The address search is not available right now: place the pin on the "
+                "map, or give the latitude and longitude."
+            ),
+            code="geocoder_unavailable",
+            field="address",
+        )
+    if not found.places:
+        raise Invalid(
+            _("We could not find this address in %(city)s.", city=city.name),
+            code="address_not_found",
+            field="address",
+        )
+    place = found.places[0]
+    return place.lat, place.lon, place.label
+
+
+def check_inside(city: City, lat: float, lon: float) -> None:
+    """Raise Invalid unless the position is on the Earth and inside the city limits."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Invalid(_("this position is not on Earth"), code="invalid_position", field="position")
+    if not is_inside(city, lat, lon):
+        raise Invalid(
+            _(
+                "this place is outside %(city)s: we can only pass on reports made inside the"
+                " city limits",
+                city=city.name,
+            ),
+            code="outside_city",
+            field="position",
+        )
+
+
+def submit_report(
+    city: City,
+    submission: Submission | Prepared,
+    actor: Actor,
+    now: datetime | None = None,
+) -> tuple[Report, bool]:
+    """File a report: check it (unless already `prepare`d), route it, give it its reference
+    and SLA deadlines, write its first event (with the routing decision) and queue the
+    department's notification.
+
+    Returns (report, created): a submission repeating a known idempotency key returns the
+    report it made the first time with created False. Raises what `prepare` raises.
+    """
+    raw = submission.submission if isinstance(submission, Prepared) else submission
+    existing = replayed(raw)
+    if existing is not None:
+        return existing, False
+    prepared = submission if isinstance(submission, Prepared) else prepare(city, submission)
+    now = now or utcnow()
+    routing = route(city, prepared.category, prepared.lat, prepared.lon)
+    report = _new_report(city, prepared, routing, now)
+    # Numbered last, just before it is written: the number's upsert is the transaction's first
+    # write, and from there to the commit SQLite's write lock is held and PostgreSQL locks the
+    # city's sequence row.
+    wait_to_write(db.session)
+    report.reference = next_reference(city, now)
+    # Three known rows, written at once rather than by a flush (see write_new).
+    write_new(db.session, report)
+    store_photos(report, raw.photos)
+    created = ReportEvent(
+        report_id=report.id,  # not report=: that would add it to the report's pending changes
+        type=EventType.CREATED,
+        text=f"Routed to {routing.department.name} ({routing.reason})",
+        data={"routing": routing.data},
+        created_at=now,
+        **actor.event_fields,
+    )
+    write_new(db.session, created, keep=False)  # read again only through report.events
+    notify.notify_new_report(report, is_new=True)
+    return report, True
+
+
+def _new_report(city: City, prepared: Prepared, routing: Routing, now: datetime) -> Report:
+    category, submission = prepared.category, prepared.submission
+    at_risk_at = due_at = None
+    if category.sla_hours:
+        calendar = BusinessCalendar.for_city(city)
+        at_risk_at, due_at = calendar.sla_deadlines(now, category.sla_hours)
+    return Report(
+        city=city,  # not city_id: the notification reads the city before the report is written
+        kind=category.kind,
+        category=category,
+        status=Status.NEW,
+        priority=category.default_priority,
+        department=routing.department,
+        zone=routing.zone,
+        lat=prepared.lat,
+        lon=prepared.lon,
+        address=prepared.address[:ADDRESS_MAX],
+        description=prepared.description,
+        attributes=prepared.attributes,
+        at_risk_at=at_risk_at,
+        due_at=due_at,
+        source=submission.source,
+        idempotency_key=submission.idempotency_key,
+        reporter_id=submission.reporter.id if submission.reporter else None,
+        reporter_name=(submission.reporter_name or "").strip() or None,
+        reporter_email=(submission.reporter_email or "").strip().lower() or None,
+        reporter_phone=(submission.reporter_phone or "").strip() or None,
+        locale=submission.locale,
+        created_at=now,
+        updated_at=now,
+        photos=[],  # known to be none yet: counting them (notify) needs no query
+    )
+
+
+def next_reference(city: City, now: datetime) -> str:
+    """The next public reference of `city` for the year of `now` in the city's time zone,
+    e.g. ISS-2026-000124. One atomic upsert, safe with concurrent submissions."""
+    year = now.astimezone(ZoneInfo(city.timezone)).year
+    connection = db.session.connection()
+    statement = _sequence_upsert(connection.dialect.name)
+    number = connection.execute(statement, {"city_id": city.id, "year": year}).scalar_one()
+    return f"{city.reference_prefix}-{year}-{number:06d}"
+
+
+@functools.cache
+def _sequence_upsert(dialect_name: str) -> sa.Insert:
+    """The upsert of next_reference, built once per dialect (it runs on every submission)."""
+    table = ReportSequence.__table__
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(table)
+        .values(city_id=sa.bindparam("city_id"), year=sa.bindparam("year"), last_number=1)
+        .on_conflict_do_update(
+            index_elements=["city_id", "year"], set_={"last_number": table.c.last_number + 1}
+        )
+        .returning(table.c.last_number)
+    )
