@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from tellcity.reports.services import EMAIL_PATTERN
+from tellcity.reports.submission import EMAIL_PATTERN
 
 MIN_PASSWORD = 10
 

@@ -8,11 +8,10 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from tellcity.api.openapi import describe, openapi_document
-from tellcity.categories.models import Category
 from tellcity.cities.queries import active_category, categories_by_group, current_city
 from tellcity.core.errors import Invalid, api_error
 from tellcity.core.permissions import Actor
-from tellcity.extensions import csrf, db, limiter
+from tellcity.extensions import csrf, limiter
 from tellcity.geo.geocoding import reverse_address, search_address
 from tellcity.photos.services import process_upload, read_gps
 from tellcity.reports import queries, services
@@ -23,8 +22,8 @@ from tellcity.reports.schemas import (
     PublicReportSchema,
     ReportInputSchema,
 )
-from tellcity.reports.services import MAX_PHOTOS, Submission
 from tellcity.reports.states import Source
+from tellcity.reports.submission import Submission, check_photo_count, submit_report
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies are trusted here: nothing acts on a signed-in session
@@ -59,34 +58,27 @@ def create_report():
     Idempotency-Key header makes a retry return the first answer, never a second report."""
     city = current_city()
     data = report_input.load(_payload())
-    category = _category(city, data)
-    photos = [process_upload(f.read()) for f in _files("photos") if f.filename]
-    if len(photos) > MAX_PHOTOS:
-        raise Invalid(
-            _("at most %(count)s photos", count=MAX_PHOTOS), code="too_many_photos", field="photos"
-        )
+    uploads = [upload for upload in _files("photos") if upload.filename]
+    check_photo_count(len(uploads))
     key = request.headers.get("Idempotency-Key", "").strip()[:100]
     submission = Submission(
-        category=category,
+        category=data["category"],
+        kind=data["kind"],
         lat=data["lat"],
         lon=data["lon"],
         address=data["address"],
         description=data["description"],
-        attributes=data["attributes"],
+        answers=data["attributes"],
         reporter_name=data["name"],
         reporter_email=data["email"],
         reporter_phone=data["phone"],
-        photos=photos,
+        photos=[process_upload(upload.read()) for upload in uploads],
         locale=str(get_locale()),
         source=Source.API,
         idempotency_key=f"api:{key}" if key else None,
     )
-    if submission.address == "" and submission.lat is not None:
-        submission.address = reverse_address(submission.lat, submission.lon) or ""
-    report, _created = services.submit_report(city, submission, Actor.api("public"))
-    answer = created_report.dump(report)  # before the commit expires what it reads
-    db.session.commit()
-    return jsonify(answer), 201
+    report, _created = submit_report(city, submission, Actor.api("public"))
+    return jsonify(created_report.dump(report)), 201
 
 
 def _payload() -> dict:
@@ -102,15 +94,6 @@ def _files(name: str) -> list:
     """The files sent under this name: only a multipart body has any (a JSON body is not
     parsed as a form to find none: 0.1 ms a submission)."""
     return request.files.getlist(name) if request.mimetype == "multipart/form-data" else []
-
-
-def _category(city, data: dict) -> Category:
-    category = active_category(city, data["category"])
-    if category is None or (data["kind"] and data["kind"] != category.kind):
-        raise Invalid(
-            _("unknown category for this kind of report"), code="unknown_category", field="category"
-        )
-    return category
 
 
 @bp.get("/reports/<reference>")
@@ -138,7 +121,13 @@ def nearby():
     )
     category = None
     if code := request.args.get("category"):
-        category = _category(city, {"category": code, "kind": None})
+        category = active_category(city, code)
+        if category is None:
+            raise Invalid(
+                _("this category is not available here"),
+                code="unknown_category",
+                field="category",
+            )
     found = queries.nearby_open(
         city, category, lat, lon, radius_m=radius, days=current_app.config["NEARBY_DAYS"]
     )
@@ -167,7 +156,6 @@ def support(reference: str):
         )
     key = hashlib.sha256(f"api:{supporter}".encode()).hexdigest()
     counted = services.add_support(report, supporter_key=key)
-    db.session.commit()
     return jsonify(counted=counted, support_count=report.support_count), 200 if not counted else 201
 
 

@@ -16,16 +16,28 @@ class TellCityError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.field = field
+        #: Messages by field, where several are at fault at once (e.g. the answers to a
+        #: category's questions, keyed "attributes.<code>").
+        self.fields = fields or ({field: [message]} if field else {})
 
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field
+        if self.fields:
+            body["fields"] = self.fields
         return body
 
 
@@ -48,6 +60,13 @@ class Invalid(TellCityError):
 
     status = 422
     code = "invalid"
+
+
+class Malformed(TellCityError):
+    """The request cannot be read as it is (e.g. a NUL byte in its text)."""
+
+    status = 400
+    code = "malformed"
 
 
 class Conflict(TellCityError):
@@ -99,8 +118,7 @@ def handle_http_error(error: HTTPException):
 
 def handle_domain_error(error: TellCityError):
     if _is_api():
-        fields = {error.field: [error.message]} if error.field else None
-        return api_error(error.status, error.code, error.message, fields)
+        return api_error(error.status, error.code, error.message, error.fields)
     if wants_json():
         return jsonify({"error": error.to_dict()}), error.status
     page = render_template("errors/error.html", error=error, message=error.message)

@@ -2,8 +2,11 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+
+from tellcity.core.errors import Malformed
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -38,7 +41,7 @@ def _refuse_nul_bytes():
     if request.mimetype in FORM_TYPES:
         values += request.form.values()
     if any("\x00" in value for value in values):
-        abort(400, description="NUL bytes are not allowed in parameters.")
+        raise Malformed(_("NUL bytes are not allowed in parameters."), code="nul_byte")
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -8,19 +8,23 @@ import sqlalchemy as sa
 from shapely.geometry import Point, shape
 
 from tellcity.accounts.models import User
-from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.core.permissions import Actor
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.lifecycle import transition
-from tellcity.reports.services import Submission, add_support, submit_report
+from tellcity.reports.services import add_support
+from tellcity.reports.submission import Submission, submit_report
 
 PROBLEMS = [
     ("pothole", "Nid-de-poule profond sur la chaussée, dangereux pour les vélos."),
     ("street-light", "Le lampadaire devant le n° 12 ne s'allume plus depuis trois soirs."),
-    ("illegal-dumping", "Un canapé et des cartons déposés sur le trottoir."),
+    (
+        "illegal-dumping",
+        "Un canapé et des cartons déposés sur le trottoir.",
+        {"waste_type": "bulky"},
+    ),
     ("graffiti", "Tags sur le mur de l'école, côté rue."),
     ("overflowing-bin", "La corbeille déborde, les déchets s'envolent."),
     ("pavement", "Dalle descellée, on trébuche facilement."),
@@ -43,28 +47,26 @@ STAGES = ["new", "new", "acknowledged", "in_progress", "resolved", "resolved"]
 def add_demo_reports(city: City, count: int = 36, seed: int = 92040) -> int:
     """File `count` problems and a few ideas over the last weeks, and move some along."""
     rng = random.Random(seed)
-    categories = {
-        c.code: c
-        for c in db.session.scalars(sa.select(Category).where(Category.city_id == city.id))
-    }
     now = utcnow()
     for n in range(count):
-        code, text = PROBLEMS[n % len(PROBLEMS)]
+        code, text, *answers = PROBLEMS[n % len(PROBLEMS)]
         when = now - timedelta(days=rng.uniform(0.2, 40), minutes=rng.randint(0, 600))
-        report = _file(city, categories[code], text, _random_point(city, rng), when)
+        point = _random_point(city, rng)
+        report = _file(city, code, text, point, when, answers[0] if answers else None)
         _advance(report, rng.choice(STAGES), when)
     for n, (code, text) in enumerate(IDEAS):
         when = now - timedelta(days=rng.uniform(1, 60))
-        idea = _file(city, categories[code], text, None, when)
+        idea = _file(city, code, text, None, when)
         for supporter in range(rng.randint(2, 40)):
             add_support(idea, supporter_key=f"demo-{n}-{supporter}")
     db.session.flush()
     return count + len(IDEAS)
 
 
-def _file(city, category, text, point, when: datetime):
+def _file(city, code: str, text: str, point, when: datetime, answers: dict | None = None):
+    """File a report as a resident would, answering the category's questions."""
     lat, lon = point if point else (None, None)
-    submission = Submission(category=category, lat=lat, lon=lon, description=text)
+    submission = Submission(category=code, lat=lat, lon=lon, description=text, answers=answers)
     report, _ = submit_report(city, submission, Actor.system("resident"), now=when)
     return report
 

@@ -50,9 +50,14 @@ def body(fmt: str, root: str, data) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
 
 
-def errors_response(fmt: str, status: int, descriptions: list[str]) -> Response:
-    """The Open311 error list: one {code, description} per problem, code the HTTP status."""
-    errors = [{"code": status, "description": text} for text in descriptions]
+def errors_response(
+    fmt: str, status: int, descriptions: list[str], error_code: str | None = None
+) -> Response:
+    """The Open311 error list: one {code, description} per problem, code the HTTP status as
+    the spec has it; with the domain's machine-readable `error_code` (e.g. answer_required)
+    beside it when there is one (clients ignore what they do not know)."""
+    extra = {"error_code": error_code} if error_code else {}
+    errors = [{"code": status, "description": text, **extra} for text in descriptions]
     return respond(fmt, "errors", errors, status)
 
 

@@ -14,7 +14,7 @@ from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
 from tellcity.core.errors import NotFound, TellCityError
 from tellcity.core.permissions import Actor
-from tellcity.extensions import csrf, db, limiter
+from tellcity.extensions import csrf, limiter
 from tellcity.open311 import queries, services
 from tellcity.open311.render import (
     CONTENT_TYPES,
@@ -34,13 +34,12 @@ from tellcity.open311.schemas import (
     TokenSchema,
     UpdateSchema,
     UpdatesQuerySchema,
-    answers,
     discovery_document,
     service_requests,
     w3c,
 )
 from tellcity.photos.services import process_upload
-from tellcity.reports.services import MAX_PHOTOS, submit_report
+from tellcity.reports.submission import check_photo_count, submit_report
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)  # no cookies are trusted here: posting takes an API key
@@ -133,23 +132,12 @@ def create_request(fmt: str):
     city = _city()
     api_key = _api_key(city)
     data = NewRequestSchema().load(request.form)
-    category = queries.service(city, data["service_code"])
-    if category is None:
-        raise Open311Error(404, f"service_code {data['service_code']} not found")
-    data["answers"] = answers(category, data.pop("attribute"))
-    photos = [process_upload(content) for content in _media() if content]
-    submission = services.new_submission(city, category, data, photos, locale=_locale())
+    uploads = [upload for upload in request.files.getlist("media") if upload.filename]
+    check_photo_count(len(uploads))  # before any is decoded
+    photos = [process_upload(content) for upload in uploads if (content := upload.read())]
+    submission = services.new_submission(data, photos, locale=_locale())
     report, _created = submit_report(city, submission, Actor.api(api_key.name))
-    db.session.commit()
     return respond(fmt, "service_requests", CreatedRequestSchema(many=True).dump([report]))
-
-
-def _media() -> list[bytes]:
-    """The photos sent as `media`, refused before any is decoded when there are too many."""
-    uploads = request.files.getlist("media")
-    if len(uploads) > MAX_PHOTOS:
-        raise Open311Error(400, f"media: at most {MAX_PHOTOS} photos")
-    return [upload.read() for upload in uploads]
 
 
 @bp.get(f"/v2/requests.{FMT}")
@@ -283,13 +271,11 @@ def _format() -> str:
 
 @bp.errorhandler(Open311Error)
 def _open311_error(error: Open311Error):
-    db.session.rollback()
     return errors_response(_format(), error.status, error.descriptions)
 
 
 @bp.errorhandler(ValidationError)
 def _invalid(error: ValidationError):
-    db.session.rollback()
     return errors_response(_format(), 400, list(_messages(error.normalized_messages())))
 
 
@@ -309,16 +295,26 @@ def _messages(messages, field: str = ""):
 def _refused(error: TellCityError):
     """The domain's refusals: 403 and 404 as they are, server failures as they are, every
     other refusal (invalid, conflict) a 400 as the spec has it."""
-    db.session.rollback()
     status = error.status if error.status in (403, 404) or error.status >= 500 else 400
-    field = FIELD_NAMES.get(error.field or "", error.field)
-    description = f"{field}: {error.message}" if field else error.message
-    return errors_response(_format(), status, [description])
+    if error.code == "unknown_category":
+        status = 404  # as for GET services/{service_code}
+    descriptions = [
+        f"{_parameter(field)}: {message}"
+        for field, messages in error.fields.items()
+        for message in messages
+    ]
+    return errors_response(_format(), status, descriptions or [error.message], error.code)
+
+
+def _parameter(field: str) -> str:
+    """The Open311 parameter that carried one of our fields (attributes.x: attribute[x])."""
+    if field.startswith("attributes."):
+        return f"attribute[{field.removeprefix('attributes.')}]"
+    return FIELD_NAMES.get(field, field)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    db.session.rollback()
     response = errors_response(_format(), error.code or 400, [error.description or error.name])
     for name, value in error.get_headers():
         if name.lower() != "content-type":

@@ -331,6 +331,19 @@ def store_photo(report: Report, photo: ProcessedPhoto, event: ReportEvent | None
     return row
 
 
+def store_photos(report: Report, photos: list, event: ReportEvent | None = None) -> None:
+    """Store the photos (see store_photo); if one cannot be written, remove those already
+    written and raise."""
+    stored = []
+    try:
+        for photo in photos:
+            stored.append(store_photo(report, photo, event))
+    except TellCityError:
+        for photo in stored:
+            discard_files(photo)
+        raise
+
+
 def discard_files(photo: Photo) -> None:
     """Remove a photo's files (after the transaction that added its row failed, or once the
     row is deleted). Files already gone are fine; a file that cannot be removed is logged."""

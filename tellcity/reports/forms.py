@@ -11,29 +11,31 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from tellcity.categories.models import Category
-from tellcity.reports.services import DESCRIPTION_MAX, MAX_PHOTOS
+from tellcity.reports.submission import MAX_PHOTOS
 
 
 class ReportForm(FlaskForm):
     """Everything a resident sends, on one page. Without JavaScript the position is an address
     or a latitude and longitude; with it, the map fills lat/lon."""
 
-    category = SelectField(_l("What is it about?"), validators=[DataRequired()], choices=[])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
-    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
-    description = TextAreaField(
-        _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)]
+    # The form reads the fields; what may be filed (the category and its kind, lengths, the
+    # position, contact) is checked by the submission, tellcity.reports.submission.
+    category = SelectField(
+        _l("What is it about?"), validators=[DataRequired()], choices=[], validate_choice=False
     )
+    address = StringField(_l("Address"))
+    lat = FloatField(_l("Latitude"), validators=[Optional()])
+    lon = FloatField(_l("Longitude"), validators=[Optional()])
+    description = TextAreaField(_l("Description"))
     photos = MultipleFileField(_l("Photos (up to %(count)s)", count=MAX_PHOTOS))
     #: Photos already received and checked, carried over when the form comes back.
     pending_photos = HiddenField()
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
-    email = StringField(_l("Your email"), validators=[Optional(), Length(max=254)])
-    phone = StringField(_l("Your phone"), validators=[Optional(), Length(max=40)])
+    name = StringField(_l("Your name"))
+    email = StringField(_l("Your email"))
+    phone = StringField(_l("Your phone"))
     #: Set once the resident has seen the similar reports nearby and still files their own.
     not_a_duplicate = BooleanField()
 

@@ -44,7 +44,7 @@ def week(demo_city, staff):
             demo_city,
             "illegal-dumping",
             at=ILE_SAINT_GERMAIN,
-            attributes={"waste_type": "bulky"},
+            answers={"waste_type": "bulky"},
             now=now - timedelta(days=4),
         ),
         "old": submit(demo_city, "pothole", now=now - timedelta(days=100)),

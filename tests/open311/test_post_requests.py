@@ -126,25 +126,39 @@ def test_both_forms_at_once_add_up(client, demo_city, multiple_choice):
 
 
 @pytest.mark.parametrize(
-    ("answers", "message"),
+    ("answers", "message", "code"),
     [
-        ({}, "attribute[waste_type]: required"),
-        ({"attribute[waste_type]": "piano"}, "attribute[waste_type]: one of: bulky, rubble"),
-        ({"attribute[waste_type]": ["bulky", "bags"]}, "attribute[waste_type]: one value only"),
-        ({"attribute[waste_type]": "bulky", "attribute[colour]": "red"}, "attribute[colour]"),
+        ({}, "attribute[waste_type]: une réponse est requise", "answer_required"),
+        (
+            {"attribute[waste_type]": "piano"},
+            "attribute[waste_type]: l'une de : bulky, rubble",
+            "answer_not_offered",
+        ),
+        (
+            {"attribute[waste_type]": ["bulky", "bags"]},
+            "attribute[waste_type]: une seule valeur",
+            "invalid_answer",
+        ),
+        (
+            {"attribute[waste_type]": "bulky", "attribute[colour]": "red"},
+            "attribute[colour]",
+            "unknown_question",
+        ),
     ],
 )
-def test_wrong_answers_are_400s_naming_the_attribute(client, demo_city, answers, message):
+def test_wrong_answers_are_400s_naming_the_attribute(client, demo_city, answers, message, code):
     data = {**POTHOLE, "service_code": "illegal-dumping", **answers}
     [error] = json_of(post(client, new_key(), data=data), 400)
     assert error["code"] == 400 and error["description"].startswith(message)
+    assert error["error_code"] == code
     assert reports() == []
 
 
 def test_a_number_question_wants_a_number(client, demo_city, multiple_choice):
     data = {**POTHOLE, "attribute[depth]": "deep"}
     [error] = json_of(post(client, new_key(), data=data), 400)
-    assert error["description"] == "attribute[depth]: a number"
+    assert error["description"] == "attribute[depth]: un nombre"
+    assert error["error_code"] == "invalid_answer"
 
 
 def test_html_in_a_description_is_stripped_to_its_text(client, demo_city):
@@ -165,7 +179,8 @@ def test_text_without_markup_is_kept_as_it_is(client, demo_city):
 def test_a_description_is_at_most_4000_characters(client, demo_city):
     key = new_key()
     [error] = json_of(post(client, key, data={**POTHOLE, "description": "x" * 4001}), 400)
-    assert error["description"] == "description: at most 4000 characters"
+    assert error["description"] == "description: La description dépasse 4000 caractères."
+    assert error["error_code"] == "too_long"
     # what counts is the text, once any HTML is gone
     padded = "<b>" + "x" * 4000 + "</b>"
     json_of(post(client, key, data={**POTHOLE, "description": padded}))
@@ -193,24 +208,30 @@ def test_lat_and_long_win_over_an_address_string(client, demo_city, ban):
 def test_an_address_that_cannot_be_found(client, demo_city, ban):
     data = {"service_code": "pothole", "address_string": "1 rue de Nulle Part", "description": "x"}
     [error] = json_of(post(client, new_key(), data=data), 400)
-    assert error["description"] == "address_string: no such address in Issy-les-Moulineaux"
+    assert error["description"] == (
+        "address_string: Nous n'avons pas trouvé cette adresse à Issy-les-Moulineaux."
+    )
+    assert error["error_code"] == "address_not_found"
 
 
 def test_an_address_while_the_geocoder_is_down(client, demo_city, ban_down):
     data = {"service_code": "pothole", "address_string": "1 rue de la Paix", "description": "x"}
     [error] = json_of(post(client, new_key(), data=data), 400)
-    assert error["description"].startswith("address_string: the address cannot be looked up")
+    assert error["description"].startswith(
+        "address_string: La recherche d'adresse n'est pas disponible"
+    )
+    assert error["error_code"] == "geocoder_unavailable"
 
 
 @pytest.mark.parametrize(
     ("location", "message"),
     [
-        ({}, "lat: a location is required"),
+        ({}, "lat/long: Indiquez où se trouve le problème."),
         ({"lat": "48.82"}, "long: lat and long go together"),
-        ({"lat": "", "long": "", "address_string": ""}, "lat: a location is required"),
+        ({"lat": "", "long": "", "address_string": ""}, "lat/long: Indiquez où se trouve"),
         ({"address_id": "92040_3620_00062"}, "address_id: address_id is not known here"),
         ({"lat": "north", "long": "2.27"}, "lat: Not a valid number."),
-        ({"lat": "95", "long": "2.27"}, "lat: Must be greater than or equal to -90"),
+        ({"lat": "95", "long": "2.27"}, "lat/long: Cette position n'existe pas sur Terre."),
         ({"lat": "nan", "long": "2.27"}, "lat: Special numeric values (nan or infinity)"),
     ],
 )
@@ -241,7 +262,11 @@ def test_the_domains_checks_apply(client, demo_city):
         {"code": 400, "description": "service_code: Missing data for required field."}
     ]
     [error] = json_of(post(client, key, data={**POTHOLE, "service_code": "nope"}), 404)
-    assert error == {"code": 404, "description": "service_code nope not found"}
+    assert error == {
+        "code": 404,
+        "description": "service_code: Cette catégorie n'est pas proposée ici.",
+        "error_code": "unknown_category",
+    }
 
 
 def test_a_photo_named_media_in_a_multipart_request(client, demo_city):
@@ -260,7 +285,9 @@ def test_a_photo_named_media_in_a_multipart_request(client, demo_city):
 def test_at_most_three_photos(client, demo_city):
     media = [(io.BytesIO(camera_photo()), f"{n}.jpg") for n in range(4)]
     response = post(client, new_key(), data={**POTHOLE, "media": media})
-    assert json_of(response, 400) == [{"code": 400, "description": "media: at most 3 photos"}]
+    assert json_of(response, 400) == [
+        {"code": 400, "description": "media: 3 photos au plus.", "error_code": "too_many_photos"}
+    ]
     assert reports() == []
 
 

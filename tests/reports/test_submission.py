@@ -10,7 +10,7 @@ from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage
 from tellcity.reports.models import Report
-from tellcity.reports.services import Submission, submit_report
+from tellcity.reports.submission import Submission, submit_report
 from tests.factories import make_category, make_city
 from tests.reports.helpers import ILE_SAINT_GERMAIN, TOWN_HALL, category, submit
 
@@ -63,7 +63,7 @@ def test_a_dashboard_only_department_gets_no_email(demo_city):
 def test_a_category_of_another_city_or_inactive_is_refused(demo_city):
     stranger = make_category(make_city())
     with pytest.raises(Invalid) as refused:
-        submit_report(demo_city, Submission(stranger, *TOWN_HALL), Actor.system())
+        submit_report(demo_city, Submission(stranger.code, *TOWN_HALL), Actor.system())
     assert refused.value.code == "unknown_category"
     pothole = category(demo_city, "pothole")
     pothole.is_active = False

@@ -65,6 +65,6 @@ def test_a_nul_byte_in_any_parameter_is_a_400_and_writes_nothing(client, demo_ci
     before = rows()
     form = {"category": "pothole", "lat": "48.8245", "lon": "2.2735", "description": "a\x00b"}
     response = client.post("/api/v1/reports", data=form)
-    assert response.status_code == 400 and response.json["error"]["code"] == 400
+    assert response.status_code == 400 and response.json["error"]["code"] == "nul_byte"
     assert client.get("/reports", query_string={"q": "\x00"}).status_code == 400
     assert rows() == before

@@ -16,8 +16,12 @@ def form_tokens(client, url: str) -> dict:
 
 
 def post_form(client, url: str, data: dict, page: str | None = None, **kwargs):
-    """POST `data` to `url` with the hidden fields of the form on `page` (default: `url`)."""
+    """POST `data` to `url` with the hidden fields of the form on `page` (default: `url`).
+    On the report form, the questions of the category chosen count as shown (as they are to
+    a browser with JavaScript, or once the category was chosen), unless `data` says."""
     tokens = form_tokens(client, page or url)
+    if "category" in data:
+        tokens["questions_for"] = data["category"]
     return client.post(url, data={**tokens, **data}, content_type="multipart/form-data", **kwargs)
 
 

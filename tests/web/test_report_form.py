@@ -253,6 +253,7 @@ def test_similar_reports_nearby_are_shown_first_and_the_photo_is_kept(client, de
             "description": "Trou",
             "pending_photos": pending,
             "not_a_duplicate": "y",
+            "questions_for": "pothole",  # the pothole's questions were on the page
         },
     )
     assert again.status_code == 302
@@ -295,6 +296,7 @@ def test_a_double_click_files_one_report(client, demo_city):
         "lon": TOWN_HALL[1],
         "description": "Trou",
         "not_a_duplicate": "y",
+        "questions_for": "pothole",
     }
     first = client.post("/report", data=fields)
     second = client.post("/report", data=fields)

@@ -8,23 +8,25 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tellcity.cities.queries import active_category, categories_by_group, current_city
-from tellcity.core.errors import Invalid, TellCityError
+from tellcity.categories import questions
+from tellcity.cities.queries import categories_by_group, current_city
+from tellcity.core.actions import attempt
+from tellcity.core.errors import TellCityError
 from tellcity.core.permissions import Actor
-from tellcity.extensions import db, limiter
-from tellcity.geo.geocoding import reverse_address, search_address
+from tellcity.core.transaction import after_commit
+from tellcity.extensions import limiter
 from tellcity.photos import pending
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries
 from tellcity.reports.forms import ReportForm
 from tellcity.reports.links import tracking_url
-from tellcity.reports.services import Submission, submit_report
 from tellcity.reports.states import Kind, Source
+from tellcity.reports.submission import Prepared, Submission, prepare, submit_report
 
 bp = Blueprint("submit", __name__)
 
 #: Which form field shows a service error about each domain field.
-FIELD_OF = {"position": "address", "photos": "photos"}
+FIELD_OF = {"position": "address", "photos": "photos", "attributes": None}
 
 
 def _submit_limit() -> str:
@@ -46,44 +48,84 @@ def idea():
 def _report_form(kind: str):
     city = current_city()
     form = ReportForm()
-    groups = {
-        heading: [c for c in categories if c.kind == kind]
-        for heading, categories in categories_by_group(city, str(get_locale())).items()
+    categories = {
+        heading: [c for c in group if c.kind == kind]
+        for heading, group in categories_by_group(city, str(get_locale())).items()
     }
-    form.set_categories({h: cs for h, cs in groups.items() if cs}, str(get_locale()))
+    categories = {heading: group for heading, group in categories.items() if group}
+    form.set_categories(categories, str(get_locale()))
     # A double-click or a resent form carries the same key and files one report.
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
-    page = {"city": city, "form": form, "kind": kind, "nearby": [], "photos": [], "key": key}
+    page = {
+        "city": city,
+        "form": form,
+        "kind": kind,
+        "nearby": [],
+        "photos": [],
+        "key": key,
+        "questions": _questions(categories),
+        "answers": questions.answers_from_form(request.form),
+        "answer_errors": {},
+        "error": None,
+    }
     if request.method == "GET":
         _prefill(form)
         return render_template("reports/form.html", **page)
     if not form.validate_on_submit():
         return render_template("reports/form.html", **page), 422
-    try:
-        photos = _receive_photos(form)
-        page["photos"] = photos
-        submission = _submission(city, form, kind, photos, key)
-        if kind == Kind.PROBLEM and not form.not_a_duplicate.data:
-            page["nearby"] = _similar(city, submission)
-            if page["nearby"]:
-                form.not_a_duplicate.data = True
-                return render_template("reports/form.html", **page)
-        report, _created = submit_report(city, submission, Actor.system("resident"))
-        db.session.commit()
-    except TellCityError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return render_template("reports/form.html", **page), error.status
-    pending.drop(form.pending_photos.data)
-    flash(
-        _(
-            "Thank you! Your report %(reference)s has been sent to %(department)s.",
-            reference=report.reference,
-            department=report.department.name,
-        ),
-        "success",
+    outcome = attempt(lambda: _file(city, form, kind, key, page))
+    if outcome.error:
+        _show_error(form, outcome.error, page)
+        return render_template("reports/form.html", **page), outcome.error.status
+    report = outcome.result
+    if report is None:  # the form comes back: questions to answer, similar reports to see
+        return render_template("reports/form.html", **page)
+    thanks = _(
+        "Thank you! Your report %(reference)s has been sent to %(department)s.",
+        reference=report.reference,
+        department=report.department.name,
     )
+    photos = form.pending_photos.data
+    after_commit(lambda: pending.drop(photos))
+    after_commit(lambda: flash(thanks, "success"))
     return redirect(tracking_url(report))
+
+
+def _file(city, form: ReportForm, kind: str, key: str, page: dict):
+    """File the report the form describes; None when the form must come back first, with the
+    chosen category's questions or the similar reports nearby to look at."""
+    photos = page["photos"] = _receive_photos(form)
+    submission = _submission(form, kind, photos, key, page["answers"])
+    prepared = prepare(city, submission)
+    if prepared.lat is not None:  # found from the address: not looked up again
+        form.lat.data, form.lon.data = prepared.lat, prepared.lon
+    if _questions_unseen(prepared.category):
+        flash(_("A few questions about this report, then send it again."), "info")
+        return None
+    if kind == Kind.PROBLEM and not form.not_a_duplicate.data:
+        page["nearby"] = _similar(city, prepared)
+        if page["nearby"]:
+            form.not_a_duplicate.data = True
+            return None
+    report, _created = submit_report(city, prepared, Actor.system("resident"))
+    return report
+
+
+def _questions(categories: dict) -> dict:
+    """The questions each category of the form asks, by category code (those asking any)."""
+    return {
+        category.code: asked
+        for group in categories.values()
+        for category in group
+        if (asked := questions.asked(category))
+    }
+
+
+def _questions_unseen(category) -> bool:
+    """Whether the category asks questions the resident was not shown: the form shows (and
+    sends back, in `questions_for`) those of the category chosen when it was drawn, so without
+    JavaScript a category with questions takes one more step."""
+    return bool(questions.asked(category)) and request.form.get("questions_for") != category.code
 
 
 def _prefill(form: ReportForm) -> None:
@@ -106,17 +148,15 @@ def _receive_photos(form: ReportForm) -> list:
     return pending.load(tokens)
 
 
-def _submission(city, form: ReportForm, kind: str, photos: list, key: str) -> Submission:
-    category = active_category(city, form.category.data)
-    if category is None or category.kind != kind:
-        raise Invalid(_("Choose a category from the list."), field="category")
-    lat, lon, address = _position(city, form)
+def _submission(form: ReportForm, kind: str, photos: list, key: str, answers: dict) -> Submission:
     return Submission(
-        category=category,
-        lat=lat,
-        lon=lon,
-        address=address,
+        category=form.category.data,
+        kind=kind,
+        lat=form.lat.data,
+        lon=form.lon.data,
+        address=form.address.data or "",
         description=form.description.data or "",
+        answers=answers,
         photos=[p.photo for p in photos],
         reporter_name=form.name.data or None,
         reporter_email=form.email.data or None,
@@ -128,54 +168,29 @@ def _submission(city, form: ReportForm, kind: str, photos: list, key: str) -> Su
     )
 
 
-def _position(city, form: ReportForm) -> tuple[float | None, float | None, str]:
-    """lat/lon from the map or the fields, else from the typed address; the address from the
-    position when none was typed (left empty, and filled in later, if the geocoder is down)."""
-    address = (form.address.data or "").strip()
-    if form.lat.data is not None and form.lon.data is not None:
-        return (
-            form.lat.data,
-            form.lon.data,
-            address or reverse_address(form.lat.data, form.lon.data) or "",
-        )
-    if not address:
-        return None, None, ""
-    found = search_address(address, city, limit=1)
-    if not found.available:
-        raise Invalid(
-            _(
-                "The address search is not available right now: place the pin on the "
-                "map, or give the latitude and longitude."
-            ),
-            field="position",
-        )
-    if not found.places:
-        raise Invalid(
-            _("We could not find this address in %(city)s.", city=city.name), field="position"
-        )
-    place = found.places[0]
-    form.lat.data, form.lon.data = place.lat, place.lon
-    return place.lat, place.lon, place.label
-
-
-def _similar(city, submission: Submission) -> list:
-    if submission.lat is None:
+def _similar(city, prepared: Prepared) -> list:
+    if prepared.lat is None:
         return []
     config = current_app.config
     return queries.nearby_open(
         city,
-        submission.category,
-        submission.lat,
-        submission.lon,
+        prepared.category,
+        prepared.lat,
+        prepared.lon,
         radius_m=config["NEARBY_RADIUS_M"],
         days=config["NEARBY_DAYS"],
     )
 
 
-def _show_error(form: ReportForm, error: TellCityError) -> None:
+def _show_error(form: ReportForm, error: TellCityError, page: dict) -> None:
+    """Show the refusal next to the field at fault (or at the top), its code on the page."""
+    page["error"] = error
+    for name, messages in error.fields.items():
+        if name.startswith("attributes."):
+            page["answer_errors"][name.removeprefix("attributes.")] = messages
     name = FIELD_OF.get(error.field, error.field)
     field = getattr(form, name, None) if name else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, error.message]
-    else:
+    elif not page["answer_errors"]:
         flash(error.message, "error")
