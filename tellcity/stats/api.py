@@ -12,7 +12,6 @@ from werkzeug.exceptions import Unauthorized
 from tellcity.accounts.api_keys import authenticate, may_use
 from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
-from tellcity.extensions import db
 from tellcity.stats import services
 from tellcity.stats.schemas import StatsDocumentSchema
 from tellcity.stats.views import STATS_ROLES, filters_from_request
@@ -30,7 +29,6 @@ def stats():
     filters = filters_from_request(city)
     stats = services.statistics(filters, locale=str(get_locale()))
     document = StatsDocumentSchema().dump(stats)
-    db.session.commit()  # the key's last use, and the snapshot if the figures were computed
     response = jsonify(document)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from tellcity.cities.queries import current_city
 from tellcity.core.formatting import formatting
-from tellcity.extensions import db
 from tellcity.stats import services
 from tellcity.stats.definitions import DEFINITIONS, PUBLIC_SCOPE
 
@@ -47,7 +46,6 @@ def index():
     this_month, last_month, months = (
         services.statistics(filters, locale=locale) for filters in views
     )
-    db.session.commit()  # the snapshots, if the figures were computed
     page = render_template(
         "stats/public.html",
         city=city,

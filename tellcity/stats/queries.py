@@ -244,6 +244,28 @@ def _find(model, code_column, city: City, value: str | None, name: str):
     return found
 
 
+def city_department(city: City, department_id: int) -> Department | None:
+    """The department `department_id` if it is one of `city`'s, else None."""
+    found = db.session.get(Department, department_id)
+    return found if found is not None and found.city_id == city.id else None
+
+
+def filter_choices(city: City) -> dict[str, list]:
+    """What the statistics' filter form offers: the city's departments (by name), categories
+    (in their order) and zones (by name)."""
+
+    def rows(model, order):
+        return db.session.scalars(
+            sa.select(model).where(model.city_id == city.id).order_by(order)
+        ).all()
+
+    return {
+        "departments": rows(Department, Department.name),
+        "categories": rows(Category, Category.position),
+        "zones": rows(Zone, Zone.name),
+    }
+
+
 class Overview:
     """Every figure of a selection, each read from the database the first time it is asked
     for: a page reads them all, an export only its table's. The backlog is counted at the end

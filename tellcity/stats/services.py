@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
+from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
 from tellcity.stats.models import StatsSnapshot
 from tellcity.stats.periods import last_days, last_month, local_today, month_range, months_before
@@ -35,8 +36,9 @@ def statistics(
     filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None
 ) -> Overview:
     """Every figure of `filters`' selection: the snapshot of these filters when it was computed
-    less than STATS_CACHE_SECONDS before `now`, else computed now and kept (the caller
-    commits). With STATS_CACHE_SECONDS = 0, always computed, never kept."""
+    less than STATS_CACHE_SECONDS before `now`, else computed now and kept (flushed: the
+    request commits it, even a GET's). With STATS_CACHE_SECONDS = 0, always computed, never
+    kept."""
     now = now or utcnow()
     lifetime = _lifetime()
     if not lifetime:
@@ -54,7 +56,8 @@ def statistics(
 def keep(filters: StatsFilters, stats: Overview) -> None:
     """Store `stats` (computed in full first) as the snapshot of `filters`, in place of an
     older one: one upsert, so that two processes computing the same figures at once both
-    succeed, and the later figures stay."""
+    succeed, and the later figures stay. (It cannot fail on the other's row, so it needs no
+    savepoint: the second waits for the first to commit, then updates or leaves it.)"""
     table = StatsSnapshot.__table__
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(
@@ -151,8 +154,8 @@ def refresh_default_views(now: datetime | None = None) -> int:
     for city in db.session.scalars(sa.select(City).order_by(City.id)).all():
         for filters in [*default_views(city, now), *public_views(city, now)]:
             if _snapshot(filters, now - lifetime + REFRESH_AHEAD) is None:
-                keep(filters, Overview(filters, now=now))
-                db.session.commit()
+                with unit_of_work():
+                    keep(filters, Overview(filters, now=now))
                 refreshed += 1
     db.session.execute(
         sa.delete(StatsSnapshot).where(StatsSnapshot.computed_at < now - SNAPSHOT_RETENTION)

@@ -4,7 +4,6 @@ JSON with the same filters."""
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,15 +12,12 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from tellcity.accounts.models import Role
-from tellcity.categories.models import Category
-from tellcity.cities.models import City, Zone
+from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
 from tellcity.core.auth import staff_required
 from tellcity.core.csv import csv_text
 from tellcity.core.errors import Invalid
 from tellcity.core.formatting import format_change, format_value, formatting
-from tellcity.departments.models import Department
-from tellcity.extensions import db
 from tellcity.stats import queries, services
 from tellcity.stats.definitions import DEFINITIONS
 from tellcity.stats.figures import AGE_BUCKETS
@@ -47,8 +43,8 @@ def index():
 def department(department_id: int):
     """One department: its figures, and its categories and zones."""
     city = staff_city()
-    found = db.session.get(Department, department_id)
-    if found is None or found.city_id != city.id:
+    found = queries.city_department(city, department_id)
+    if found is None:
         abort(404)
     filters = filters_from_request(city, department=str(found.id))
     return _page("stats/department.html", filters)
@@ -80,7 +76,6 @@ def export(table: str, fmt: str):
         abort(404)
     filters = filters_from_request(staff_city())
     stats = services.statistics(filters, locale=str(get_locale()))
-    db.session.commit()  # the snapshot, if the figures were computed
     rows = TABLES[table].dump(stats)
     if fmt == "json":
         computed_at = stats.computed_at.isoformat()
@@ -131,7 +126,6 @@ def _month(value: str, city: City) -> date:
 
 def _page(template: str, filters: StatsFilters, **context):
     stats = services.statistics(filters, locale=str(get_locale()))
-    db.session.commit()  # the snapshot, if the figures were computed
     args = filters.to_args()
     year = last_days(filters.city.timezone, services.YEAR_DAYS)
     return render_template(
@@ -139,7 +133,7 @@ def _page(template: str, filters: StatsFilters, **context):
         stats=stats,
         filters=filters,
         headline=headline_rows(stats.headline, stats.previous),
-        choices=_choices(filters.city),
+        choices=queries.filter_choices(filters.city),
         # The same filters for another department, or for all of them.
         drill_args={name: value for name, value in args.items() if name != "department"},
         city_arg={"city": args["city"]} if current_user.city_id is None else {},
@@ -147,21 +141,6 @@ def _page(template: str, filters: StatsFilters, **context):
         year_args={"from": year.first.isoformat(), "to": year.last.isoformat()},
         **context,
     )
-
-
-def _choices(city: City) -> dict:
-    """What the filter form offers."""
-
-    def rows(model, order):
-        return db.session.scalars(
-            sa.select(model).where(model.city_id == city.id).order_by(order)
-        ).all()
-
-    return {
-        "departments": rows(Department, Department.name),
-        "categories": rows(Category, Category.position),
-        "zones": rows(Zone, Zone.name),
-    }
 
 
 # --- Formatting for the templates -----------------------------------------------------------

@@ -99,6 +99,23 @@ def test_other_filters_and_other_cities_have_figures_of_their_own(client, login_
     assert len(computed_times()) == 6
 
 
+def test_figures_computed_for_a_reader_are_kept_by_the_request(client, login_as, march):
+    # Each reader's GET stores its snapshot, and the request commits it: the next reader of
+    # the same figures, in another transaction, finds them.
+    login_as("cabinet")
+    readers = [
+        f"/staff/stats/?{MARCH}",
+        f"/staff/stats/export/zones.csv?{MARCH}&period=week",
+        f"/api/v1/stats?{MARCH}&period=month",
+        "/stats",  # the public page: three selections of its own
+    ]
+    kept = []
+    for path in readers:
+        assert client.get(path).status_code == 200, path
+        kept.append(len(computed_times()))
+    assert kept == [1, 2, 3, 6]
+
+
 def test_the_pages_and_the_api_say_when_the_figures_were_computed(client, login_as, march):
     login_as("cabinet")
     document = client.get(f"/api/v1/stats?{MARCH}").json
