@@ -1,7 +1,9 @@
-"""Reading reports for the public: the map, lists, one report, and the open reports near a
-place ("is it the same problem?"). Hidden and rejected reports never come out of here."""
+"""Reading reports for the public: the map, lists, one report, the open reports near a place
+("is it the same problem?"), the feeds and the open data. Hidden and rejected reports never
+come out of here."""
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,11 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from tellcity.categories.models import Category
-from tellcity.cities.models import City
+from tellcity.cities.models import City, Zone
 from tellcity.core.db import utcnow
+from tellcity.core.text import mask_contacts
 from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent, Subscription
-from tellcity.reports.states import EventType, Kind, Status
+from tellcity.reports.states import EventType, Kind, Status, open311_status
 
 EARTH_RADIUS_M = 6_371_000
 METRES_PER_DEGREE = 111_320
@@ -221,3 +224,91 @@ def followers(report: Report) -> list[Subscription]:
     """Who follows the report by email (shown only on its reporter's private page)."""
     query = sa.select(Subscription).where(Subscription.report_id == report.id)
     return db.session.scalars(query.order_by(Subscription.id)).all()
+
+
+# --- Feeds and open data ------------------------------------------------------------------------
+
+#: The columns of the open data, in their order.
+OPEN_DATA_COLUMNS = (
+    "reference",
+    "kind",
+    "category",
+    "status",
+    "open311_status",
+    "zone",
+    "lat",
+    "lon",
+    "address",
+    "description",
+    "support_count",
+    "created_at",
+    "closed_at",
+)
+
+
+def latest_public(
+    city: City, *, zone: str = "", category: str = "", limit: int = 50
+) -> list[tuple[Report, str, str | None]]:
+    """The newest public reports of `city` (of the zone slug `zone`, of the category code
+    `category` when given): (report, its category's code, its zone's name or None)."""
+    query = (
+        sa.select(Report, Category.code, Zone.name)
+        .join(Category, Category.id == Report.category_id)
+        .outerjoin(Zone, Zone.id == Report.zone_id)
+        .where(Report.city_id == city.id, is_public())
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(limit)
+    )
+    if zone:
+        query = query.where(Zone.slug == zone)
+    if category:
+        query = query.where(Category.code == category)
+    return db.session.execute(query).all()
+
+
+def open_data_rows(city: City, *, zone: str = "", category: str = "") -> Iterator[dict]:
+    """Every public report of `city` (of a zone slug, of a category code) as a row of the open
+    data (OPEN_DATA_COLUMNS: contacts masked, times in ISO 8601), oldest first.
+
+    The rows are read lazily, on a connection of their own through a server-side cursor, while
+    the caller iterates (a response streaming them): a million never sit in memory, and the
+    reading needs no app context then. The engine is taken now, when this is called."""
+    query = (
+        sa.select(
+            Report.reference,
+            Report.kind,
+            Category.code.label("category"),
+            Report.status,
+            Zone.name.label("zone"),
+            Report.lat,
+            Report.lon,
+            Report.address,
+            Report.description,
+            Report.support_count,
+            Report.created_at,
+            Report.closed_at,
+        )
+        .join(Category, Category.id == Report.category_id)
+        .outerjoin(Zone, Zone.id == Report.zone_id)
+        .where(Report.city_id == city.id, is_public())
+        .order_by(Report.id)
+    )
+    if zone:
+        query = query.where(Zone.slug == zone)
+    if category:
+        query = query.where(Category.code == category)
+    return _streamed(db.engine, query)
+
+
+def _streamed(engine: sa.Engine, query: sa.Select) -> Iterator[dict]:
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
+        for row in result.mappings():
+            yield {
+                **row,
+                "zone": row["zone"] or "",
+                "open311_status": open311_status(row["status"]),
+                "description": mask_contacts(row["description"]),
+                "created_at": row["created_at"].isoformat(),
+                "closed_at": row["closed_at"].isoformat() if row["closed_at"] else "",
+            }

@@ -4,54 +4,20 @@ category), and the public reports as CSV or GeoJSON. Public fields only, contact
 import json
 from xml.etree import ElementTree as ET
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, request, url_for
 from flask_babel import get_locale
 
-from tellcity.categories.models import Category
-from tellcity.cities.models import Zone
 from tellcity.cities.queries import current_city
 from tellcity.core.csv import csv_chunks
 from tellcity.core.text import mask_contacts
-from tellcity.extensions import db
+from tellcity.reports import queries
 from tellcity.reports.models import Report
-from tellcity.reports.queries import is_public
-from tellcity.reports.states import STATUS_LABELS, open311_status
+from tellcity.reports.queries import OPEN_DATA_COLUMNS
+from tellcity.reports.states import STATUS_LABELS
 
 bp = Blueprint("feeds", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
-OPEN_DATA_COLUMNS = (
-    "reference",
-    "kind",
-    "category",
-    "status",
-    "open311_status",
-    "zone",
-    "lat",
-    "lon",
-    "address",
-    "description",
-    "support_count",
-    "created_at",
-    "closed_at",
-)
-
-
-def _public_rows(city, zone_slug: str = "", category_code: str = ""):
-    query = (
-        sa.select(Report, Category.code, Zone.name)
-        .join(Category, Category.id == Report.category_id)
-        .outerjoin(Zone, Zone.id == Report.zone_id)
-        .where(Report.city_id == city.id, is_public())
-        .order_by(Report.created_at.desc(), Report.id.desc())
-        .limit(FEED_SIZE)
-    )
-    if zone_slug:
-        query = query.where(Zone.slug == zone_slug)
-    if category_code:
-        query = query.where(Category.code == category_code)
-    return db.session.execute(query).all()
 
 
 @bp.get("/feeds/reports.atom")
@@ -65,7 +31,7 @@ def atom():
         "feeds.atom", zone=zone or None, category=category or None, _external=True
     )
     ET.SubElement(feed, "link", href=url_for("reports.index", _external=True))
-    rows = _public_rows(city, zone, category)
+    rows = queries.latest_public(city, zone=zone, category=category, limit=FEED_SIZE)
     updated = max((r.updated_at for r, _c, _z in rows), default=city.created_at)
     ET.SubElement(feed, "updated").text = updated.isoformat()
     for report, _code, zone_name in rows:
@@ -88,52 +54,15 @@ def _entry(feed, report: Report, zone_name: str | None) -> None:
     ET.SubElement(entry, "summary").text = summary.strip()
 
 
-def _open_data_query(city) -> sa.Select:
-    query = (
-        sa.select(
-            Report.reference,
-            Report.kind,
-            Category.code.label("category"),
-            Report.status,
-            Zone.name.label("zone"),
-            Report.lat,
-            Report.lon,
-            Report.address,
-            Report.description,
-            Report.support_count,
-            Report.created_at,
-            Report.closed_at,
-        )
-        .join(Category, Category.id == Report.category_id)
-        .outerjoin(Zone, Zone.id == Report.zone_id)
-        .where(Report.city_id == city.id, is_public())
-        .order_by(Report.id)
-    )
-    if zone := request.args.get("zone", "")[:64]:
-        query = query.where(Zone.slug == zone)
-    if category := request.args.get("category", "")[:64]:
-        query = query.where(Category.code == category)
-    return query
-
-
-def _open_data(engine, query):
-    """Public rows one by one through a server-side cursor: a million never sit in memory."""
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
-        for row in result.mappings():
-            yield {
-                **row,
-                "zone": row["zone"] or "",
-                "open311_status": open311_status(row["status"]),
-                "description": mask_contacts(row["description"]),
-                "created_at": row["created_at"].isoformat(),
-                "closed_at": row["closed_at"].isoformat() if row["closed_at"] else "",
-            }
+def _open_data_rows():
+    """The public reports of the city asked for, of ?zone=<slug> and ?category=<code>."""
+    zone, category = request.args.get("zone", "")[:64], request.args.get("category", "")[:64]
+    return queries.open_data_rows(current_city(), zone=zone, category=category)
 
 
 @bp.get("/open-data/reports.csv")
 def open_data_csv():
-    rows = _open_data(db.engine, _open_data_query(current_city()))
+    rows = _open_data_rows()
     response = Response(csv_chunks(OPEN_DATA_COLUMNS, rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=reports.csv"
     return response
@@ -141,7 +70,7 @@ def open_data_csv():
 
 @bp.get("/open-data/reports.geojson")
 def open_data_geojson():
-    rows = _open_data(db.engine, _open_data_query(current_city()))
+    rows = _open_data_rows()
 
     def chunks():
         yield '{"type": "FeatureCollection", "features": ['
