@@ -127,10 +127,8 @@ def handle_domain_error(error: TellCityError):
 
 def handle_database_down(error: OperationalError):
     """The database is unreachable (restarting, failing over): nothing was written, since the
-    request's transaction is rolled back; say so with a 503 the client may retry."""
-    from tellcity.extensions import db
-
-    db.session.rollback()
+    request's transaction is rolled back (by the app, before any handler runs: see
+    core/transaction.py); say so with a 503 the client may retry."""
     current_app.logger.warning("database unavailable: %s", error.orig or error)
     message = _("The service is briefly unavailable. Nothing was saved: please try again.")
     if wants_json():

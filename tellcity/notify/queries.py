@@ -41,6 +41,11 @@ def subscription_by_token(token: str) -> Subscription | None:
     return db.session.scalar(sa.select(Subscription).where(Subscription.token == token))
 
 
+def followed_report(subscription: Subscription) -> Report | None:
+    """The report `subscription` follows; None when it follows a zone or a category."""
+    return db.session.get(Report, subscription.report_id) if subscription.report_id else None
+
+
 def dead_messages(limit: int = 100) -> list[OutboxMessage]:
     """Messages the worker gave up on, most recent first, for staff to look at and retry."""
     query = (

@@ -2,9 +2,8 @@
 
 from flask import Blueprint, abort, render_template
 
-from tellcity.extensions import db
 from tellcity.notify import services
-from tellcity.notify.queries import subscription_by_token
+from tellcity.notify.queries import followed_report, subscription_by_token
 from tellcity.reports.models import Report, Subscription
 
 bp = Blueprint("notify", __name__)
@@ -14,8 +13,7 @@ def _subscription(token: str) -> tuple[Subscription, Report | None]:
     subscription = subscription_by_token(token)
     if subscription is None:
         abort(404, description="Ce lien de désabonnement n'est plus valable.")
-    report = db.session.get(Report, subscription.report_id) if subscription.report_id else None
-    return subscription, report
+    return subscription, followed_report(subscription)
 
 
 @bp.get("/subscriptions/<token>/unsubscribe")
