@@ -66,6 +66,44 @@ def _order(value, default: int) -> int:
         return default
 
 
+def labelled(category, attributes: Mapping | None) -> list[dict]:
+    """The answers kept on a report to its category's questions, in the questions' order:
+    {code, question, value, text}, `text` being the value as a person reads it (a list's keys
+    as their names). Other keys a report may keep (an import's source status, an Open311
+    client's media_url) are not answers and are left out."""
+    attributes = attributes or {}
+    found = []
+    for question in definitions(category):
+        code = str(question["code"])
+        if code not in attributes:
+            continue
+        value = attributes[code]
+        names = {
+            str(option.get("key")): str(option.get("name") or option.get("key"))
+            for option in options(question)
+        }
+        values = value if isinstance(value, list) else [value]
+        found.append(
+            {
+                "code": code,
+                "question": str(question.get("description") or code),
+                "value": value,
+                "text": ", ".join(names.get(str(item), str(item)) for item in values),
+            }
+        )
+    return found
+
+
+def as_text(attributes: Mapping | None) -> str:
+    """What a report keeps beside its description, as one line for a spreadsheet cell:
+    "code: value; code: value1, value2" (keys starting with _ are internal and left out)."""
+    return "; ".join(
+        f"{code}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for code, value in (attributes or {}).items()
+        if not str(code).startswith("_")
+    )
+
+
 def field_name(code: str) -> str:
     """How an error names the answer to question `code` (front ends translate it)."""
     return f"attributes.{code}"

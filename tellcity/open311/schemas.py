@@ -26,6 +26,7 @@ from tellcity.core.text import mask_contacts
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
+from tellcity.reports.schemas import public_answers
 from tellcity.reports.states import STATUS_EVENTS, open311_status
 from tellcity.reports.submission import DESCRIPTION_MAX
 
@@ -162,12 +163,22 @@ def service_requests(
 
 
 def _extended(report: Report, timezone: ZoneInfo) -> dict:
-    """The extended attributes of a request: our own status, its zone, support count and
-    photos, and its public history."""
+    """The extended attributes of a request: our own status, its zone, the answers to its
+    service's questions, support count and photos, and its public history."""
     return {
         "extended_attributes": {
             "extended_status": report.status,
             "zone": report.zone.name if report.zone else None,
+            # The answers to the service's questions, as POSTed in attribute[code].
+            "attributes": [
+                {
+                    "code": answer["code"],
+                    "values": answer["value"]
+                    if isinstance(answer["value"], list)
+                    else [answer["value"]],
+                }
+                for answer in public_answers(report)
+            ],
             "support_count": report.support_count,
             "photos": [
                 {

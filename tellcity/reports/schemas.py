@@ -5,6 +5,7 @@ from flask import url_for
 from flask_babel import get_locale
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from tellcity.categories import questions
 from tellcity.core.text import mask_contacts
 from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Report
@@ -41,6 +42,22 @@ def public_timeline(report: Report) -> list[dict]:
     ]
 
 
+def public_answers(report: Report) -> list[dict]:
+    """The answers to the category's questions, as anyone may read them: contact details
+    typed into a text answer masked, as in a description."""
+    return [
+        {
+            "code": answer["code"],
+            "question": answer["question"],
+            "value": mask_contacts(answer["value"])
+            if isinstance(answer["value"], str)
+            else answer["value"],
+            "text": mask_contacts(answer["text"]),
+        }
+        for answer in questions.labelled(report.category, report.attributes)
+    ]
+
+
 class CategorySchema(Schema):
     code = fields.String()
     kind = fields.String()
@@ -66,6 +83,7 @@ class PublicReportSchema(Schema):
     lon = fields.Float(allow_none=True)
     address = fields.String()
     description = fields.Function(lambda r: mask_contacts(r.description))
+    answers = fields.Function(public_answers)
     support_count = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -27,14 +27,13 @@ from tellcity.core.permissions import (
 from tellcity.core.transaction import savepoint
 from tellcity.departments.models import Department
 from tellcity.extensions import db
-from tellcity.geo.places import is_inside
 from tellcity.notify import services as notify
 from tellcity.photos.services import store_photos
 from tellcity.reports.events import record
 from tellcity.reports.lifecycle import within_reopen_window
 from tellcity.reports.models import Report, ReportEvent, Subscription, Support
 from tellcity.reports.states import EventType, Priority, Status
-from tellcity.reports.submission import EMAIL_PATTERN
+from tellcity.reports.submission import EMAIL_PATTERN, check_inside
 from tellcity.routing.services import route
 
 TEXT_MAX = 4000
@@ -190,10 +189,7 @@ def correct(
         )
         report.category = category
     if lat is not None and lon is not None and (lat, lon) != (report.lat, report.lon):
-        if not is_inside(report.city, lat, lon):
-            raise Invalid(
-                _("this place is outside the city"), code="outside_city", field="position"
-            )
+        check_inside(report.city, lat, lon)
         events.append(
             record(
                 report,

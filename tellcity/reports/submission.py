@@ -46,7 +46,8 @@ from tellcity.geo.geocoding import reverse_address, search_address
 from tellcity.geo.places import is_inside
 from tellcity.notify import services as notify
 from tellcity.photos.services import store_photos
-from tellcity.reports.models import Report, ReportEvent, ReportSequence
+from tellcity.reports.events import new_event
+from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import EventType, Kind, Source, Status
 from tellcity.routing.services import Routing, route
 from tellcity.sla.calendar import BusinessCalendar
@@ -318,13 +319,13 @@ def submit_report(
     # Three known rows, written at once rather than by a flush (see write_new).
     write_new(db.session, report)
     store_photos(report, raw.photos)
-    created = ReportEvent(
-        report_id=report.id,  # not report=: that would add it to the report's pending changes
-        type=EventType.CREATED,
+    created = new_event(
+        report.id,  # not the report: that would add the event to the report's pending changes
+        actor,
+        EventType.CREATED,
         text=f"Routed to {routing.department.name} ({routing.reason})",
         data={"routing": routing.data},
-        created_at=now,
-        **actor.event_fields,
+        now=now,
     )
     write_new(db.session, created, keep=False)  # read again only through report.events
     notify.notify_new_report(report, is_new=True)

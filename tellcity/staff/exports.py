@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from flask_babel import gettext as _
 
+from tellcity.categories import questions
 from tellcity.core.csv import csv_chunks
 from tellcity.core.errors import NotAllowed
 from tellcity.core.permissions import Actor, can_export_contacts
@@ -31,6 +32,7 @@ COLUMNS = (
     "support_count",
     "source",
     "description",
+    "answers",
 )
 PERSONAL_COLUMNS = ("reporter_name", "reporter_email", "reporter_phone")
 
@@ -45,11 +47,16 @@ def tickets_csv(
         raise NotAllowed(_("Only managers and administrators export contact details."))
     columns = COLUMNS + (PERSONAL_COLUMNS if personal else ())
     query = queries.export_query(actor.user, filters, columns)
-    return csv_chunks(columns, _rows(db.engine, query))
+    return csv_chunks(columns, _rows(db.engine, query, columns.index("answers")))
 
 
-def _rows(engine, query):
+def _rows(engine, query, answers_at: int):
     """Read through a connection of its own with a server-side cursor, so a million rows
-    never sit in memory, and the request's session may end while the answer streams."""
+    never sit in memory, and the request's session may end while the answer streams. The
+    answers to the category's questions are written as one cell (questions.as_text)."""
     with engine.connect() as connection:
-        yield from connection.execution_options(stream_results=True, yield_per=1000).execute(query)
+        result = connection.execution_options(stream_results=True, yield_per=1000).execute(query)
+        for row in result:
+            row = list(row)
+            row[answers_at] = questions.as_text(row[answers_at])
+            yield row

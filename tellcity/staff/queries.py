@@ -277,13 +277,15 @@ def map_points(user: User, filters: QueueFilters, limit: int = 5000) -> list[dic
 
 def export_query(user: User, filters: QueueFilters, columns: tuple[str, ...]) -> sa.Select:
     """The filtered tickets as plain rows of `columns` (report columns, or "category",
-    "department", "zone", "assignee" for their names), newest first."""
+    "department", "zone", "assignee" for their names, "answers" for the attributes),
+    newest first."""
     assignee = sa.orm.aliased(User)
     named = {
         "category": Category.code,
         "department": Department.name,
         "zone": Zone.name,
         "assignee": assignee.email,
+        "answers": Report.attributes,
     }
     return (
         sa.select(*(named.get(c, getattr(Report, c, None)) for c in columns))

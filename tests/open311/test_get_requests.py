@@ -239,9 +239,14 @@ def test_extensions_add_the_history_photos_zone_and_support(client, week):
     assert extended == {
         "extended_status": "resolved",
         "zone": "Centre-ville (secteur de démo)",
+        "attributes": [],  # no answer to the pothole's optional question
         "support_count": 0,
         "photos": [],
     }
+    dumping = next(r for r in found if r["service_request_id"] == week["dumping"])
+    assert dumping["extended_attributes"]["attributes"] == [
+        {"code": "waste_type", "values": ["bulky"]}
+    ]
     [note] = resolved["notes"]
     assert note["type"] == "status_change" and note["status"] == "resolved"
     assert note["description"] == "Rebouché le 3 mars."
@@ -258,5 +263,10 @@ def test_extensions_in_xml(client, week):
     assert request.findtext("extended_attributes/extended_status") == "resolved"
     assert request.findtext("extended_attributes/support_count") == "0"
     assert request.find("extended_attributes/photos") is not None
+    params["service_request_id"] = week["dumping"]
+    root = xml_of(client.get("/open311/v2/requests.xml", query_string=params))
+    [answer] = root.findall("request/extended_attributes/attributes/attribute")
+    assert answer.findtext("code") == "waste_type"
+    assert [value.text for value in answer.findall("values/value")] == ["bulky"]
     [note] = request.findall("notes/note")
     assert note.findtext("status") == "resolved" and note.findtext("type") == "status_change"

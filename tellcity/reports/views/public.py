@@ -18,10 +18,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tellcity.categories import questions
 from tellcity.cities.queries import categories_by_group, current_city, default_city
-from tellcity.core.errors import TellCityError
+from tellcity.core.actions import attempt
+from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
-from tellcity.extensions import db, limiter
+from tellcity.extensions import limiter
 from tellcity.reports import queries, services
 from tellcity.reports.schemas import MarkerSchema
 
@@ -29,6 +31,9 @@ bp = Blueprint("reports", __name__)
 # For every template: `{% if report is open %}` and `{% for event in public_events(report) %}`.
 bp.add_app_template_test(lambda report: report.is_open, "open")
 bp.add_app_template_global(queries.public_events)
+bp.add_app_template_global(
+    lambda report: questions.labelled(report.category, report.attributes), "answers_of"
+)
 
 
 @bp.get("/")
@@ -112,20 +117,16 @@ def support(reference: str):
     if report is None:
         abort(404)
     user = current_user if current_user.is_authenticated else None
-    try:
-        counted = services.add_support(
-            report, user=user, supporter_key=None if user else supporter_key()
-        )
-    except TellCityError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    key = None if user else supporter_key()
+    outcome = attempt(lambda: services.add_support(report, user=user, supporter_key=key))
+    if outcome.error is not None:
+        flash(outcome.error.message, "error")
     else:
-        db.session.commit()
-        flash(
+        thanks = (
             _("Thank you: your support is counted.")
-            if counted
-            else _("You had already supported this."),
-            "success",
+            if outcome.result
+            else _("You had already supported this.")
         )
+        after_commit(lambda: flash(thanks, "success"))
     back = url_for("reports.show", reference=reference)
     return redirect(safe_next(request.form.get("next"), back))

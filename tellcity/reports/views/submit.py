@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tellcity.categories import questions
-from tellcity.cities.queries import categories_by_group, current_city
+from tellcity.cities.queries import active_category, categories_by_group, current_city
 from tellcity.core.actions import attempt
 from tellcity.core.errors import TellCityError
 from tellcity.core.permissions import Actor
@@ -95,13 +95,13 @@ def _file(city, form: ReportForm, kind: str, key: str, page: dict):
     """File the report the form describes; None when the form must come back first, with the
     chosen category's questions or the similar reports nearby to look at."""
     photos = page["photos"] = _receive_photos(form)
+    if _questions_unseen(city, form.category.data):
+        flash(_("A few questions about this report, then send it again."), "info")
+        return None
     submission = _submission(form, kind, photos, key, page["answers"])
     prepared = prepare(city, submission)
     if prepared.lat is not None:  # found from the address: not looked up again
         form.lat.data, form.lon.data = prepared.lat, prepared.lon
-    if _questions_unseen(prepared.category):
-        flash(_("A few questions about this report, then send it again."), "info")
-        return None
     if kind == Kind.PROBLEM and not form.not_a_duplicate.data:
         page["nearby"] = _similar(city, prepared)
         if page["nearby"]:
@@ -121,11 +121,16 @@ def _questions(categories: dict) -> dict:
     }
 
 
-def _questions_unseen(category) -> bool:
-    """Whether the category asks questions the resident was not shown: the form shows (and
-    sends back, in `questions_for`) those of the category chosen when it was drawn, so without
-    JavaScript a category with questions takes one more step."""
-    return bool(questions.asked(category)) and request.form.get("questions_for") != category.code
+def _questions_unseen(city, code: str) -> bool:
+    """Whether the chosen category asks questions the resident was not shown: the form shows
+    (and sends back, in `questions_for`) those of the category chosen when it was drawn, so
+    without JavaScript a category with questions takes one more step."""
+    category = active_category(city, code)
+    return (
+        category is not None
+        and bool(questions.asked(category))
+        and request.form.get("questions_for") != category.code
+    )
 
 
 def _prefill(form: ReportForm) -> None:
