@@ -10,6 +10,7 @@ from tellcity.accounts import commands as accounts
 from tellcity.cities.models import City
 from tellcity.core import migrations
 from tellcity.core.db import refresh_planner_statistics
+from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
 from tellcity.imports.commands import import_311_command
 from tellcity.notify.commands import (
@@ -48,9 +49,9 @@ def demo_command(host: str, port: int, no_serve: bool):
 
     upgrade_database()
     if db.session.scalar(sa.select(City.id).limit(1)) is None:
-        city, accounts = load_city_file()
-        reports = add_demo_reports(city)
-        db.session.commit()
+        with unit_of_work():
+            city, accounts = load_city_file()
+            reports = add_demo_reports(city)
         refresh_planner_statistics(db.engine)
         click.echo(f"\nLoaded the demo city {city.name} with {reports} reports.")
         click.echo("Staff accounts (shown this once):\n")

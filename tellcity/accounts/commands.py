@@ -17,22 +17,20 @@ from tellcity.accounts.services import create_account, reset_password
 from tellcity.admin.access import CLI
 from tellcity.cities.queries import city_by_slug
 from tellcity.core.errors import TellCityError
+from tellcity.core.transaction import unit_of_work
 from tellcity.departments.queries import department_by_slug
-from tellcity.extensions import db
 
 T = TypeVar("T")
 
 
 def run(action: Callable[[], T]) -> T:
-    """Run `action` (a service call) and commit, or stop with the service's refusal."""
+    """Run `action` (a service call) and commit, or stop with the service's refusal (nothing
+    written)."""
     try:
-        with force_locale("en"):
-            result = action()
+        with force_locale("en"), unit_of_work():
+            return action()
     except TellCityError as error:
-        db.session.rollback()
         raise click.ClickException(error.message) from error
-    db.session.commit()
-    return result
 
 
 @click.command("create-user")

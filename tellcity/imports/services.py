@@ -22,6 +22,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 
 from tellcity.cities.models import City
+from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
 from tellcity.imports.mapping import ImportMapping, MappingError, is_slug
 from tellcity.imports.parsing import (
@@ -141,8 +142,8 @@ def _import(
             _write(writer, batch)
             if progress:
                 progress(binary.tell())
-        writer.finish()
-        db.session.commit()
+        with unit_of_work():
+            writer.finish()
     return result
 
 
@@ -166,10 +167,9 @@ def _young_collections_only() -> Iterator[None]:
 def _write(writer: ReportWriter, batch: list[Row]) -> None:
     """Write and commit one batch; a batch the database refuses is rolled back whole."""
     try:
-        writer.add(batch)
-        db.session.commit()
+        with unit_of_work():
+            writer.add(batch)
     except sa.exc.IntegrityError as error:
-        db.session.rollback()
         raise ImportFailed(
             f"the database refused a batch ({error.orig}); the batches before it are imported"
         ) from error

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from flask.logging import default_handler
 
 from tellcity.core.errors import TellCityError
-from tellcity.extensions import db
+from tellcity.core.transaction import unit_of_work
 from tellcity.notify.queries import dead_messages, status_counts
 from tellcity.notify.services import retry_dead
 from tellcity.notify.worker import run_worker
@@ -65,10 +65,10 @@ def outbox_status_command():
 def outbox_retry_command(message_id: int):
     """Put the dead outbox message MESSAGE_ID back in the queue, with a fresh set of attempts."""
     try:
-        message = retry_dead(message_id)
+        with unit_of_work():
+            message = retry_dead(message_id)
     except TellCityError as error:
         raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(f"Outbox message {message.id} to {message.recipient} is queued again.")
 
 

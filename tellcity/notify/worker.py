@@ -32,6 +32,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from tellcity.core.db import refresh_planner_statistics, utcnow
+from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
 from tellcity.notify.delivery import DeliveryError, deliver
 from tellcity.notify.models import OutboxMessage, OutboxStatus
@@ -155,8 +156,8 @@ def claim_due(now: datetime, batch: int) -> tuple[list[int], datetime]:
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
-    claimed = sorted(db.session.scalars(claim))
-    db.session.commit()
+    with unit_of_work():
+        claimed = sorted(db.session.scalars(claim))
     return claimed, lease
 
 
@@ -164,13 +165,13 @@ def release(message_ids: list[int], lease: datetime) -> int:
     """Hand claimed messages back to the queue, due at once (those another worker has not taken
     over since). Commits; returns how many there were."""
     if message_ids:
-        db.session.execute(
-            sa.update(OutboxMessage)
-            .where(_still_ours(message_ids, lease))
-            .values(status=OutboxStatus.PENDING, locked_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(_still_ours(message_ids, lease))
+                .values(status=OutboxStatus.PENDING, locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
     return len(message_ids)
 
 
@@ -208,21 +209,22 @@ def _deliver_one(message_id: int, lease: datetime, clock: Callable[[], datetime]
 
 
 def _renew_lease(message_id: int, lease: datetime, now: datetime) -> bool:
-    renewed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(_still_ours([message_id], lease))
-        .values(locked_until=now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"]))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    renewed_until = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    with unit_of_work():
+        renewed = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(_still_ours([message_id], lease))
+            .values(locked_until=renewed_until)
+            .execution_options(synchronize_session=False)
+        )
     return renewed.rowcount == 1
 
 
 def _record_success(message: OutboxMessage, now: datetime) -> str:
-    message.status = OutboxStatus.SENT
-    message.sent_at = now
-    message.locked_until = None
-    db.session.commit()
+    with unit_of_work():
+        message.status = OutboxStatus.SENT
+        message.sent_at = now
+        message.locked_until = None
     logger.info(
         "Sent outbox message %s (%s, report %s)", message.id, message.channel, message.report_id
     )
@@ -230,17 +232,17 @@ def _record_success(message: OutboxMessage, now: datetime) -> str:
 
 
 def _record_failure(message: OutboxMessage, error: str, now: datetime) -> str:
-    message.attempts += 1
-    message.last_error = error[:ERROR_LENGTH]
-    message.locked_until = None
-    if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        message.status = OutboxStatus.DEAD
-        outcome = "dead"
-    else:
-        message.status = OutboxStatus.PENDING
-        message.next_attempt_at = now + backoff(message.attempts)
-        outcome = "retrying"
-    db.session.commit()
+    with unit_of_work():
+        message.attempts += 1
+        message.last_error = error[:ERROR_LENGTH]
+        message.locked_until = None
+        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            message.status = OutboxStatus.DEAD
+            outcome = "dead"
+        else:
+            message.status = OutboxStatus.PENDING
+            message.next_attempt_at = now + backoff(message.attempts)
+            outcome = "retrying"
     logger.warning(
         "Outbox message %s failed (attempt %s, %s): %s",
         message.id,
@@ -283,9 +285,9 @@ def run_worker(
 def _delivery_pass(app: Flask, batch: int, stop: threading.Event) -> DeliveryCounts:
     with app.app_context():
         try:
-            counts = deliver_due(batch=batch, should_stop=stop.is_set)
+            with unit_of_work():  # each step commits its own; a failure rolls back the rest
+                counts = deliver_due(batch=batch, should_stop=stop.is_set)
         except SQLAlchemyError:
-            db.session.rollback()
             logger.exception("Outbox delivery failed; trying again at the next pass")
             return DeliveryCounts()
     if counts.claimed:
@@ -305,9 +307,8 @@ def _run_due_jobs(app: Flask, last_runs: dict[int, float]) -> None:
 def _run_job(app: Flask, job: Callable[[], None]) -> None:
     with app.app_context():
         try:
-            job()
-            db.session.commit()
+            with unit_of_work():
+                job()
         except Exception:
             # A failing job is logged and tried again at its next interval; the worker goes on.
-            db.session.rollback()
             logger.exception("Periodic job %s failed", getattr(job, "__name__", job))

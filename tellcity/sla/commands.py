@@ -3,18 +3,19 @@
 import click
 from flask.cli import with_appcontext
 
-from tellcity.extensions import db
+from tellcity.core.transaction import unit_of_work
 from tellcity.sla.services import escalate_overdue
 
 
 def run_escalation() -> int:
     """Escalate every overdue ticket not escalated yet, committing batch by batch."""
     total = 0
-    while count := escalate_overdue():
-        db.session.commit()
+    while True:
+        with unit_of_work():
+            count = escalate_overdue()
+        if not count:
+            return total
         total += count
-    db.session.commit()
-    return total
 
 
 @click.command("escalate")
