@@ -1,5 +1,8 @@
 """A category's questions — its Open311 attribute definitions, e.g. illegal-dumping asks
-`waste_type`, required, one of a list — and the one check of the answers a resident sends.
+`waste_type`, required, one of a list: the check of the definitions an administrator writes
+(`check_attributes`), the questions as the form and the APIs ask them (in French, or in English
+where a definition gives `description_en` and its values `name_en`), and the one check of the
+answers a resident sends.
 
 The web form, /api/v1 and Open311 all hand the answers as they came (a mapping of question
 code to one value or a list of values) to `check_answers`; it refuses, with one Invalid naming
@@ -29,11 +32,184 @@ TEXT_MAX = 4000
 MAX_VALUES = 100
 
 
+# --- The definitions, as an administrator writes them -----------------------------------------
+
+ATTRIBUTE_KEYS = (
+    "code",
+    "variable",
+    "datatype",
+    "required",
+    "datatype_description",
+    "order",
+    "description",
+    "description_en",
+    "values",
+)
+ATTRIBUTE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_attributes(attributes: object) -> list[dict]:
+    """A category's extra questions, checked against the shape of Open311 attribute
+    definitions and tidied: `required` defaults to false, `order` to the question's rank,
+    an empty `datatype_description` is left out, `values` are kept for list questions only;
+    sorted by `order`. (`variable`, false for a note that asks nothing, is kept when given.)
+
+    Raises Invalid (field "attributes") naming the question at fault.
+    """
+    if attributes is None:
+        return []
+    if not isinstance(attributes, list):
+        raise _bad_attributes(_("Write a list of questions: [{...}, {...}]."))
+    checked = [_attribute(item, number) for number, item in enumerate(attributes, start=1)]
+    codes = [attribute["code"] for attribute in checked]
+    for code in codes:
+        if codes.count(code) > 1:
+            raise _bad_attributes(_("Two questions have the code %(code)s.", code=code))
+    return sorted(checked, key=lambda attribute: attribute["order"])
+
+
+def _bad_attributes(message: str) -> Invalid:
+    return Invalid(message, field="attributes")
+
+
+def _attribute(item: object, number: int) -> dict:
+    """One question, checked and tidied; `number` is its rank in the list, from 1."""
+    if not isinstance(item, dict):
+        raise _bad_attributes(_("Question %(number)s: write an object {...}.", number=number))
+    code = item.get("code")
+    where = _("Question %(number)s (%(code)s)", number=number, code=code) if code else None
+    where = where or _("Question %(number)s", number=number)
+    _check_keys(item, where)
+    attribute = {
+        "code": _code(code, where),
+        "datatype": _datatype(item.get("datatype"), where),
+        "required": _boolean(item.get("required", False), where, "required"),
+        "order": _check_order(item.get("order", number), where),
+        "description": _text(item.get("description"), where, "description", required=True),
+    }
+    if "variable" in item:
+        attribute["variable"] = _boolean(item["variable"], where, "variable")
+    english = _text(item.get("description_en", ""), where, "description_en")
+    if english:
+        attribute["description_en"] = english
+    explained = _text(item.get("datatype_description", ""), where, "datatype_description")
+    if explained:
+        attribute["datatype_description"] = explained
+    if attribute["datatype"] in LIST_DATATYPES:
+        attribute["values"] = _values(item.get("values"), where)
+    elif item.get("values"):
+        raise _bad_attributes(
+            _(
+                "%(where)s: only list questions (singlevaluelist, multivaluelist) have values.",
+                where=where,
+            )
+        )
+    return attribute
+
+
+def _check_keys(item: dict, where: str) -> None:
+    unknown = sorted(set(item) - set(ATTRIBUTE_KEYS))
+    if unknown:
+        raise _bad_attributes(
+            _(
+                "%(where)s: unknown key %(key)s (known keys: %(allowed)s).",
+                where=where,
+                key=unknown[0],
+                allowed=", ".join(ATTRIBUTE_KEYS),
+            )
+        )
+
+
+def _code(code: object, where: str) -> str:
+    if not isinstance(code, str) or not ATTRIBUTE_CODE.match(code):
+        raise _bad_attributes(
+            _("%(where)s: give a code of letters, digits, _ or - (at most 64).", where=where)
+        )
+    return code
+
+
+def _datatype(datatype: object, where: str) -> str:
+    if datatype not in DATATYPES:
+        raise _bad_attributes(
+            _(
+                "%(where)s: datatype must be one of %(types)s.",
+                where=where,
+                types=", ".join(DATATYPES),
+            )
+        )
+    return datatype
+
+
+def _boolean(value: object, where: str, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _bad_attributes(_("%(where)s: %(key)s must be true or false.", where=where, key=key))
+    return value
+
+
+def _text(value: object, where: str, key: str, *, required: bool = False) -> str:
+    if not isinstance(value, str) or (required and not value.strip()):
+        message = (
+            _("%(where)s: give a %(key)s (text).", where=where, key=key)
+            if required
+            else _("%(where)s: %(key)s must be text.", where=where, key=key)
+        )
+        raise _bad_attributes(message)
+    return value.strip()
+
+
+def _check_order(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _bad_attributes(_("%(where)s: order must be a whole number from 1.", where=where))
+    return value
+
+
+def _values(values: object, where: str) -> list[dict]:
+    """The choices of a list question: a non-empty list of {"key": ..., "name": ...}."""
+    if not isinstance(values, list) or not values:
+        raise _bad_attributes(
+            _(
+                '%(where)s: a list question needs values: [{"key": "...", "name": "..."}].',
+                where=where,
+            )
+        )
+    checked = []
+    for value in values:
+        key = value.get("key") if isinstance(value, dict) else None
+        name = value.get("name") if isinstance(value, dict) else None
+        english = value.get("name_en", "") if isinstance(value, dict) else None
+        if (
+            not isinstance(value, dict)
+            or set(value) - {"key", "name", "name_en"}
+            or not isinstance(key, str)
+            or not key.strip()
+            or not isinstance(name, str)
+            or not name.strip()
+            or not isinstance(english, str)
+        ):
+            raise _bad_attributes(
+                _('%(where)s: each value is {"key": "...", "name": "..."}, both text.', where=where)
+            )
+        option = {"key": key.strip(), "name": name.strip()}
+        if english.strip():
+            option["name_en"] = english.strip()
+        checked.append(option)
+    keys = [value["key"] for value in checked]
+    duplicate = next((key for key in keys if keys.count(key) > 1), None)
+    if duplicate is not None:
+        raise _bad_attributes(
+            _("%(where)s: two values have the key %(key)s.", where=where, key=duplicate)
+        )
+    return checked
+
+
+# --- The questions, as the form and the APIs ask them -----------------------------------------
+
+
 def definitions(category) -> list[dict]:
     """The category's questions in their order: as their definitions number them, else as
     they are listed. Definitions without a code are skipped."""
     questions = [
-        {**question, "order": _order(question.get("order"), number)}
+        {**question, "order": _rank(question.get("order"), number)}
         for number, question in enumerate(category.attributes or [], start=1)
         if isinstance(question, Mapping) and question.get("code") not in (None, "")
     ]
@@ -59,18 +235,26 @@ def options(question: Mapping) -> list[Mapping]:
     return [value for value in values if isinstance(value, Mapping)]
 
 
-def _order(value, default: int) -> int:
+def in_language(mapping: Mapping, key: str, locale: str) -> str:
+    """A question's `description` or a value's `name` in `locale`: its `<key>_en` for English
+    when the definition gives one, else the text as written (the city's language)."""
+    if locale == "en" and mapping.get(f"{key}_en"):
+        return str(mapping[f"{key}_en"])
+    return str(mapping.get(key) or "")
+
+
+def _rank(value, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
         return default
 
 
-def labelled(category, attributes: Mapping | None) -> list[dict]:
+def labelled(category, attributes: Mapping | None, locale: str = "fr") -> list[dict]:
     """The answers kept on a report to its category's questions, in the questions' order:
-    {code, question, value, text}, `text` being the value as a person reads it (a list's keys
-    as their names). Other keys a report may keep (an import's source status, an Open311
-    client's media_url) are not answers and are left out."""
+    {code, question, value, text}, in `locale`, `text` being the value as a person reads it
+    (a list's keys as their names). Other keys a report may keep (an import's source status,
+    an Open311 client's media_url) are not answers and are left out."""
     attributes = attributes or {}
     found = []
     for question in definitions(category):
@@ -79,14 +263,14 @@ def labelled(category, attributes: Mapping | None) -> list[dict]:
             continue
         value = attributes[code]
         names = {
-            str(option.get("key")): str(option.get("name") or option.get("key"))
+            str(option.get("key")): in_language(option, "name", locale) or str(option.get("key"))
             for option in options(question)
         }
         values = value if isinstance(value, list) else [value]
         found.append(
             {
                 "code": code,
-                "question": str(question.get("description") or code),
+                "question": in_language(question, "description", locale) or code,
                 "value": value,
                 "text": ", ".join(names.get(str(item), str(item)) for item in values),
             }

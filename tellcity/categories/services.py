@@ -17,9 +17,10 @@ from tellcity.admin.access import (
     require,
     require_admin,
 )
-from tellcity.admin.validation import check_attributes, row_in_city
+from tellcity.admin.validation import row_in_city
 from tellcity.audit.services import delete_recorded, record, snapshot
 from tellcity.categories.models import Category
+from tellcity.categories.questions import check_attributes
 from tellcity.cities.models import City
 from tellcity.core.errors import Conflict, Invalid
 from tellcity.core.permissions import Actor

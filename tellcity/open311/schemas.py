@@ -81,14 +81,25 @@ class ServiceSchema(Schema):
         return _in_language(self.locale, category.group_fr, category.group_en) or None
 
 
-class AttributeValueSchema(Schema):
+class _Localized(Schema):
+    """A schema dumping text in the client's language (`locale`)."""
+
+    def __init__(self, *, locale: str = "fr", **kwargs):
+        super().__init__(**kwargs)
+        self.locale = locale
+
+
+class AttributeValueSchema(_Localized):
     key = fields.Function(lambda value: str(value.get("key", "")))
-    name = fields.Function(lambda value: str(value.get("name", value.get("key", ""))))
+    name = fields.Method("_name")
+
+    def _name(self, value) -> str:
+        return questions.in_language(value, "name", self.locale) or str(value.get("key", ""))
 
 
-class AttributeSchema(Schema):
+class AttributeSchema(_Localized):
     """One extra question of a category, from its stored Open311 attribute definition, with
-    the spec's defaults for what the definition leaves out."""
+    the spec's defaults for what the definition leaves out, in the client's language."""
 
     variable = fields.Function(lambda attribute: bool(attribute.get("variable", True)))
     code = fields.Function(lambda attribute: str(attribute["code"]))
@@ -98,23 +109,30 @@ class AttributeSchema(Schema):
         lambda attribute: _text_or_none(attribute.get("datatype_description"))
     )
     order = fields.Integer()
-    description = fields.Function(lambda attribute: _text_or_none(attribute.get("description")))
-    values = fields.Function(
-        lambda attribute: AttributeValueSchema(many=True).dump(questions.options(attribute))
-    )
+    description = fields.Method("_description")
+    values = fields.Method("_values")
+
+    def _description(self, attribute) -> str | None:
+        return _text_or_none(questions.in_language(attribute, "description", self.locale))
+
+    def _values(self, attribute) -> list[dict]:
+        schema = AttributeValueSchema(many=True, locale=self.locale)
+        return schema.dump(questions.options(attribute))
 
 
 def _text_or_none(value) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-class ServiceDefinitionSchema(Schema):
+class ServiceDefinitionSchema(_Localized):
     """GET services/{service_code}: the category's extra questions."""
 
     service_code = fields.String(attribute="code")
-    attributes = fields.Function(
-        lambda category: AttributeSchema(many=True).dump(questions.definitions(category))
-    )
+    attributes = fields.Method("_attributes")
+
+    def _attributes(self, category) -> list[dict]:
+        schema = AttributeSchema(many=True, locale=self.locale)
+        return schema.dump(questions.definitions(category))
 
 
 def service_requests(

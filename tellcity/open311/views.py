@@ -114,7 +114,9 @@ def service_definition(service_code: str, fmt: str):
     category = queries.service(_city(), service_code)
     if category is None:
         raise Open311Error(404, f"service_code {service_code[:64]} not found")
-    return respond(fmt, "service_definition", ServiceDefinitionSchema().dump(category))
+    return respond(
+        fmt, "service_definition", ServiceDefinitionSchema(locale=_locale()).dump(category)
+    )
 
 
 # --- requests ---------------------------------------------------------------------------------

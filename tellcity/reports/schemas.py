@@ -54,7 +54,7 @@ def public_answers(report: Report) -> list[dict]:
             else answer["value"],
             "text": mask_contacts(answer["text"]),
         }
-        for answer in questions.labelled(report.category, report.attributes)
+        for answer in questions.labelled(report.category, report.attributes, _locale())
     ]
 
 

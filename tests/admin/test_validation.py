@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from tellcity.admin.validation import check_attributes, check_zone_layout, read_zone_file
+from tellcity.admin.validation import check_zone_layout, read_zone_file
+from tellcity.categories.questions import check_attributes
 from tellcity.core.errors import Invalid
 from tests.reports.helpers import category
 
@@ -54,6 +55,32 @@ def test_questions_are_tidied_and_sorted():
         },
     ]
     assert check_attributes(None) == check_attributes([]) == []
+
+
+def test_a_question_may_have_its_english_words():
+    [question] = check_attributes(
+        [
+            {
+                "code": "size",
+                "datatype": "singlevaluelist",
+                "description": "Taille",
+                "description_en": " Size ",
+                "values": [
+                    {"key": "s", "name": "Petit", "name_en": "Small"},
+                    {"key": "l", "name": "Grand"},
+                ],
+            }
+        ]
+    )
+    assert question["description_en"] == "Size"
+    assert question["values"] == [
+        {"key": "s", "name": "Petit", "name_en": "Small"},
+        {"key": "l", "name": "Grand"},
+    ]
+    with pytest.raises(Invalid):
+        check_attributes(
+            [{"code": "x", "datatype": "string", "description": "X", "description_en": 3}]
+        )
 
 
 def test_the_demo_questions_come_back_unchanged(demo_city):

@@ -105,14 +105,20 @@ def test_a_service_definition_lists_its_questions(client, demo_city):
         "required": True,
         "datatype_description": None,
         "order": 1,
-        "description": "Nature du dépôt / What was dumped",
+        "description": "Nature du dépôt",
         "values": [
-            {"key": "bulky", "name": "Encombrants / Bulky items"},
-            {"key": "rubble", "name": "Gravats / Rubble"},
-            {"key": "green", "name": "Déchets verts / Garden waste"},
-            {"key": "bags", "name": "Sacs d'ordures / Rubbish bags"},
+            {"key": "bulky", "name": "Encombrants"},
+            {"key": "rubble", "name": "Gravats"},
+            {"key": "green", "name": "Déchets verts"},
+            {"key": "bags", "name": "Sacs d'ordures"},
         ],
     }
+    english = json_of(
+        client.get("/open311/v2/services/illegal-dumping.json", headers={"Accept-Language": "en"})
+    )
+    [waste] = english["attributes"]
+    assert waste["description"] == "What was dumped"
+    assert waste["values"][0] == {"key": "bulky", "name": "Bulky items"}
 
 
 def test_a_service_definition_in_xml(client, demo_city):

@@ -74,8 +74,15 @@ def test_each_category_asks_its_questions_with_the_right_inputs(client, demo_cit
     assert "(facultatif)" in questions
     # another category's questions are on the page, hidden and disabled (never sent)
     assert 'data-category="illegal-dumping" hidden disabled' in page
-    english = text(client.get("/report?category=pothole", headers={"Accept-Language": "en"}))
-    assert "(required)" in english and "(optional)" in english and "A few questions" in english
+    english = text(
+        client.get("/report?category=illegal-dumping", headers={"Accept-Language": "en"})
+    )
+    dumping = fieldset(english, "illegal-dumping")
+    assert 'What was dumped <span class="required">(required)</span>' in dumping
+    assert '<option value="bulky">Bulky items</option>' in dumping
+    assert "A few questions" in dumping
+    french = fieldset(text(client.get("/report?category=illegal-dumping")), "illegal-dumping")
+    assert '<option value="bulky">Encombrants</option>' in french
 
 
 def test_without_javascript_the_questions_come_once_the_category_is_chosen(client, demo_city):

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,7 +33,8 @@ bp = Blueprint("reports", __name__)
 bp.add_app_template_test(lambda report: report.is_open, "open")
 bp.add_app_template_global(queries.public_events)
 bp.add_app_template_global(
-    lambda report: questions.labelled(report.category, report.attributes), "answers_of"
+    lambda report: questions.labelled(report.category, report.attributes, str(get_locale())),
+    "answers_of",
 )
 
 

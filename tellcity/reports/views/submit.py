@@ -112,9 +112,21 @@ def _file(city, form: ReportForm, kind: str, key: str, page: dict):
 
 
 def _questions(categories: dict) -> dict:
-    """The questions each category of the form asks, by category code (those asking any)."""
+    """The questions each category of the form asks, by category code (those asking any), in
+    the page's language: each definition with its `label` and its `choices` (key, label)."""
+    locale = str(get_locale())
     return {
-        category.code: asked
+        category.code: [
+            {
+                **question,
+                "label": questions.in_language(question, "description", locale),
+                "choices": [
+                    (str(option.get("key")), questions.in_language(option, "name", locale))
+                    for option in questions.options(question)
+                ],
+            }
+            for question in asked
+        ]
         for group in categories.values()
         for category in group
         if (asked := questions.asked(category))
