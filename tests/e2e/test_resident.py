@@ -91,3 +91,24 @@ def load_demo_city(app):
     from tellcity.cities.queries import default_city
 
     return default_city()
+
+
+def test_the_chosen_categorys_questions_are_asked_and_answered(phone):
+    phone.goto("/report")
+    dumping = phone.locator('fieldset.questions[data-category="illegal-dumping"]')
+    expect(dumping).to_be_hidden()
+    phone.select_option("#category", "illegal-dumping")
+    expect(dumping).to_be_visible()
+    expect(phone.locator('fieldset.questions[data-category="pothole"]')).to_be_hidden()
+    phone.get_by_role("button", name="Utiliser ma position").click()
+    expect(phone.locator("#lat")).not_to_have_value("")
+    phone.fill("#description", "Un canapé abandonné sur le trottoir.")
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+    # No answer to the required question: the form comes back, the question marked.
+    expect(dumping.locator(".field-error")).to_contain_text("Une réponse est requise.")
+    expect(dumping).to_be_visible()
+    screenshot(phone, "question-required")
+    dumping.get_by_label("Nature du dépôt").select_option("bulky")
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+    phone.wait_for_url(re.compile(r"/track/ISS-\d{4}-\d{6}/"))
+    assert "Encombrants" in phone.content()

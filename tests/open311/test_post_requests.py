@@ -128,15 +128,15 @@ def test_both_forms_at_once_add_up(client, demo_city, multiple_choice):
 @pytest.mark.parametrize(
     ("answers", "message", "code"),
     [
-        ({}, "attribute[waste_type]: une réponse est requise", "answer_required"),
+        ({}, "attribute[waste_type]: Une réponse est requise.", "answer_required"),
         (
             {"attribute[waste_type]": "piano"},
-            "attribute[waste_type]: l'une de : bulky, rubble",
+            "attribute[waste_type]: L'une de : bulky, rubble",
             "answer_not_offered",
         ),
         (
             {"attribute[waste_type]": ["bulky", "bags"]},
-            "attribute[waste_type]: une seule valeur",
+            "attribute[waste_type]: Une seule valeur.",
             "invalid_answer",
         ),
         (
@@ -157,7 +157,7 @@ def test_wrong_answers_are_400s_naming_the_attribute(client, demo_city, answers,
 def test_a_number_question_wants_a_number(client, demo_city, multiple_choice):
     data = {**POTHOLE, "attribute[depth]": "deep"}
     [error] = json_of(post(client, new_key(), data=data), 400)
-    assert error["description"] == "attribute[depth]: un nombre"
+    assert error["description"] == "attribute[depth]: Un nombre."
     assert error["error_code"] == "invalid_answer"
 
 

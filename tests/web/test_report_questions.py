@@ -104,10 +104,10 @@ def test_without_javascript_the_questions_come_once_the_category_is_chosen(clien
 @pytest.mark.parametrize(
     ("answers", "message", "code"),
     [
-        ({}, "une réponse est requise", "answer_required"),
+        ({}, "Une réponse est requise.", "answer_required"),
         (
             {"attribute[waste_type]": "plutonium"},
-            "l&#39;une de : bulky, rubble",
+            "L&#39;une de : bulky, rubble",
             "answer_not_offered",
         ),
     ],
