@@ -2,6 +2,7 @@
 
 import io
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
@@ -10,6 +11,8 @@ from tellcity.categories.models import Category
 from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent
 from tests.factories import make_report
+from tests.photos.images import camera_photo
+from tests.reports.helpers import TOWN_HALL
 from tests.staff.helpers import flashes, post
 from tests.web.helpers import form_tokens
 
@@ -87,3 +90,23 @@ def test_a_bulk_action_cut_off_at_commit_writes_none_of_its_tickets(
         response = client.post("/staff/bulk", data=data)
     assert response.status_code == 503
     assert {written(reference)[0] for reference in tickets} == {"new"}
+
+
+def test_a_report_cut_off_at_commit_leaves_no_photo_file(app, client, demo_city):
+    data = {
+        **form_tokens(client, "/report"),
+        "questions_for": "pothole",  # its questions shown, as a browser shows them
+        "category": "pothole",
+        "lat": TOWN_HALL[0],
+        "lon": TOWN_HALL[1],
+        "photos": [(io.BytesIO(camera_photo()), "trou.jpg")],
+    }
+    with database_gone_at_commit():
+        response = client.post("/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 503
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+    # Only the form's copy waits under pending/ (for the resident's next try, swept after a
+    # day); the report's stored photo went with its transaction.
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    stored = [path for path in uploads.rglob("*") if path.is_file() and "pending" not in path.parts]
+    assert stored == []

@@ -3,8 +3,9 @@ metadata dropped, resized, thumbnail made) and stored under the upload folder wi
 
 The GPS position a photo carries is read before cleaning so the form can offer it to place the
 pin; it is never stored. Refusals raise PhotoRefused, whose message is for the resident.
-`store_photo` flushes; the caller commits, and calls `discard_files` if its transaction fails
-afterwards, so that no file outlives its row.
+`store_photo` flushes; the caller commits. Should the transaction be rolled back instead (a
+refusal after the photos, a commit that fails), the files are removed with it, so that no file
+outlives its row.
 """
 
 import hashlib
@@ -25,6 +26,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import SQLAlchemyError
 
 from tellcity.core.errors import Invalid, TellCityError
+from tellcity.core.transaction import on_rollback
 from tellcity.extensions import db
 from tellcity.reports.models import Photo, Report, ReportEvent
 
@@ -304,11 +306,13 @@ def store_photo(report: Report, photo: ProcessedPhoto, event: ReportEvent | None
 
     Each file is written whole to a temporary file then renamed into place. Raises StorageFull
     when a file cannot be written, after removing whatever was written. The caller commits; if
-    that fails, it calls `discard_files(photo)`.
+    the transaction is rolled back instead (a failed commit too), the files are removed.
     """
     extension = EXTENSIONS[photo.content_type]
     storage_key, thumbnail_key = _new_key(extension), _new_key(extension)
     _write_files({thumbnail_key: photo.thumbnail, storage_key: photo.image})
+    # The keys, not the row: a row rolled back is no longer the session's to read.
+    on_rollback(lambda: _remove_files(storage_key, thumbnail_key))
     if event is not None and event.id is None:
         db.session.flush()
     row = Photo(
@@ -333,7 +337,7 @@ def store_photo(report: Report, photo: ProcessedPhoto, event: ReportEvent | None
 
 def store_photos(report: Report, photos: list, event: ReportEvent | None = None) -> None:
     """Store the photos (see store_photo); if one cannot be written, remove those already
-    written and raise."""
+    written and raise (the rollback that follows finds them gone, which is fine)."""
     stored = []
     try:
         for photo in photos:
@@ -347,7 +351,11 @@ def store_photos(report: Report, photos: list, event: ReportEvent | None = None)
 def discard_files(photo: Photo) -> None:
     """Remove a photo's files (after the transaction that added its row failed, or once the
     row is deleted). Files already gone are fine; a file that cannot be removed is logged."""
-    for key in (photo.storage_key, photo.thumbnail_key):
+    _remove_files(photo.storage_key, photo.thumbnail_key)
+
+
+def _remove_files(*keys: str) -> None:
+    for key in keys:
         _remove(key)
 
 
