@@ -108,7 +108,7 @@ def _form(name: str) -> str:
 
 @bp.post("/<reference>/status")
 @staff_required(*HANDLERS)
-def status(reference: str):
+def change_status(reference: str):
     def act(report, actor):
         to = _form("to")
         duplicate_of = None
@@ -183,7 +183,7 @@ def assign(reference: str):
 
 @bp.post("/<reference>/priority")
 @staff_required(*HANDLERS)
-def priority(reference: str):
+def set_priority(reference: str):
     def act(report, actor):
         value = _form("priority")
         reports.set_priority(report, int(value) if value.isdigit() else 0, actor)
@@ -193,7 +193,7 @@ def priority(reference: str):
 
 @bp.post("/<reference>/note")
 @staff_required(*HANDLERS)
-def note(reference: str):
+def add_note(reference: str):
     return _act(
         reference,
         lambda report, actor: reports.add_note(report, _form("text"), actor),
@@ -227,7 +227,7 @@ def merge(reference: str):
 
 @bp.post("/<reference>/visibility")
 @staff_required(*HANDLERS)
-def visibility(reference: str):
+def set_visibility(reference: str):
     def act(report, actor):
         services.hide_report(report, actor, _form("reason"), hidden=_form("hidden") == "1")
 
@@ -236,7 +236,7 @@ def visibility(reference: str):
 
 @bp.post("/<reference>/events/<int:event_id>/visibility")
 @staff_required(*HANDLERS)
-def event_visibility(reference: str, event_id: int):
+def set_event_visibility(reference: str, event_id: int):
     def act(report, actor):
         event = queries.event(report, event_id)
         if event is None:
@@ -248,7 +248,7 @@ def event_visibility(reference: str, event_id: int):
 
 @bp.post("/<reference>/description")
 @staff_required(*HANDLERS)
-def description(reference: str):
+def edit_description(reference: str):
     def act(report, actor):
         services.edit_description(
             report, request.form.get("description", ""), actor, _form("reason")

@@ -20,6 +20,7 @@ from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed
+from tellcity.core.permissions import can_export_contacts
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
 from tellcity.departments.models import Department
@@ -57,6 +58,7 @@ def queue():
         sla_state=sla_state,
         now=utcnow(),
         departments_for_transfer=_transfer_targets(),
+        may_export_contacts=can_export_contacts(current_actor()),
         **_choices(),
     )
 
@@ -86,7 +88,7 @@ def map():
 
 @bp.get("/export.csv")
 @staff_required()
-def export():
+def export_csv():
     """The filtered queue as CSV, streamed. Reporters' contact details only when a manager or
     an administrator asks for them explicitly (personal=1)."""
     filters = queries.QueueFilters.from_args(request.args)
@@ -104,7 +106,7 @@ def export():
 
 @bp.post("/bulk")
 @staff_required(Role.AGENT, Role.MANAGER, Role.ADMIN)
-def bulk():
+def bulk_update():
     """One action on the tickets ticked in the queue; each gets its own event."""
     references = request.form.getlist("ticket")[:200]
     tickets = [t for t in (queries.ticket(current_user, r) for r in references) if t]

@@ -35,13 +35,13 @@ def _submit_limit() -> str:
 
 @bp.route("/report", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"])
-def problem():
+def report_problem():
     return _report_form(Kind.PROBLEM)
 
 
 @bp.route("/idea", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"])
-def idea():
+def suggest_idea():
     return _report_form(Kind.SUGGESTION)
 
 

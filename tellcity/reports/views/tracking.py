@@ -53,7 +53,7 @@ def show(reference: str, token: str):
 
 
 @bp.post("/track/<reference>/<token>/comment")
-def comment(reference: str, token: str):
+def add_comment(reference: str, token: str):
     report = _tracked(reference, token)
     form = CommentForm()
     if not form.validate_on_submit():
@@ -66,7 +66,7 @@ def comment(reference: str, token: str):
 
 
 @bp.post("/track/<reference>/<token>/photo")
-def photo(reference: str, token: str):
+def add_photo(reference: str, token: str):
     report = _tracked(reference, token)
     form = PhotoForm()
     uploads = [f for f in request.files.getlist(form.photo.name) if f and f.filename]
@@ -105,7 +105,7 @@ def unfollow(reference: str, token: str):
 
 
 @bp.post("/track/<reference>/<token>/notifications")
-def notifications(reference: str, token: str):
+def set_notifications(reference: str, token: str):
     report = _tracked(reference, token)
     report.notify_reporter = request.form.get("on") == "1"
     flash(
