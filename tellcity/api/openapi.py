@@ -60,6 +60,21 @@ COMPONENTS = {
         "properties": {"code": STRING, "name": STRING},
         "required": ["code", "name"],
     },
+    "Answer": {
+        "type": "object",
+        "description": "An answer to one of the category's questions (its attributes).",
+        "properties": {
+            "code": STRING,
+            "question": STRING,
+            "value": {
+                "description": "as stored: a key of the list, text, a number or a date; a"
+                " list of keys for a question taking several",
+                "type": ["string", "number", "array"],
+            },
+            "text": {**STRING, "description": "the value as a person reads it"},
+        },
+        "required": ["code", "question", "value", "text"],
+    },
     "Place": {
         "type": "object",
         "properties": {"lat": NUMBER, "lon": NUMBER, "label": STRING},
@@ -102,6 +117,7 @@ COMPUTED_FIELDS = {
         "category": ref("CategoryRef"),
         "department": STRING,
         "description": {**STRING, "description": "contact details in it are masked"},
+        "answers": array(ref("Answer")),
         "photos": array(ref("Photo")),
         "timeline": array(ref("TimelineEntry")),
         "url": URL,

@@ -153,4 +153,12 @@ class ReportInputSchema(Schema):
     email = fields.String(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True)
     #: {question code: value or [values]}, checked against the category's questions.
-    attributes = fields.Raw(load_default=None, allow_none=True)
+    attributes = fields.Raw(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "the answers to the category's questions (see GET categories):"
+            " {code: value, or a list of values for a question taking several}",
+        },
+    )
