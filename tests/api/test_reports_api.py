@@ -154,3 +154,34 @@ def test_public_writes_are_rate_limited(app, client, demo_city):
     ]
     assert answers == [422, 422, 422, 429]
     assert client.post("/api/v1/reports", json=REPORT).json["error"]["code"] == "too_many_requests"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "code", "field"),
+    [
+        ({}, "answer_required", "attributes.waste_type"),
+        ({"waste_type": "plutonium"}, "answer_not_offered", "attributes.waste_type"),
+        ({"waste_type": "bulky", "colour": "red"}, "unknown_question", "attributes.colour"),
+        ({"waste_type": {"nested": "object"}}, "invalid_answer", "attributes.waste_type"),
+        ({f"key{n}": "x" for n in range(100_000)}, "too_many_answers", "attributes"),
+        ({"waste_type": "bulky", "colour": "x" * 10_000_000}, "unknown_question", None),
+        ("not an object", "invalid_answer", "attributes"),
+    ],
+    ids=["missing", "not-offered", "unknown-key", "nested", "100k-keys", "10MB", "not-object"],
+)
+def test_answers_are_checked_like_every_front_end_does(client, demo_city, attributes, code, field):
+    payload = {**REPORT, "category": "illegal-dumping", "attributes": attributes}
+    response = client.post("/api/v1/reports", json=payload)
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == code
+    assert field is None or field in error["fields"]
+    assert len(response.data) < 10_000  # a refusal never echoes what was sent
+    assert count() == 0
+
+
+def test_answers_are_stored_tidied(client, demo_city):
+    payload = {**REPORT, "category": "illegal-dumping", "attributes": {"waste_type": " bulky "}}
+    response = client.post("/api/v1/reports", json=payload)
+    assert response.status_code == 201
+    assert db.session.scalar(sa.select(Report.attributes)) == {"waste_type": "bulky"}
