@@ -196,6 +196,7 @@ def test_a_refusal_is_an_invalid_photos_field_for_the_forms_and_apis():
         "code": "invalid_photo",
         "message": "Ce fichier est vide : choisissez une photo.",
         "field": "photos",
+        "fields": {"photos": ["Ce fichier est vide : choisissez une photo."]},
     }
 
 
