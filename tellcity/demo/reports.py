@@ -66,7 +66,14 @@ def add_demo_reports(city: City, count: int = 36, seed: int = 92040) -> int:
 def _file(city, code: str, text: str, point, when: datetime, answers: dict | None = None):
     """File a report as a resident would, answering the category's questions."""
     lat, lon = point if point else (None, None)
-    submission = Submission(category=code, lat=lat, lon=lon, description=text, answers=answers)
+    submission = Submission(
+        category=code,
+        lat=lat,
+        lon=lon,
+        description=text,
+        answers=answers,
+        look_up_address=False,  # the worker fills addresses in: no geocoder on the first run
+    )
     report, _ = submit_report(city, submission, Actor.system("resident"), now=when)
     return report
 

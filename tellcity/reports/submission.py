@@ -92,6 +92,9 @@ class Submission:
     media_url: str | None = None
     #: Photos already checked and re-encoded by tellcity.photos.services.process_upload.
     photos: list = field(default_factory=list)
+    #: Whether to ask the geocoder for the address of a position sent without one; the demo's
+    #: reports do not (the worker fills their addresses in later, tellcity.geo).
+    look_up_address: bool = True
 
 
 @dataclass
@@ -137,7 +140,13 @@ def prepare(city: City, submission: Submission) -> Prepared:
     description = (submission.description or "").strip()
     _check_content(category, description, submission.photos)
     _check_contact(submission)
-    lat, lon, address = locate(city, submission.lat, submission.lon, submission.address)
+    lat, lon, address = locate(
+        city,
+        submission.lat,
+        submission.lon,
+        submission.address,
+        look_up_address=submission.look_up_address,
+    )
     if lat is None and category.kind == Kind.PROBLEM:
         raise Invalid(_("say where the problem is"), code="no_position", field="position")
     return Prepared(
@@ -235,13 +244,18 @@ def _check_contact(submission: Submission) -> None:
 
 
 def locate(
-    city: City, lat: float | None, lon: float | None, address: str | None
+    city: City,
+    lat: float | None,
+    lon: float | None,
+    address: str | None,
+    *,
+    look_up_address: bool = True,
 ) -> tuple[float | None, float | None, str]:
     """The position and address of a place in `city`: latitude and longitude as given (with
-    the address given, else the geocoder's, else none), or the first address in the city
-    matching the one typed. (None, None, "") when neither is given. Raises Invalid when the
-    position is off the Earth or outside the city, or the address cannot be found or looked up.
-    """
+    the address given, else the geocoder's unless `look_up_address` is false, else none), or
+    the first address in the city matching the one typed. (None, None, "") when neither is
+    given. Raises Invalid when the position is off the Earth or outside the city, or the
+    address cannot be found or looked up."""
     address = " ".join((address or "").split())
     if (lat is None) != (lon is None):
         raise Invalid(
@@ -251,7 +265,9 @@ def locate(
         )
     if lat is not None:
         check_inside(city, lat, lon)
-        return lat, lon, address or reverse_address(lat, lon) or ""
+        if not address and look_up_address:
+            address = reverse_address(lat, lon) or ""
+        return lat, lon, address
     if not address:
         return None, None, ""
     found = search_address(address, city, limit=1)

@@ -115,10 +115,12 @@ def test_no_address_when_nothing_listens(app, ban_down):
 
 
 def test_reports_sent_while_the_geocoder_was_down_get_their_address_later(demo_city, ban):
-    ban.addresses = [TOWN_HALL]
+    ban.addresses = []  # the geocoder has no answer while the reports are sent
     report = submit(demo_city, at=(TOWN_HALL.lat, TOWN_HALL.lon), address="")
     typed = submit(demo_city, address="Devant la mairie")
     db.session.commit()
+    assert report.address == ""
+    ban.addresses = [TOWN_HALL]
 
     assert fill_missing_addresses() == 1
     db.session.commit()
@@ -129,9 +131,10 @@ def test_reports_sent_while_the_geocoder_was_down_get_their_address_later(demo_c
 
 
 def test_a_position_without_address_does_not_hold_up_the_others(demo_city, ban):
-    ban.addresses = [TOWN_HALL]
     filled = submit(demo_city, at=(TOWN_HALL.lat, TOWN_HALL.lon), address="")
     unknown = submit(demo_city, at=ILE_SAINT_GERMAIN, address="")  # newer: asked first
+    ban.addresses = [TOWN_HALL]  # known to the geocoder only after they were sent
+    ban.requests.clear()
 
     assert fill_missing_addresses() == 1
 
@@ -140,7 +143,6 @@ def test_a_position_without_address_does_not_hold_up_the_others(demo_city, ban):
 
 
 def test_filling_addresses_goes_by_batches_newest_first(demo_city, ban):
-    ban.addresses = [TOWN_HALL]
     now = utcnow()
     reports = [
         submit(
@@ -148,6 +150,7 @@ def test_filling_addresses_goes_by_batches_newest_first(demo_city, ban):
         )
         for n in (3, 2, 1)
     ]
+    ban.addresses = [TOWN_HALL]
 
     assert fill_missing_addresses(batch=2) == 2
     assert [report.address for report in reports] == ["", TOWN_HALL.label, TOWN_HALL.label]
@@ -155,10 +158,10 @@ def test_filling_addresses_goes_by_batches_newest_first(demo_city, ban):
 
 
 def test_old_and_imported_reports_are_left_as_they_are(demo_city, ban):
-    ban.addresses = [TOWN_HALL]
     at = (TOWN_HALL.lat, TOWN_HALL.lon)
     old = submit(demo_city, at=at, address="", now=utcnow() - timedelta(days=8))
     imported = submit(demo_city, at=at, address="", source=Source.IMPORT)
+    ban.addresses = [TOWN_HALL]
 
     assert fill_missing_addresses() == 0
     assert old.address == imported.address == ""
