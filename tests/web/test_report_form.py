@@ -305,6 +305,21 @@ def test_a_double_click_files_one_report(client, demo_city):
     assert len(reports()) == 1
 
 
+def test_a_double_click_is_not_shown_its_own_report_as_a_similar_one(client, demo_city):
+    fields = {
+        **form_tokens(client, "/report"),
+        "category": "pothole",
+        "questions_for": "pothole",
+        "lat": TOWN_HALL[0],
+        "lon": TOWN_HALL[1],
+        "description": "Trou",
+    }
+    first = client.post("/report", data=fields)
+    second = client.post("/report", data=fields)
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location and len(reports()) == 1
+
+
 def test_a_form_without_csrf_token_is_refused(client, demo_city):
     response = client.post(
         "/report",

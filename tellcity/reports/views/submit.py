@@ -21,7 +21,13 @@ from tellcity.reports import queries
 from tellcity.reports.forms import ReportForm
 from tellcity.reports.links import tracking_url
 from tellcity.reports.states import Kind, Source
-from tellcity.reports.submission import Prepared, Submission, prepare, submit_report
+from tellcity.reports.submission import (
+    Prepared,
+    Submission,
+    prepare,
+    replayed,
+    submit_report,
+)
 
 bp = Blueprint("submit", __name__)
 
@@ -95,10 +101,12 @@ def _file(city, form: ReportForm, kind: str, key: str, page: dict):
     """File the report the form describes; None when the form must come back first, with the
     chosen category's questions or the similar reports nearby to look at."""
     photos = page["photos"] = _receive_photos(form)
+    submission = _submission(form, kind, photos, key, page["answers"])
+    if (already := replayed(submission)) is not None:  # a double click: the same report
+        return already
     if _questions_unseen(city, form.category.data):
         flash(_("A few questions about this report, then send it again."), "info")
         return None
-    submission = _submission(form, kind, photos, key, page["answers"])
     prepared = prepare(city, submission)
     if prepared.lat is not None:  # found from the address: not looked up again
         form.lat.data, form.lon.data = prepared.lat, prepared.lon
