@@ -280,10 +280,11 @@ def labelled(category, attributes: Mapping | None, locale: str = "fr") -> list[d
 
 def as_text(attributes: Mapping | None) -> str:
     """What a report keeps beside its description, as one line for a spreadsheet cell:
-    "code: value; code: value1, value2" (keys starting with _ are internal and left out)."""
+    "code: value; code: value1, value2", by code (keys starting with _ are internal and left
+    out)."""
     return "; ".join(
         f"{code}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-        for code, value in (attributes or {}).items()
+        for code, value in sorted((attributes or {}).items())
         if not str(code).startswith("_")
     )
 

@@ -130,7 +130,7 @@ FAR_AWAY = {
 
 def test_the_routing_decision_is_in_the_first_event_for_staff(demo_city):
     report = submit(
-        demo_city, "illegal-dumping", at=ILE_SAINT_GERMAIN, attributes={"waste_type": "bulky"}
+        demo_city, "illegal-dumping", at=ILE_SAINT_GERMAIN, answers={"waste_type": "bulky"}
     )
     first = report.events[0]
     assert first.type == "created" and not first.is_public

@@ -166,7 +166,7 @@ def test_answers_are_shown_to_staff_in_the_export_and_to_everyone(
     assert "<dt>Taille</dt><dd>Grand</dd>" in ticket
     assert "<dt>Dangers</dt><dd>Voitures, Vélos</dd>" in ticket
     [row] = csv.DictReader(io.StringIO(text(client.get("/staff/export.csv"))))
-    assert row["answers"] == "size: large; hazards: cars, bikes; notes: appelez le 0611223344"
+    assert row["answers"] == "hazards: cars, bikes; notes: appelez le 0611223344; size: large"
     login_as(None)
     public = text(client.get(f"/reports/{reference}"))
     assert "<dt>Taille</dt><dd>Grand</dd>" in public and "0611223344" not in public
