@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from tellcity.api.openapi import describe, openapi_document
-from tellcity.cities.queries import active_category, categories_by_group, current_city
+from tellcity.cities.queries import categories_by_group, current_city
 from tellcity.core.errors import Invalid, api_error
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, limiter
@@ -23,7 +23,12 @@ from tellcity.reports.schemas import (
     ReportInputSchema,
 )
 from tellcity.reports.states import Source
-from tellcity.reports.submission import Submission, check_photo_count, submit_report
+from tellcity.reports.submission import (
+    Submission,
+    check_photo_count,
+    find_category,
+    submit_report,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies are trusted here: nothing acts on a signed-in session
@@ -121,13 +126,7 @@ def nearby():
     )
     category = None
     if code := request.args.get("category"):
-        category = active_category(city, code)
-        if category is None:
-            raise Invalid(
-                _("this category is not available here"),
-                code="unknown_category",
-                field="category",
-            )
+        category = find_category(city, code)
     found = queries.nearby_open(
         city, category, lat, lon, radius_m=radius, days=current_app.config["NEARBY_DAYS"]
     )

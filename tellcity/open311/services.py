@@ -7,9 +7,7 @@ attribute[code], media_url. (API keys are tellcity.accounts.api_keys.)
 from tellcity.core.errors import Invalid
 from tellcity.open311.schemas import plain_text
 from tellcity.reports.states import Source
-from tellcity.reports.submission import MEDIA_URL_KEY, Submission
-
-__all__ = ["MEDIA_URL_KEY", "new_submission"]
+from tellcity.reports.submission import Submission
 
 
 def new_submission(data: dict, photos: list, *, locale: str) -> Submission:

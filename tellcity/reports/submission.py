@@ -133,7 +133,7 @@ def prepare(city: City, submission: Submission) -> Prepared:
     the geocoder cannot say). Writes nothing. Raises Invalid, with the machine-readable code
     and the field at fault, for the first thing wrong; Malformed for a NUL byte."""
     check_text(submission)
-    category = _category(city, submission)
+    category = find_category(city, submission.category, submission.kind)
     attributes = check_answers(category, submission.answers)
     if submission.media_url:
         attributes[MEDIA_URL_KEY] = submission.media_url
@@ -193,13 +193,15 @@ def _answer_texts(answers) -> list:
     return texts
 
 
-def _category(city: City, submission: Submission) -> Category:
-    category = active_category(city, submission.category)
+def find_category(city: City, code: str | None, kind: str | None = None) -> Category:
+    """The city's active category `code`, of `kind` when one is given. Raises Invalid
+    (unknown_category, wrong_kind) otherwise."""
+    category = active_category(city, code)
     if category is None:
         raise Invalid(
             _("this category is not available here"), code="unknown_category", field="category"
         )
-    if submission.kind and submission.kind != category.kind:
+    if kind and kind != category.kind:
         message = (
             _("this category is for ideas: suggest it as an idea")
             if category.kind == Kind.SUGGESTION

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage
-from tellcity.open311.services import MEDIA_URL_KEY
 from tellcity.reports.models import Photo, Report
+from tellcity.reports.submission import MEDIA_URL_KEY
 from tests.geo.ban_server import PARIS, TOWN_HALL
 from tests.open311.helpers import POTHOLE, children, json_of, new_key, post, xml_of
 from tests.photos.images import camera_photo
