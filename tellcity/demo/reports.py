@@ -72,7 +72,6 @@ def _file(city, code: str, text: str, point, when: datetime, answers: dict | Non
         lon=lon,
         description=text,
         answers=answers,
-        look_up_address=False,  # the worker fills addresses in: no geocoder on the first run
     )
     report, _ = submit_report(city, submission, Actor.system("resident"), now=when)
     return report

@@ -2,8 +2,9 @@
 configuration: the French national address base (BANFrance) by default.
 
 A geocoder that is down, slow or answering nonsense never breaks a page: searches say they are
-unavailable and the form falls back to "position only"; reports left without an address are
-filled in later by `fill_missing_addresses`.
+unavailable and the form falls back to "position only". A report sent with a position and no
+address is filed without waiting for the geocoder: the worker fills its address in later
+(`fill_missing_addresses`).
 
 geopy is imported on first use: with its adapters (which import requests and aiohttp when they
 are installed) it weighs 7 to 16 MB in every web worker, most of which never geocode.
@@ -151,10 +152,10 @@ def _reverse(lat: float, lon: float) -> str | None:
 
 
 def fill_missing_addresses(batch: int = 100) -> int:
-    """Give an address to recent reports that have a position but none (submitted while the
-    geocoder was down), newest first, at most `batch` of them; flush and return how many were
-    filled. Stops at the first failure to reach the geocoder: the next run tries again.
-    Imported reports are left as their source had them. The caller commits."""
+    """Give an address to recent reports that have a position but none (submissions never
+    wait on the reverse geocoder), newest first, at most `batch` of them; flush and return
+    how many were filled. Stops at the first failure to reach the geocoder: the next run
+    tries again. Imported reports are left as their source had them. The caller commits."""
     reports = db.session.scalars(
         sa.select(Report)
         .where(

@@ -52,7 +52,8 @@ def escalate_overdue_tickets() -> None:
 
 
 def fill_missing_addresses() -> None:
-    """Addresses of reports filed while the geocoder was unreachable."""
+    """Addresses of reports filed with a position only (no submission waits on the reverse
+    geocoder), and of those the geocoder could not answer for then."""
     from tellcity.geo.geocoding import fill_missing_addresses as fill
 
     fill()
@@ -80,7 +81,7 @@ def warm_stats_snapshots() -> None:
 
 PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = [
     (60.0, escalate_overdue_tickets),
-    (120.0, fill_missing_addresses),
+    (30.0, fill_missing_addresses),
     (3600.0, sweep_pending_photos),
     (60.0, warm_stats_snapshots),
     (86400.0, refresh_statistics),

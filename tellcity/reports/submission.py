@@ -9,8 +9,9 @@ filed lives here, once:
 - the category: active in this city, and of the kind the front end files (problem or idea);
 - the answers to its questions (tellcity.categories.questions);
 - the position: latitude and longitude as sent, else the city's address that matches what
-  was typed (geocoding and reverse geocoding, in `locate`); inside the city limits; required
-  for a problem;
+  was typed (geocoding, in `locate`); inside the city limits; required for a problem. A
+  position sent without an address is filed without one, never waiting on the geocoder: the
+  worker fills it in (tellcity.geo.geocoding.fill_missing_addresses);
 - the text: description, name, contact (email, phone) and address within their limits, no NUL
   byte anywhere;
 - photos: at most MAX_PHOTOS;
@@ -42,7 +43,7 @@ from tellcity.core.errors import Invalid, Malformed
 from tellcity.core.permissions import Actor
 from tellcity.core.writer_queue import wait_to_write
 from tellcity.extensions import db
-from tellcity.geo.geocoding import reverse_address, search_address
+from tellcity.geo.geocoding import search_address
 from tellcity.geo.places import is_inside
 from tellcity.notify import services as notify
 from tellcity.photos.services import store_photos
@@ -92,9 +93,6 @@ class Submission:
     media_url: str | None = None
     #: Photos already checked and re-encoded by tellcity.photos.services.process_upload.
     photos: list = field(default_factory=list)
-    #: Whether to ask the geocoder for the address of a position sent without one; the demo's
-    #: reports do not (the worker fills their addresses in later, tellcity.geo).
-    look_up_address: bool = True
 
 
 @dataclass
@@ -140,13 +138,7 @@ def prepare(city: City, submission: Submission) -> Prepared:
     description = (submission.description or "").strip()
     _check_content(category, description, submission.photos)
     _check_contact(submission)
-    lat, lon, address = locate(
-        city,
-        submission.lat,
-        submission.lon,
-        submission.address,
-        look_up_address=submission.look_up_address,
-    )
+    lat, lon, address = locate(city, submission.lat, submission.lon, submission.address)
     if lat is None and category.kind == Kind.PROBLEM:
         raise Invalid(_("say where the problem is"), code="no_position", field="position")
     return Prepared(
@@ -250,14 +242,12 @@ def locate(
     lat: float | None,
     lon: float | None,
     address: str | None,
-    *,
-    look_up_address: bool = True,
 ) -> tuple[float | None, float | None, str]:
-    """The position and address of a place in `city`: latitude and longitude as given (with
-    the address given, else the geocoder's unless `look_up_address` is false, else none), or
-    the first address in the city matching the one typed. (None, None, "") when neither is
-    given. Raises Invalid when the position is off the Earth or outside the city, or the
-    address cannot be found or looked up."""
+    """The position and address of a place in `city`: latitude and longitude as given, with
+    the address given or none (the worker looks it up later, so that no submission waits on
+    the reverse geocoder), or the first address in the city matching the one typed. (None,
+    None, "") when neither is given. Raises Invalid when the position is off the Earth or
+    outside the city, or the address cannot be found or looked up."""
     address = " ".join((address or "").split())
     if (lat is None) != (lon is None):
         raise Invalid(
@@ -267,8 +257,6 @@ def locate(
         )
     if lat is not None:
         check_inside(city, lat, lon)
-        if not address and look_up_address:
-            address = reverse_address(lat, lon) or ""
         return lat, lon, address
     if not address:
         return None, None, ""
