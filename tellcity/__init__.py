@@ -8,7 +8,7 @@ from flask import Flask
 
 from tellcity.config import load_config
 from tellcity.core.transaction import App
-from tellcity.extensions import babel, csrf, db, limiter, login_manager
+from tellcity.extensions import babel, compress, csrf, db, limiter, login_manager
 
 #: The repository root, which holds templates/ and static/.
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
     import tellcity.cities.versions
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
-    from tellcity.core import caches, i18n, security
+    from tellcity.core import caches, i18n, security, static_files
 
     db.init_app(app)
     csrf.init_app(app)
@@ -50,6 +50,8 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     caches.init_app(app)
+    compress.init_app(app)
+    static_files.init_app(app)  # after Flask-Compress: its hook reads the file for it
 
 
 def _register_blueprints(app: Flask) -> None:

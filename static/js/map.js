@@ -15,20 +15,50 @@
     return anchor;
   }
 
+  var MAX_ZOOM = 19;
+
+  /* Without tiles (offline, or the tile server down) all the map can show is the city's
+     outline and the pins on it: say so, and never zoom past the level that shows the city,
+     where a blank square would be all there is to see. A batch of tiles of which none loaded
+     means they are unavailable; a tile that loads means they are back. */
+  function watchTiles(map, tiles, element, cityZoom) {
+    var notice = document.createElement("p");
+    notice.className = "map-notice";
+    notice.setAttribute("role", "status");
+    notice.hidden = true;
+    element.appendChild(notice);
+    var loaded = 0;
+    function available(yes) {
+      if (notice.hidden === yes) { return; }
+      notice.hidden = yes;
+      notice.textContent = yes ? "" : element.dataset.noTiles;
+      element.classList.toggle("map-without-tiles", !yes);
+      map.setMaxZoom(yes ? MAX_ZOOM : cityZoom);  /* zooms out if beyond */
+    }
+    tiles.on("loading", function () { loaded = 0; });
+    tiles.on("tileload", function () { loaded += 1; available(true); });
+    tiles.on("tileerror", function () { if (!loaded) { available(false); } });
+    window.addEventListener("online", function () { tiles.redraw(); });
+  }
+
   /* A map of the city with its boundary drawn: readable even when the tiles cannot load. */
   window.TellCityMap = function (element) {
     var d = element.dataset;
     var map = L.map(element, { scrollWheelZoom: false, tap: true })
       .setView([+d.lat, +d.lon], +d.zoom);
-    L.tileLayer(d.tiles, { attribution: d.attribution, maxZoom: 19 }).addTo(map);
+    var tiles = L.tileLayer(d.tiles, { attribution: d.attribution, maxZoom: MAX_ZOOM });
+    var cityZoom = +d.zoom;
     var boundary = boundaryOf(element);
     if (boundary) {
       var outline = L.geoJSON(boundary, {
         interactive: false,
         style: { color: "#0b5cad", weight: 3, fillOpacity: 0.03 }
       }).addTo(map);
+      cityZoom = map.getBoundsZoom(outline.getBounds(), false, L.point(16, 16));
       if (!d.latPoint) { map.fitBounds(outline.getBounds(), { padding: [8, 8] }); }
     }
+    watchTiles(map, tiles, element, cityZoom);
+    tiles.addTo(map);
     element.classList.add("map-ready");
     return map;
   };

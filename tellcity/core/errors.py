@@ -5,6 +5,7 @@ or the database (503)."""
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
@@ -113,7 +114,17 @@ def handle_http_error(error: HTTPException):
     if wants_json():
         body = {"error": {"code": error.code, "name": error.name, "message": error.description}}
         return jsonify(body), error.code
-    return render_template("errors/error.html", error=error), error.code
+    return render_template("errors/error.html", error=error, message=_own_words(error)), error.code
+
+
+def _own_words(error: HTTPException) -> str | None:
+    """What the app said when it raised `error` (abort(404, description=...)), or None where
+    the description is werkzeug's own or the rate limiter's ("10 per 1 minute"): in English
+    only, so the page says it in the visitor's language instead."""
+    if isinstance(error, RateLimitExceeded):
+        return None
+    default = getattr(type(error), "description", None)
+    return error.description if error.description != default else None
 
 
 def handle_domain_error(error: TellCityError):
