@@ -21,12 +21,14 @@ class Follower(NamedTuple):
 
 
 def report_followers(report: Report) -> list[Follower]:
-    """Everyone following `report`: signed-in users by their account's address and language,
-    the others by the address they gave (in French), oldest subscription first."""
+    """Everyone following `report` who confirmed it (an address given on a public page is
+    followed only once its owner clicked the confirmation link): signed-in users by their
+    account's address and language, the others by the address they gave (in French), oldest
+    subscription first."""
     rows = db.session.execute(
         sa.select(Subscription.email, Subscription.token, User.email, User.locale)
         .outerjoin(User, User.id == Subscription.user_id)
-        .where(Subscription.report_id == report.id)
+        .where(Subscription.report_id == report.id, Subscription.is_confirmed)
         .order_by(Subscription.id)
     )
     return [

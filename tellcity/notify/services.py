@@ -161,6 +161,27 @@ def notify_escalation(report: Report, managers: list[User]) -> list[OutboxMessag
     return [message for message in queued if message is not None]
 
 
+def notify_follow_confirmation(
+    report: Report, subscription: Subscription, locale: str, every_hours: int = 6
+) -> list[OutboxMessage]:
+    """Ask the address given on a public page to confirm it follows `report`: the only email it
+    gets before it does. One per subscription in each `every_hours` window of the clock,
+    however often the form is sent (a stranger typing someone's address cannot flood them)."""
+    locale = _locale(locale)
+    window = int(utcnow().timestamp()) // (every_hours * 3600)
+    context = {
+        "reference": report.reference,
+        "category": report.category.name(locale),
+        "address": report.address,
+        "is_idea": report.kind == "suggestion",
+        "public_url": _url(f"/reports/{report.reference}"),
+        "confirm_url": _url(f"/subscriptions/{subscription.token}/confirm"),
+    }
+    key = f"follow_confirm:{subscription.id}:{window}"
+    message = _queue_email(key, subscription.email, "follow_confirm", locale, context, report)
+    return [message] if message is not None else []
+
+
 # Staff actions on the outbox, and followers
 
 

@@ -1,9 +1,12 @@
-"""The page a follower reaches from the unsubscribe link of an email."""
+"""The pages a follower reaches from the links of an email: confirming they follow a report
+(the double opt-in of a public page's follow form), and unsubscribing."""
 
 from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
 
 from tellcity.notify import services
 from tellcity.notify.queries import followed_report, subscription_by_token
+from tellcity.reports import services as reports
 from tellcity.reports.models import Report, Subscription
 
 bp = Blueprint("notify", __name__)
@@ -16,10 +19,35 @@ def _subscription(token: str) -> tuple[Subscription, Report | None]:
     return subscription, followed_report(subscription)
 
 
+@bp.get("/subscriptions/<token>/confirm")
+def confirm_form(token: str):
+    """Ask before confirming: mail scanners follow links, so a GET changes nothing."""
+    subscription, report = _followed(token)
+    return render_template(
+        "notify/confirm.html", token=token, report=report, done=subscription.is_confirmed
+    )
+
+
+@bp.post("/subscriptions/<token>/confirm")
+def confirm(token: str):
+    subscription, report = _followed(token)
+    reports.confirm_following(subscription)
+    return render_template("notify/confirm.html", token=token, report=report, done=True)
+
+
+def _followed(token: str) -> tuple[Subscription, Report]:
+    """The subscription to a report whose confirmation link carries `token`."""
+    subscription = subscription_by_token(token)
+    report = followed_report(subscription) if subscription else None
+    if report is None:
+        abort(404, description=_("This link is no longer valid: ask to follow again."))
+    return subscription, report
+
+
 @bp.get("/subscriptions/<token>/unsubscribe")
 def unsubscribe_form(token: str):
     """Ask before unsubscribing: mail scanners follow links, so a GET changes nothing."""
-    _, report = _subscription(token)
+    report = _subscription(token)[1]
     return render_template("notify/unsubscribe.html", token=token, report=report, done=False)
 
 

@@ -279,24 +279,58 @@ def add_photos(report: Report, photos: list, actor: Actor) -> ReportEvent:
 
 
 def follow(report: Report, email: str, *, confirmed: bool) -> Subscription:
-    """Follow `report` by email (idempotent). From the reporter's private page the address is
-    taken as confirmed."""
+    """Follow `report` by email, once per address (idempotent). `confirmed`: the address is
+    known to reach the person asking (the reporter's private page, followers carried over by a
+    merge): it is followed at once, and an existing unconfirmed subscription becomes confirmed.
+    Otherwise see `ask_to_follow`. Raises Invalid for something that is not an address."""
     email = (email or "").strip().lower()
     if not EMAIL_PATTERN.fullmatch(email):
         raise Invalid(_("enter a valid email address"), code="invalid_email", field="email")
-    existing = db.session.scalar(
+    subscription = _subscription_of(report, email)
+    if subscription is None:
+        subscription = Subscription(
+            report_id=report.id,
+            email=email,
+            is_confirmed=confirmed,
+            token=secrets.token_urlsafe(24),
+        )
+        try:
+            with savepoint():
+                db.session.add(subscription)
+        except IntegrityError:  # the same address, twice at once
+            subscription = _subscription_of(report, email)
+    subscription.is_confirmed = subscription.is_confirmed or confirmed
+    db.session.flush()
+    return subscription
+
+
+def _subscription_of(report: Report, email: str) -> Subscription | None:
+    return db.session.scalar(
         sa.select(Subscription).where(
             Subscription.report_id == report.id, Subscription.email == email
         )
     )
-    if existing is not None:
-        return existing
-    subscription = Subscription(
-        report_id=report.id, email=email, is_confirmed=confirmed, token=secrets.token_urlsafe(24)
-    )
-    db.session.add(subscription)
-    db.session.flush()
+
+
+def ask_to_follow(report: Report, email: str, *, locale: str) -> Subscription:
+    """Follow `report` from a public page, with double opt-in: the address is followed once
+    its owner clicks the link of a confirmation email (in `locale`), and gets nothing else
+    before. Asking again sends no second subscription and at most one confirmation email every
+    few hours (see notify_follow_confirmation); an address that already follows gets none.
+    Raises Invalid for something that is not an address, or a closed report."""
+    if not report.is_open:
+        raise Invalid(_("this report is closed: there is nothing more to follow"), code="closed")
+    subscription = follow(report, email, confirmed=False)
+    if not subscription.is_confirmed:
+        notify.notify_follow_confirmation(report, subscription, locale)
     return subscription
+
+
+def confirm_following(subscription: Subscription) -> None:
+    """The owner of the address clicked the confirmation link: emails start. Confirming twice
+    changes nothing."""
+    subscription.is_confirmed = True
+    db.session.flush()
 
 
 def unfollow(report: Report, email: str) -> bool:

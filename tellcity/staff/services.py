@@ -96,14 +96,20 @@ def _carry_supporters(duplicate: Report, target: Report) -> None:
 
 
 def _carry_followers(duplicate: Report, target: Report) -> None:
+    """The duplicate's followers follow the original, each as confirmed as they were: an
+    address that has not clicked its confirmation link yet gets nothing there either, and its
+    link, moved to the original, confirms following the original. The duplicate's reporter,
+    unless they stopped the emails, follows it confirmed."""
     followers = db.session.scalars(
         sa.select(Subscription).where(Subscription.report_id == duplicate.id)
     ).all()
-    addresses = {f.email for f in followers if f.email}
+    for follower in followers:
+        if follower.email and follower.is_confirmed:
+            reports.follow(target, follower.email, confirmed=True)
+        elif follower.email and not _follows(target, follower.email):
+            follower.report_id = target.id
     if duplicate.reporter_email and duplicate.notify_reporter:
-        addresses.add(duplicate.reporter_email)
-    for email in sorted(addresses):
-        reports.follow(target, email, confirmed=True)
+        reports.follow(target, duplicate.reporter_email, confirmed=True)
     for follower in followers:
         if follower.user_id and not db.session.scalar(
             sa.select(Subscription.id).where(
@@ -114,11 +120,18 @@ def _carry_followers(duplicate: Report, target: Report) -> None:
                 Subscription(
                     report_id=target.id,
                     user_id=follower.user_id,
-                    is_confirmed=True,
+                    is_confirmed=follower.is_confirmed,
                     token=secrets.token_urlsafe(24),
                 )
             )
     db.session.flush()
+
+
+def _follows(report: Report, email: str) -> bool:
+    query = sa.select(Subscription.id).where(
+        Subscription.report_id == report.id, Subscription.email == email
+    )
+    return db.session.scalar(query) is not None
 
 
 def hide_report(report: Report, actor: Actor, reason: str, hidden: bool = True) -> ReportEvent:

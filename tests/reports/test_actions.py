@@ -97,7 +97,11 @@ def test_priority_is_one_to_four(pothole, staff):
 
 
 def test_a_public_reply_reaches_reporter_and_followers_a_note_reaches_nobody(pothole, staff):
-    db.session.add(Subscription(report_id=pothole.id, email="voisin@example.org", token="tk"))
+    db.session.add(
+        Subscription(
+            report_id=pothole.id, email="voisin@example.org", token="tk", is_confirmed=True
+        )
+    )
     before = len(recipients())
     note = services.add_note(pothole, "Le reporter est un habitué.", as_(staff, "agent.voirie"))
     assert not note.is_public and len(recipients()) == before

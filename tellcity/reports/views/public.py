@@ -1,4 +1,5 @@
-"""Public pages: home with the map, the list of reports, one report, ideas, "me too"."""
+"""Public pages: home with the map, the list of reports, one report, ideas, "me too", and
+following a report or an idea by email (double opt-in: see services.ask_to_follow)."""
 
 import hashlib
 import secrets
@@ -26,6 +27,8 @@ from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
 from tellcity.extensions import limiter
 from tellcity.reports import queries, services
+from tellcity.reports.forms import FollowForm
+from tellcity.reports.models import Report
 from tellcity.reports.schemas import MarkerSchema
 
 bp = Blueprint("reports", __name__)
@@ -74,13 +77,26 @@ def markers():
     return jsonify(type="FeatureCollection", features=MarkerSchema(many=True).dump(found))
 
 
-@bp.get("/reports/<reference>")
-def show(reference: str):
-    city = current_city()
-    report = queries.public_report(city, reference)
+def _public_or_404(reference: str) -> Report:
+    report = queries.public_report(current_city(), reference)
     if report is None:
         abort(404)
-    return render_template("reports/show.html", city=city, report=report)
+    return report
+
+
+@bp.get("/reports/<reference>")
+def show(reference: str):
+    return _show_page(_public_or_404(reference))
+
+
+def _show_page(report: Report, follow_form: FollowForm | None = None):
+    return render_template(
+        "reports/show.html",
+        city=current_city(),
+        report=report,
+        follow_form=follow_form or FollowForm(),
+        follow_offered=_follow_offered() == report.reference,
+    )
 
 
 @bp.get("/ideas")
@@ -96,6 +112,8 @@ def ideas():
         order=order,
         page=page,
         groups=categories_by_group(city),
+        follow_form=FollowForm(),
+        follow_offered=_follow_offered(),
     )
 
 
@@ -114,10 +132,7 @@ def _support_limit() -> str:
 @bp.post("/reports/<reference>/support")
 @limiter.limit(_support_limit)
 def support(reference: str):
-    city = current_city()
-    report = queries.public_report(city, reference)
-    if report is None:
-        abort(404)
+    report = _public_or_404(reference)
     user = current_user if current_user.is_authenticated else None
     key = None if user else supporter_key()
     outcome = attempt(lambda: services.add_support(report, user=user, supporter_key=key))
@@ -130,5 +145,48 @@ def support(reference: str):
             else _("You had already supported this.")
         )
         after_commit(lambda: flash(thanks, "success"))
+        _offer_follow(report)
+    back = url_for("reports.show", reference=reference, _anchor="follow")
+    return redirect(safe_next(request.form.get("next"), back))
+
+
+# Following by email from a public page: the address confirms before it gets anything.
+
+OFFER_KEY = "follow_offer"
+
+
+def _offer_follow(report: Report) -> None:
+    """After a "me too" or a vote, the next page offers to follow what happens by email."""
+    if report.is_open:
+        session[OFFER_KEY] = report.reference
+
+
+def _follow_offered() -> str | None:
+    """The reference of the report or idea this visitor has just supported: offered once."""
+    return session.pop(OFFER_KEY, None)
+
+
+@bp.post("/reports/<reference>/follow")
+@limiter.limit(_support_limit)
+def follow(reference: str):
+    report = _public_or_404(reference)
+    form = FollowForm()
+    if not form.validate_on_submit():
+        return _show_page(report, form), 422
+    locale = str(get_locale())
+    outcome = attempt(lambda: services.ask_to_follow(report, form.email.data, locale=locale))
+    if (error := outcome.error) is not None and error.field == "email":
+        form.email.errors = [*form.email.errors, error.message]
+        return _show_page(report, form), error.status
     back = url_for("reports.show", reference=reference)
+    if error is not None:  # closed meanwhile: the page no longer has the form
+        flash(error.message, "error")
+        return redirect(back)
+    # The same words whether or not the address already follows: nobody learns who does.
+    sent = _(
+        "Check your inbox: unless this address already follows, we have sent a link to"
+        " confirm to %(email)s. Nothing else is sent to it before.",
+        email=form.email.data.strip(),
+    )
+    after_commit(lambda: flash(sent, "success"))
     return redirect(safe_next(request.form.get("next"), back))
