@@ -63,7 +63,8 @@ def _register_blueprints(app: Flask) -> None:
     from tellcity.notify.views import bp as notify_bp
     from tellcity.open311.views import bp as open311_bp
     from tellcity.photos.views import bp as photos_bp
-    from tellcity.reports.views import feeds, public, submit, tracking
+    from tellcity.pwa.views import bp as pwa_bp
+    from tellcity.reports.views import feeds, offline, public, submit, tracking
     from tellcity.staff import ticket
     from tellcity.staff.views import bp as staff_bp
     from tellcity.stats import api as stats_api
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         i18n.bp,
         public.bp,
         submit.bp,
+        offline.bp,
         tracking.bp,
         feeds.bp,
         accounts_bp,
@@ -89,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         stats_bp,
         stats_api.bp,
         public_stats.bp,
+        pwa_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

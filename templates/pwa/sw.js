@@ -1,0 +1,114 @@
+/* TellCity's service worker, rendered by tellcity/pwa/views.py (its lists made there with
+   url_for, so that content-hashed static addresses stay right). Pages: network first, the last
+   copy of the resident's pages kept to open them offline. Static files: cache first when their
+   address carries a content hash (?v=), else network first. A form sent while the network
+   fails is kept on the phone (static/js/offline.js) and sent when the connection is back. */
+"use strict";
+importScripts({{ offline_js|tojson }});
+TellCityOutbox.configure({{ send_url|tojson }});
+
+var CACHE = "tellcity-" + {{ version|tojson }};
+var PAGES = {{ pages|tojson }};
+var FILES = {{ files|tojson }};
+var STATIC = {{ static_prefix|tojson }};
+var FALLBACK = {{ fallback|tojson }};
+/* The form pages, and the kind of what each files. */
+var FORMS = {{ forms|tojson }};
+/* Pages kept for offline use besides the shell: each tracking page the resident opens. */
+var KEPT = /^\/track\//;
+
+/* The static files a page links to (its scripts, styles, icons), as written in its HTML. */
+function linked(html) {
+  var found = [], pattern = /(?:src|href)="([^"]+)"/g, match;
+  while ((match = pattern.exec(html))) {
+    var url = match[1].replace(/&amp;/g, "&");
+    if (url.indexOf(STATIC) === 0) { found.push(url); }
+  }
+  return found;
+}
+
+function keepPage(cache, url) {
+  return fetch(url, { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok || response.redirected) { throw new Error(url + ": " + response.status); }
+    return response.clone().text().then(function (html) {
+      return cache.put(url, response).then(function () { return linked(html); });
+    });
+  });
+}
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return Promise.all(PAGES.map(function (url) { return keepPage(cache, url); }))
+      .then(function (lists) {
+        var files = FILES.concat.apply(FILES, lists).filter(function (url, i, every) {
+          return every.indexOf(url) === i;
+        });
+        // A file that fails is left out, not the whole cache: the page works without it.
+        return Promise.all(files.map(function (url) { return cache.add(url).catch(function () {}); }));
+      });
+  }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("tellcity-") === 0 && name !== CACHE;
+    }).map(function (name) { return caches.delete(name); }));
+  }));
+});
+
+function fromCache(request) {
+  return caches.match(request, { ignoreSearch: request.mode === "navigate", ignoreVary: true });
+}
+
+function networkFirst(request, keep) {
+  return fetch(request).then(function (response) {
+    if (keep && response.ok && !response.redirected && response.type === "basic") {
+      var copy = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }).catch(function (error) {
+    return fromCache(request).then(function (found) {
+      if (found) { return found; }
+      if (request.mode === "navigate") { return caches.match(FALLBACK); }
+      throw error;
+    });
+  });
+}
+
+function cacheFirst(request) {
+  return fromCache(request).then(function (found) { return found || networkFirst(request, true); });
+}
+
+/* The form, sent while the network fails: kept on the phone, and "My reports" says so. */
+function sendOrKeep(request, kind) {
+  var copy = request.clone();
+  return fetch(request).catch(function () {
+    return copy.formData()
+      .then(function (data) { return TellCityOutbox.keep(data, { kind: kind }); })
+      .then(function () {
+        self.registration.sync && self.registration.sync.register(TellCityOutbox.SYNC_TAG).catch(function () {});
+        return Response.redirect(FALLBACK, 303);
+      });
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request, url = new URL(request.url);
+  if (url.origin !== location.origin) { return; }  // map tiles: the network's alone
+  if (request.method === "POST" && request.mode === "navigate" && FORMS[url.pathname]) {
+    event.respondWith(sendOrKeep(request, FORMS[url.pathname]));
+  } else if (request.method !== "GET") {
+    return;
+  } else if (url.pathname.indexOf(STATIC) === 0) {
+    event.respondWith(/[?&]v=/.test(url.search) ? cacheFirst(request) : networkFirst(request, true));
+  } else if (request.mode === "navigate") {
+    var keep = PAGES.indexOf(url.pathname) >= 0 || KEPT.test(url.pathname);
+    event.respondWith(networkFirst(request, keep));
+  }
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === TellCityOutbox.SYNC_TAG) { event.waitUntil(TellCityOutbox.sendAll()); }
+});

@@ -1,0 +1,145 @@
+"""A resident on their phone with a bad connection: the app installed by a first visit, a report
+with a big camera photo filed while offline waits on the phone, then goes by itself when the
+connection comes back (once, with a photo made smaller on the phone), and the resident's pages
+open without a connection."""
+
+import re
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from PIL import Image
+from playwright.sync_api import expect
+
+from tellcity.extensions import db
+from tellcity.reports.models import Report
+from tests.e2e.conftest import screenshot
+from tests.photos.images import encode
+
+WAITING = "En attente d'envoi"
+
+
+def big_camera_photo() -> bytes:
+    """A 12-megapixel JPEG of about 5 MB, as a phone's camera writes one: smooth shapes and
+    fine grain, which survive a JPEG's compression like a photo's detail does."""
+    width, height = 4000, 3000
+    shapes = Image.effect_noise((width // 8, height // 8), 70).resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
+    grain = Image.effect_noise((width, height), 10)
+    light = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge(
+        "RGB",
+        (
+            Image.blend(shapes, light, 0.5),
+            Image.blend(grain, light.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 0.6),
+            Image.blend(shapes.transpose(Image.Transpose.FLIP_TOP_BOTTOM), grain, 0.4),
+        ),
+    )
+    return encode(image, "JPEG", quality=95)
+
+
+def install_the_app(page, path: str) -> None:
+    """Open a page online and wait until the service worker has kept the pages for offline."""
+    page.goto(path)
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+
+
+def reports_described(app, description: str) -> list[dict]:
+    """The stored reports with this description: reference, category, photos' sizes."""
+    with app.app_context():
+        found = db.session.scalars(sa.select(Report).where(Report.description == description))
+        reports = [
+            {
+                "reference": report.reference,
+                "category": report.category.code,
+                "photos": [(photo.width, photo.height) for photo in report.photos],
+            }
+            for report in found
+        ]
+        db.session.remove()
+    return reports
+
+
+def test_a_report_filed_offline_waits_on_the_phone_then_is_sent_once(phone, site, tmp_path):
+    _base, app = site
+    description = "Le lampadaire de la place est éteint (envoyé hors ligne)."
+    install_the_app(phone, "/report")
+    sending = []
+    phone.context.on(
+        "request",
+        lambda request: sending.append(request) if request.url.endswith("/report/send") else None,
+    )
+    phone.context.set_offline(True)
+
+    phone.select_option("#category", "street-light")
+    phone.get_by_role("button", name="Utiliser ma position").click()
+    expect(phone.locator("#lat")).not_to_have_value("")
+    original = big_camera_photo()
+    assert len(original) > 4_500_000
+    picture = tmp_path / "lampadaire.jpg"
+    picture.write_bytes(original)
+    phone.set_input_files("#photos", str(picture))
+    phone.fill("#description", description)
+    phone.fill("#email", "jeanne@example.org")
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+
+    expect(phone.get_by_text(WAITING)).to_be_visible()
+    expect(phone.get_by_text("Pas de connexion : votre signalement est gardé")).to_be_visible()
+    screenshot(phone, "offline-waiting")
+    assert reports_described(app, description) == []
+
+    phone.context.set_offline(False)
+    thanks = phone.get_by_text(re.compile(r"Merci ! Votre signalement ISS-\d{4}-\d{6} a été"))
+    expect(thanks).to_be_visible()
+    reference = re.search(r"ISS-\d{4}-\d{6}", thanks.text_content()).group(0)
+    follow = phone.get_by_role("link", name="Suivre votre signalement")
+    expect(follow).to_have_attribute("href", re.compile(rf"^/track/{reference}/"))
+    expect(phone.get_by_text(WAITING)).to_be_hidden()
+    screenshot(phone, "offline-sent")
+
+    [report] = reports_described(app, description)
+    assert report == {"reference": reference, "category": "street-light", "photos": [(2048, 1536)]}
+    # What the phone sent: the photo made smaller before it left (the whole form, even).
+    sent = [int(request.all_headers()["content-length"]) for request in sending]
+    assert sent and max(sent) < 1_000_000, sent
+    assert len(original) / max(sent) > 5
+
+    follow.click()
+    expect(phone.locator(".reference")).to_have_text(reference)
+    phone.goto("/mine")
+    expect(phone.locator("#mine-list .card", has_text=reference)).to_contain_text("Lampadaire éteint")
+
+
+def test_the_residents_pages_open_offline_with_their_reports(phone, site):
+    install_the_app(phone, "/")
+    # A report filed online: its tracking page puts it in "My reports" on this phone.
+    phone.goto("/idea")
+    phone.select_option("#category", "idea-mobility")
+    phone.fill("#description", "Un abri vélos couvert près du marché.")
+    phone.get_by_role("button", name="Envoyer mon idée").click()
+    phone.wait_for_url(re.compile(r"/track/ISS-"))
+    reference = phone.locator(".reference").text_content().strip()
+    tracking = phone.url
+
+    phone.context.set_offline(True)
+    for path, heading in (
+        ("/", "Dites-le à Issy-les-Moulineaux"),
+        ("/report", "Signaler un problème"),
+        ("/idea", "Proposer une idée"),
+        ("/mine", "Mes signalements"),
+    ):
+        response = phone.goto(path)
+        assert response.from_service_worker, path
+        expect(phone.locator("h1").first).to_contain_text(heading)
+    expect(phone.get_by_text("Vous êtes hors ligne")).to_be_visible()
+    mine = phone.locator("#mine-list .card", has_text=reference)
+    expect(mine).to_contain_text("Mobilités")
+    expect(mine).not_to_contain_text(WAITING)
+    expect(mine.get_by_role("link")).to_have_attribute("href", urlsplit(tracking).path)
+    screenshot(phone, "offline-mine")
+    phone.reload()
+    expect(phone.locator("#mine-list .card", has_text=reference)).to_be_visible()
+    # The form works offline too: its map code and styles came from the phone.
+    phone.goto("/report")
+    expect(phone.get_by_role("button", name="Utiliser ma position")).to_be_visible()
+    assert phone.evaluate("() => typeof window.L") == "object"
