@@ -2,6 +2,7 @@
 requires, and the one function, `transition`, that makes every status change and writes its
 event (and queues the notifications it causes) in the caller's transaction."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from tellcity.notify import services as notify
 from tellcity.reports.events import record
 from tellcity.reports.models import Report, ReportEvent
 from tellcity.reports.states import REOPEN_WINDOW, EventType, Kind, Status, is_open
+from tellcity.sla.services import restart_deadlines
 
 S = Status
 
@@ -59,6 +61,35 @@ def within_reopen_window(report: Report, now: datetime | None = None) -> bool:
         and report.resolved_at is not None
         and now - report.resolved_at <= REOPEN_WINDOW
     )
+
+
+@dataclass(frozen=True)
+class ReporterAnswer:
+    """Where the reporter's answer to a resolution stands (`reporter_answer`)."""
+
+    #: "awaited", "confirmed", "reopened", "expired" or "changed".
+    state: str
+    #: Since when: the resolution, the confirmation or the reopening.
+    at: datetime | None = None
+    #: For a reopening: whether the reporter made it.
+    by_reporter: bool = False
+
+
+def reporter_answer(report: Report, now: datetime | None = None) -> ReporterAnswer:
+    """Whether the reporter may still confirm the fix of `report` or reopen it ("awaited"), or
+    why not: they confirmed it, it was reopened (by them or by the staff), the window has
+    passed, or the report moved on otherwise ("changed": closed another way since)."""
+    if report.status == S.RESOLVED:
+        if report.confirmed_at is not None:
+            return ReporterAnswer("confirmed", report.confirmed_at)
+        if within_reopen_window(report, now):
+            return ReporterAnswer("awaited", report.resolved_at)
+        return ReporterAnswer("expired", report.resolved_at)
+    reopening = next((e for e in reversed(report.events) if e.type == EventType.REOPEN), None)
+    if reopening is not None and is_open(report.status):
+        by_reporter = reopening.actor_id is None and reopening.actor_label == "reporter"
+        return ReporterAnswer("reopened", reopening.created_at, by_reporter)
+    return ReporterAnswer("changed")
 
 
 def next_statuses(report: Report) -> frozenset[Status]:
@@ -131,6 +162,11 @@ def _check_reporter_reopen(report: Report, actor: Actor, now: datetime) -> None:
         raise NotAllowed(_("this link is for another report"))
     if report.status != S.RESOLVED:
         raise NotAllowed(_("only a resolved report can be reopened by its reporter"))
+    if report.confirmed_at is not None:
+        raise NotAllowed(
+            _("you confirmed this fix: if the problem is back, please file a new report"),
+            code="already_confirmed",
+        )
     if not within_reopen_window(report, now):
         raise NotAllowed(
             _("a report can be reopened within 30 days of its resolution"), code="reopen_expired"
@@ -183,6 +219,9 @@ def _check_external_body(report: Report, body: Department | None) -> None:
 def _apply(report, to, reason, duplicate_of, referred_to, now) -> None:
     if report.acknowledged_at is None and to != S.NEW:
         report.acknowledged_at = now
+    if is_open(to) and not is_open(report.status):
+        # A reopened report gets its category's time again, not its old (passed) deadline.
+        restart_deadlines(report, now)
     if to in (S.RESOLVED, S.DONE):
         report.resolved_at = now
     if is_open(to):
@@ -203,19 +242,19 @@ def _record(report, actor, from_status, to, text, reason, reopening, now) -> Rep
         data["duplicate_of"] = report.duplicate_of_id
     if report.referred_to_id:
         data["referred_to"] = report.referred_to_id
-    by_reporter = reopening and is_reporter_of(actor, report)
-    return record(
-        report,
-        actor,
-        EventType.REOPEN if reopening else EventType.STATUS_CHANGE,
-        from_value=from_status,
-        to_value=to,
-        text=text,
-        data=data or None,
-        # A resident's reopening comment goes to the department, not to the public page.
-        is_public=not by_reporter,
-        now=now,
-    )
+    move = {
+        "type_": EventType.REOPEN if reopening else EventType.STATUS_CHANGE,
+        "from_value": from_status,
+        "to_value": to,
+        "data": data or None,
+        "now": now,
+    }
+    if reopening and is_reporter_of(actor, report):
+        # A resident's reopening comment goes to the department, not to the public page:
+        # the public timeline gets the reopening alone, without their words.
+        record(report, actor, is_public=True, **move)
+        return record(report, actor, text=text, is_public=False, **move)
+    return record(report, actor, text=text, is_public=True, **move)
 
 
 def _notify(report, event, to, reopening, actor) -> None:

@@ -14,6 +14,10 @@ from tellcity.reports.states import REOPEN_WINDOW
 ACTIONS = ("confirm", "reopen")
 
 
+class ExpiredLink(ValueError):
+    """A genuine confirm or reopen link, older than the reopen window."""
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="reporter-action")
 
@@ -32,12 +36,12 @@ def reporter_action_url(report: Report, action: str) -> str:
 
 
 def load_reporter_action(token: str) -> tuple[int, str]:
-    """(report id, action) from a token. Raises ValueError if it is forged or older than the
-    reopen window."""
+    """(report id, action) from a token. Raises ExpiredLink if it is older than the reopen
+    window, ValueError if it is forged."""
     try:
         data = _serializer().loads(token, max_age=int(REOPEN_WINDOW.total_seconds()))
     except SignatureExpired as error:
-        raise ValueError("this link has expired") from error
+        raise ExpiredLink("this link has expired") from error
     except BadSignature as error:
         raise ValueError("this link is not valid") from error
     return data["report"], data["action"]

@@ -51,7 +51,7 @@ from tellcity.reports.events import new_event
 from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import EventType, Kind, Source, Status
 from tellcity.routing.services import Routing, route
-from tellcity.sla.calendar import BusinessCalendar
+from tellcity.sla.services import sla_deadlines
 
 DESCRIPTION_MAX = 4000
 NAME_MAX = 120
@@ -340,10 +340,7 @@ def submit_report(
 
 def _new_report(city: City, prepared: Prepared, routing: Routing, now: datetime) -> Report:
     category, submission = prepared.category, prepared.submission
-    at_risk_at = due_at = None
-    if category.sla_hours:
-        calendar = BusinessCalendar.for_city(city)
-        at_risk_at, due_at = calendar.sla_deadlines(now, category.sla_hours)
+    at_risk_at, due_at = sla_deadlines(city, category, now)
     return Report(
         city=city,  # not city_id: the notification reads the city before the report is written
         kind=category.kind,

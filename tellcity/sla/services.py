@@ -1,10 +1,13 @@
-"""Escalating overdue tickets to their department's managers, once per ticket."""
+"""A report's deadlines: counted from its submission, and again from its reopening; escalating
+overdue tickets to their department's managers, once per deadline."""
 
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from tellcity.accounts.models import Role, User
+from tellcity.categories.models import Category
+from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
@@ -12,9 +15,29 @@ from tellcity.notify import services as notify
 from tellcity.reports.events import new_event
 from tellcity.reports.models import Report
 from tellcity.reports.states import EventType
+from tellcity.sla.calendar import BusinessCalendar
 from tellcity.sla.queries import overdue
 
 ESCALATOR = Actor.system("SLA escalation")
+
+
+def sla_deadlines(
+    city: City, category: Category, start: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """(at_risk_at, due_at) of a report of `category` counted from `start` in the business hours
+    of `city`'s calendar; (None, None) for a category without a target. Raises ValueError for
+    a calendar that never opens (BusinessCalendar.add_business_hours)."""
+    if not category.sla_hours:
+        return None, None
+    return BusinessCalendar.for_city(city).sla_deadlines(start, category.sla_hours)
+
+
+def restart_deadlines(report: Report, now: datetime) -> None:
+    """Give a reopened `report` its category's full time again, counted from `now`: its old
+    deadline has often passed, and its escalation belonged to that deadline, so the new one
+    may escalate in its turn."""
+    report.at_risk_at, report.due_at = sla_deadlines(report.city, report.category, now)
+    report.escalated_at = None
 
 
 def escalate_overdue(now: datetime | None = None, batch: int = 200) -> int:

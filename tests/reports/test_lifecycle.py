@@ -1,7 +1,7 @@
 """Every status move, allowed and forbidden, for every kind of actor; what each move requires
 and records."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +12,12 @@ from tellcity.core.errors import Invalid, NotAllowed
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage
+from tellcity.reports import services
 from tellcity.reports.lifecycle import transition
 from tellcity.reports.states import Status, open311_status
+from tellcity.sla.calendar import BusinessCalendar
+from tellcity.sla.queries import sla_state
+from tellcity.sla.services import escalate_overdue
 from tests.notify.helpers import composed
 from tests.reports.helpers import department, submit
 
@@ -253,3 +257,64 @@ def test_the_reporter_of_another_report_cannot_reopen_this_one(demo_city, pothol
 def test_unknown_status_is_invalid(pothole, agent):
     with pytest.raises(Invalid):
         transition(pothole, "vanished", agent)
+
+
+MONDAY_9AM_PARIS = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def counted_from(report, start: datetime) -> datetime:
+    """When the report's category's time runs out if counted from `start`, in its city's
+    business hours (Monday to Friday, French public holidays off, in the demo)."""
+    calendar = BusinessCalendar.for_city(report.city)
+    return calendar.add_business_hours(start, report.category.sla_hours)
+
+
+@pytest.fixture
+def late_pothole(demo_city, agent):
+    """A pothole escalated once overdue, then resolved a week late."""
+    report = submit(demo_city, "pothole", now=MONDAY_9AM_PARIS)
+    assert escalate_overdue(now=report.due_at + timedelta(minutes=1)) == 1
+    transition(report, "resolved", agent, text="Rebouché.", now=report.due_at + timedelta(days=7))
+    return report
+
+
+def test_a_report_reopened_by_its_reporter_gets_a_new_deadline_from_its_reopening(late_pothole):
+    old_due_at = late_pothole.due_at
+    reopened_at = late_pothole.resolved_at + timedelta(days=3)
+    reporter = Actor.reporter(late_pothole)
+    transition(late_pothole, "acknowledged", reporter, text="Revenu.", now=reopened_at)
+    assert late_pothole.due_at == counted_from(late_pothole, reopened_at)
+    assert late_pothole.due_at > reopened_at > old_due_at
+    assert late_pothole.at_risk_at < late_pothole.due_at
+    assert sla_state(late_pothole, reopened_at) == "on_time"
+
+
+def test_a_reopened_report_escalates_again_once_its_new_deadline_passes(late_pothole, agent):
+    reopened_at = late_pothole.resolved_at + timedelta(days=3)
+    transition(
+        late_pothole, "acknowledged", Actor.reporter(late_pothole), text="Revenu.", now=reopened_at
+    )
+    assert late_pothole.escalated_at is None
+    assert escalate_overdue(now=reopened_at + timedelta(minutes=1)) == 0
+    assert escalate_overdue(now=late_pothole.due_at + timedelta(minutes=1)) == 1
+    escalations = [e for e in late_pothole.events if e.type == "escalation"]
+    assert len(escalations) == 2
+
+
+def test_a_report_reopened_by_the_staff_gets_a_new_deadline_too(demo_city, staff, agent):
+    report = submit(demo_city, "pothole", now=MONDAY_9AM_PARIS)
+    closed_at = report.due_at + timedelta(days=20)
+    transition(report, "not_actionable", agent, reason="private_property", now=closed_at)
+    reopened_at = closed_at + timedelta(days=40)
+    manager = Actor.of(staff["chef.voirie"])
+    transition(report, "acknowledged", manager, text="Finalement, c'est à nous.", now=reopened_at)
+    assert report.due_at == counted_from(report, reopened_at) and report.due_at > reopened_at
+
+
+def test_a_reporter_who_confirmed_the_fix_cannot_reopen_it(pothole, agent):
+    transition(pothole, "resolved", agent, text="Trou rebouché.")
+    reporter = Actor.reporter(pothole)
+    services.confirm_fix(pothole, reporter)
+    with pytest.raises(NotAllowed) as refused:
+        transition(pothole, "acknowledged", reporter, text="Revenu")
+    assert refused.value.code == "already_confirmed"

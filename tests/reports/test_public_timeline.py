@@ -23,8 +23,10 @@ PAGE_LABELS = {
     "photo_added": "A photo was added",
     "confirmation": "The reporter confirmed the fix",
     "merge": "Merged with a similar report",
-    "reopen": "Update",
+    "reopen": "Reopened: ",
 }
+#: Events whose label names the status they moved the report to.
+MOVES = ("status_change", "reopen")
 
 
 @pytest.fixture
@@ -82,6 +84,7 @@ def test_every_front_end_shows_the_same_public_events_in_the_same_order(client, 
         "photo_added",
         "merge",
         "status_change",
+        "reopen",  # by the reporter: the reopening shows, their words do not
         "status_change",
         "confirmation",
         "reopen",
@@ -90,7 +93,7 @@ def test_every_front_end_shows_the_same_public_events_in_the_same_order(client, 
     mine = [update for update in updates if update["service_request_id"] == reference]
     assert [update["description"] or None for update in mine] == [text for _kind, text in events]
     assert page_timeline(client, reference) == [
-        (PAGE_LABELS[entry["type"]] + (entry["status"] if kind == "status_change" else ""), text)
+        (PAGE_LABELS[kind] + (entry["status"] if kind in MOVES else ""), text)
         for (kind, text), entry in zip(events, api, strict=True)
     ]
 

@@ -1,6 +1,8 @@
 """The reporter's private page, the public pages, languages and accounts."""
 
+import html
 import io
+import re
 
 import sqlalchemy as sa
 
@@ -164,3 +166,43 @@ def test_sign_in_with_a_wrong_password_says_so(client, demo_city):
     )
     assert response.status_code == 422
     assert "Adresse ou mot de passe incorrect." in text(response)
+
+
+def main_text(response) -> str:
+    """The words of the page's <main>: its flash messages and content, without the menus."""
+    [main] = re.findall(r"<main\b.*?</main>", response.get_data(as_text=True), re.S)
+    main = re.sub(r"<(script|style)\b.*?</\1>", " ", main, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+def test_an_idea_is_called_an_idea_from_its_filing_to_its_tracking_page(client, demo_city):
+    filing = post_form(
+        client,
+        "/idea",
+        {"category": "idea-mobility", "description": "Une piste cyclable", "email": "a@b.org"},
+    )
+    assert filing.status_code == 302
+    url = filing.location
+    first = main_text(client.get(url))
+    assert "Merci ! Votre idée ISS-" in first and "a été transmise au service" in first
+    assert "Suivre votre idée" in text(client.get(url))
+    assert "pour suivre votre idée" in first and "Idée reçue" in first
+    said = []
+    post_form(client, f"{url}/comment", {"text": "Côté pair de la rue."}, page=url)
+    said.append(main_text(client.get(url)))
+    post_form(client, f"{url}/photo", {"photo": [(io.BytesIO(photo()), "p.jpg")]}, page=url)
+    said.append(main_text(client.get(url)))
+    post_form(client, f"{url}/notifications", {"on": "0"}, page=url)
+    said.append(main_text(client.get(url)))
+    assert "Votre commentaire est publié sur la page de l'idée." in said[0]
+    assert "Votre photo a été ajoutée." in said[1]
+    assert "Nous ne vous écrirons plus à propos de cette idée." in said[2]
+    assert "Vous avez demandé à ne plus recevoir de courriels sur cette idée." in said[2]
+    for words in (first, *said):
+        assert "signalement" not in words.lower(), words
+
+
+def test_a_problem_is_still_called_a_report(client, demo_city):
+    report = filed(demo_city)
+    words = main_text(client.get(tracking_url(report)))
+    assert "pour suivre votre signalement" in words and "Signalement reçu" in words

@@ -86,10 +86,18 @@ def _report_form(kind: str):
     report = outcome.result
     if report is None:  # the form comes back: questions to answer, similar reports to see
         return render_template("reports/form.html", **page)
-    thanks = _(
-        "Thank you! Your report %(reference)s has been sent to %(department)s.",
-        reference=report.reference,
-        department=report.department.name,
+    thanks = (
+        _(
+            "Thank you! Your idea %(reference)s has been sent to %(department)s.",
+            reference=report.reference,
+            department=report.department.name,
+        )
+        if report.kind == Kind.SUGGESTION
+        else _(
+            "Thank you! Your report %(reference)s has been sent to %(department)s.",
+            reference=report.reference,
+            department=report.department.name,
+        )
     )
     photos = form.pending_photos.data
     after_commit(lambda: pending.drop(photos))
@@ -105,7 +113,10 @@ def _file(city, form: ReportForm, kind: str, key: str, page: dict):
     if (already := replayed(submission)) is not None:  # a double click: the same report
         return already
     if _questions_unseen(city, form.category.data):
-        flash(_("A few questions about this report, then send it again."), "info")
+        if kind == Kind.SUGGESTION:
+            flash(_("A few questions about this idea, then send it again."), "info")
+        else:
+            flash(_("A few questions about this report, then send it again."), "info")
         return None
     prepared = prepare(city, submission)
     if prepared.lat is not None:  # found from the address: not looked up again

@@ -2,17 +2,20 @@
 add a photo, follow by email, stop emails) and the pages behind the links of the resolution
 email (confirm the fix, or reopen)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from tellcity.core.actions import attempt
 from tellcity.core.errors import Invalid
+from tellcity.core.i18n import date_local
 from tellcity.core.permissions import Actor
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries, services
 from tellcity.reports.forms import CommentForm, FollowForm, PhotoForm
-from tellcity.reports.lifecycle import REOPENED_STATUS, transition, within_reopen_window
+from tellcity.reports.lifecycle import REOPENED_STATUS, ReporterAnswer, reporter_answer, transition
 from tellcity.reports.links import (
+    ExpiredLink,
     check_tracking_token,
     load_reporter_action,
     reporter_action_token,
@@ -20,7 +23,7 @@ from tellcity.reports.links import (
 )
 from tellcity.reports.models import Report
 from tellcity.reports.services import MAX_REPORT_PHOTOS
-from tellcity.reports.states import Kind
+from tellcity.reports.states import STATUS_LABELS, Kind
 
 bp = Blueprint("tracking", __name__)
 
@@ -33,10 +36,13 @@ def _tracked(reference: str, token: str) -> Report:
 
 
 def _page(report: Report, **forms):
-    can_answer = within_reopen_window(report)
+    answer = reporter_answer(report)
+    can_answer = answer.state == "awaited"
     return render_template(
         "reports/track.html",
         report=report,
+        idea=report.kind == Kind.SUGGESTION,
+        answer=answer,
         comment_form=forms.get("comment_form") or CommentForm(),
         photo_form=forms.get("photo_form") or PhotoForm(),
         follow_form=forms.get("follow_form") or FollowForm(),
@@ -62,7 +68,12 @@ def add_comment(reference: str, token: str):
     def add():
         services.add_comment(report, form.text.data, Actor.reporter(report))
 
-    return _act(report, form, form.text, add, _("Your comment is on the report's page."))
+    done = (
+        _("Your comment is on the idea's page.")
+        if report.kind == Kind.SUGGESTION
+        else _("Your comment is on the report's page.")
+    )
+    return _act(report, form, form.text, add, done)
 
 
 @bp.post("/track/<reference>/<token>/photo")
@@ -100,7 +111,12 @@ def unfollow(reference: str, token: str):
     report = _tracked(reference, token)
     email = request.form.get("email", "")
     if services.unfollow(report, email):
-        flash(_("%(email)s will no longer get emails about this report.", email=email), "success")
+        done = (
+            _("%(email)s will no longer get emails about this idea.", email=email)
+            if report.kind == Kind.SUGGESTION
+            else _("%(email)s will no longer get emails about this report.", email=email)
+        )
+        flash(done, "success")
     return redirect(tracking_url(report))
 
 
@@ -108,13 +124,18 @@ def unfollow(reference: str, token: str):
 def set_notifications(reference: str, token: str):
     report = _tracked(reference, token)
     report.notify_reporter = request.form.get("on") == "1"
-    flash(
-        _("We will email you about this report.")
-        if report.notify_reporter
-        else _("We will no longer email you about this report."),
-        "success",
-    )
+    flash(_notifications_message(report), "success")
     return redirect(tracking_url(report))
+
+
+def _notifications_message(report: Report) -> str:
+    if report.kind == Kind.SUGGESTION:
+        if report.notify_reporter:
+            return _("We will email you about this idea.")
+        return _("We will no longer email you about this idea.")
+    if report.notify_reporter:
+        return _("We will email you about this report.")
+    return _("We will no longer email you about this report.")
 
 
 FORM_NAMES = {CommentForm: "comment_form", PhotoForm: "photo_form", FollowForm: "follow_form"}
@@ -138,11 +159,49 @@ def _report_from_link(reference: str, action: str) -> tuple[Report, str]:
         abort(404)
     try:
         report_id, token_action = load_reporter_action(token)
+    except ExpiredLink:
+        abort(_link_used(report, ReporterAnswer("expired", report.resolved_at), 403))
     except ValueError:
         abort(403, description=_("This link is not valid, or has expired."))
     if report_id != report.id or token_action != action:
         abort(403, description=_("This link is not for this report."))
+    if (answer := reporter_answer(report)).state != "awaited":
+        abort(_link_used(report, answer, 200 if request.method == "GET" else 409))
     return report, token
+
+
+#: What a confirm or reopen link that can no longer be answered says, by the answer's state.
+LINK_USED = {
+    "confirmed": _l("You already confirmed this fix on %(date)s. Thank you!"),
+    "reopened": _l("This report was reopened on %(date)s. It is now: %(status)s."),
+    "expired": _l(
+        "The 30 days to answer have passed (the report was resolved on %(date)s). If the "
+        "problem is back, please file a new report."
+    ),
+    "changed": _l("This report has changed since this link was sent. It is now: %(status)s."),
+}
+YOU_REOPENED = _l(
+    "You reopened this report on %(date)s: the department has your message. It is now: %(status)s."
+)
+
+
+def _link_used(report: Report, answer: ReporterAnswer, status: int):
+    """The page of a confirm or reopen link that can no longer be answered: what happened, in
+    plain words, and the way to the reporter's page."""
+    message = YOU_REOPENED if answer.by_reporter else LINK_USED[answer.state]
+    text = str(message) % {
+        "date": date_local(answer.at, "d MMMM y"),
+        "status": STATUS_LABELS[report.status],
+    }
+    expired = answer.state == "expired"
+    page = render_template(
+        "reports/link_used.html",
+        report=report,
+        heading=_("This link has expired") if expired else _("No answer is needed any more"),
+        message=text,
+        tracking=tracking_url(report),
+    )
+    return make_response(page, status)
 
 
 @bp.route("/reports/<reference>/confirm", methods=["GET", "POST"])
