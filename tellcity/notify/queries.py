@@ -23,17 +23,19 @@ class Follower(NamedTuple):
 def report_followers(report: Report) -> list[Follower]:
     """Everyone following `report` who confirmed it (an address given on a public page is
     followed only once its owner clicked the confirmation link): signed-in users by their
-    account's address and language, the others by the address they gave (in French), oldest
-    subscription first."""
+    account's address and language, the others by the address they gave in the language of
+    the page they gave it on (French when unknown), oldest subscription first."""
     rows = db.session.execute(
-        sa.select(Subscription.email, Subscription.token, User.email, User.locale)
+        sa.select(
+            Subscription.email, Subscription.locale, Subscription.token, User.email, User.locale
+        )
         .outerjoin(User, User.id == Subscription.user_id)
         .where(Subscription.report_id == report.id, Subscription.is_confirmed)
         .order_by(Subscription.id)
     )
     return [
-        Follower(user_email or email, user_locale or "fr", token)
-        for email, token, user_email, user_locale in rows
+        Follower(user_email or email, user_locale or locale or "fr", token)
+        for email, locale, token, user_email, user_locale in rows
         if user_email or email
     ]
 

@@ -295,9 +295,17 @@ class Subscription(db.Model):
     category_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("categories.id", ondelete="CASCADE"), index=True
     )
-    #: Secret in the unsubscribe link.
+    #: Secret in the unsubscribe link (and in the confirmation link of a public page's follow).
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     is_confirmed: Mapped[bool] = mapped_column(default=False)
+    #: Where the address was given: "reporter" (on the reporter's private page, which lists
+    #: it), "public" (a public page's follow form), "merge" (a merged duplicate's reporter).
+    origin: Mapped[str] = mapped_column(
+        sa.String(16), default="reporter", server_default="reporter"
+    )
+    #: The language of the page the address was given on, for its emails (a signed-in
+    #: follower's account says its own).
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

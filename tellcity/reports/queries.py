@@ -221,8 +221,11 @@ def reports_of(user_id: int) -> list[Report]:
 
 
 def followers(report: Report) -> list[Subscription]:
-    """Who follows the report by email (shown only on its reporter's private page)."""
-    query = sa.select(Subscription).where(Subscription.report_id == report.id)
+    """The addresses the reporter gave to follow the report, for their private page: not who
+    follows it from its public page, which is nobody else's business."""
+    query = sa.select(Subscription).where(
+        Subscription.report_id == report.id, Subscription.origin == "reporter"
+    )
     return db.session.scalars(query.order_by(Subscription.id)).all()
 
 

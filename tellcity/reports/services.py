@@ -278,11 +278,20 @@ def add_photos(report: Report, photos: list, actor: Actor) -> ReportEvent:
     return event
 
 
-def follow(report: Report, email: str, *, confirmed: bool) -> Subscription:
+def follow(
+    report: Report,
+    email: str,
+    *,
+    confirmed: bool,
+    origin: str = "reporter",
+    locale: str | None = None,
+) -> Subscription:
     """Follow `report` by email, once per address (idempotent). `confirmed`: the address is
     known to reach the person asking (the reporter's private page, followers carried over by a
     merge): it is followed at once, and an existing unconfirmed subscription becomes confirmed.
-    Otherwise see `ask_to_follow`. Raises Invalid for something that is not an address."""
+    Otherwise see `ask_to_follow`. `origin` says where the address was given (only the
+    reporter's own are listed on their page; see Subscription.origin), `locale` the language
+    of its emails. Raises Invalid for something that is not an address."""
     email = (email or "").strip().lower()
     if not EMAIL_PATTERN.fullmatch(email):
         raise Invalid(_("enter a valid email address"), code="invalid_email", field="email")
@@ -292,6 +301,8 @@ def follow(report: Report, email: str, *, confirmed: bool) -> Subscription:
             report_id=report.id,
             email=email,
             is_confirmed=confirmed,
+            origin=origin,
+            locale=locale,
             token=secrets.token_urlsafe(24),
         )
         try:
@@ -300,6 +311,9 @@ def follow(report: Report, email: str, *, confirmed: bool) -> Subscription:
         except IntegrityError:  # the same address, twice at once
             subscription = _subscription_of(report, email)
     subscription.is_confirmed = subscription.is_confirmed or confirmed
+    if origin == "reporter":  # the reporter typed it: it may show on their page
+        subscription.origin = origin
+    subscription.locale = locale or subscription.locale
     db.session.flush()
     return subscription
 
@@ -320,7 +334,7 @@ def ask_to_follow(report: Report, email: str, *, locale: str) -> Subscription:
     Raises Invalid for something that is not an address, or a closed report."""
     if not report.is_open:
         raise Invalid(_("this report is closed: there is nothing more to follow"), code="closed")
-    subscription = follow(report, email, confirmed=False)
+    subscription = follow(report, email, confirmed=False, origin="public", locale=locale)
     if not subscription.is_confirmed:
         notify.notify_follow_confirmation(report, subscription, locale)
     return subscription
@@ -334,10 +348,14 @@ def confirm_following(subscription: Subscription) -> None:
 
 
 def unfollow(report: Report, email: str) -> bool:
+    """Stop an address the reporter gave on their page (and only such an address: who
+    follows from a public page stops from the link of their emails)."""
     email = (email or "").strip().lower()
     result = db.session.execute(
         sa.delete(Subscription).where(
-            Subscription.report_id == report.id, Subscription.email == email
+            Subscription.report_id == report.id,
+            Subscription.email == email,
+            Subscription.origin == "reporter",
         )
     )
     return result.rowcount > 0

@@ -99,17 +99,26 @@ def _carry_followers(duplicate: Report, target: Report) -> None:
     """The duplicate's followers follow the original, each as confirmed as they were: an
     address that has not clicked its confirmation link yet gets nothing there either, and its
     link, moved to the original, confirms following the original. The duplicate's reporter,
-    unless they stopped the emails, follows it confirmed."""
+    unless they stopped the emails, follows it confirmed. None of them is listed on the
+    original reporter's page."""
     followers = db.session.scalars(
         sa.select(Subscription).where(Subscription.report_id == duplicate.id)
     ).all()
     for follower in followers:
         if follower.email and follower.is_confirmed:
-            reports.follow(target, follower.email, confirmed=True)
+            reports.follow(
+                target, follower.email, confirmed=True, origin="merge", locale=follower.locale
+            )
         elif follower.email and not _follows(target, follower.email):
             follower.report_id = target.id
     if duplicate.reporter_email and duplicate.notify_reporter:
-        reports.follow(target, duplicate.reporter_email, confirmed=True)
+        reports.follow(
+            target,
+            duplicate.reporter_email,
+            confirmed=True,
+            origin="merge",
+            locale=duplicate.locale,
+        )
     for follower in followers:
         if follower.user_id and not db.session.scalar(
             sa.select(Subscription.id).where(
@@ -121,6 +130,7 @@ def _carry_followers(duplicate: Report, target: Report) -> None:
                     report_id=target.id,
                     user_id=follower.user_id,
                     is_confirmed=follower.is_confirmed,
+                    origin="merge",
                     token=secrets.token_urlsafe(24),
                 )
             )

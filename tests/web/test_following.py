@@ -13,6 +13,7 @@ from tellcity.notify.models import OutboxMessage
 from tellcity.notify.worker import deliver_due
 from tellcity.reports import services
 from tellcity.reports.lifecycle import transition
+from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Subscription
 from tellcity.staff.services import merge
 from tests.notify.helpers import SmtpServer, free_port
@@ -152,6 +153,28 @@ def test_the_confirmation_speaks_the_language_of_the_page(client, demo_city, smt
     assert "just ignore this message" in email.get_body(("html",)).get_content()
     page = client.get(CONFIRM_LINK.search(email.get_body(("plain",)).get_content()).group(1))
     assert f"Follow report {report.reference} by email?" in page.text
+
+
+def test_a_follower_reads_later_emails_in_the_language_they_followed_in(
+    client, demo_city, staff, smtp
+):
+    report = filed(demo_city)
+    client.set_cookie("lang", "en")
+    follow(client, report)
+    confirm(client, confirm_path(smtp))
+    staff_reply(report, staff, "Une équipe passe demain.")
+    assert inbox(smtp)[-1].startswith("Hello,")
+
+
+def test_the_reporter_never_sees_who_follows_from_the_public_page(client, demo_city, staff, smtp):
+    report = filed(demo_city)
+    follow(client, report)
+    confirm(client, confirm_path(smtp))
+    url = tracking_url(report)
+    assert NEIGHBOUR not in text(client.get(url))
+    post_form(client, f"{url}/unfollow", {"email": NEIGHBOUR}, page=url)
+    staff_reply(report, staff, "Une équipe passe demain.")
+    assert len(inbox(smtp)) == 2  # still following: only they can stop it
 
 
 def test_me_too_then_offers_to_follow(client, demo_city, staff, smtp):
