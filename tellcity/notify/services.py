@@ -162,13 +162,17 @@ def notify_escalation(report: Report, managers: list[User]) -> list[OutboxMessag
 
 
 def notify_follow_confirmation(
-    report: Report, subscription: Subscription, locale: str, every_hours: int = 6
+    report: Report,
+    subscription: Subscription,
+    locale: str,
+    now: datetime | None = None,
+    every_hours: int = 6,
 ) -> list[OutboxMessage]:
     """Ask the address given on a public page to confirm it follows `report`: the only email it
     gets before it does. One per subscription in each `every_hours` window of the clock,
     however often the form is sent (a stranger typing someone's address cannot flood them)."""
     locale = _locale(locale)
-    window = int(utcnow().timestamp()) // (every_hours * 3600)
+    window = int((now or utcnow()).timestamp()) // (every_hours * 3600)
     context = {
         "reference": report.reference,
         "category": report.category.name(locale),

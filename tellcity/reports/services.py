@@ -326,7 +326,9 @@ def _subscription_of(report: Report, email: str) -> Subscription | None:
     )
 
 
-def ask_to_follow(report: Report, email: str, *, locale: str) -> Subscription:
+def ask_to_follow(
+    report: Report, email: str, *, locale: str, now: datetime | None = None
+) -> Subscription:
     """Follow `report` from a public page, with double opt-in: the address is followed once
     its owner clicks the link of a confirmation email (in `locale`), and gets nothing else
     before. Asking again sends no second subscription and at most one confirmation email every
@@ -336,7 +338,7 @@ def ask_to_follow(report: Report, email: str, *, locale: str) -> Subscription:
         raise Invalid(_("this report is closed: there is nothing more to follow"), code="closed")
     subscription = follow(report, email, confirmed=False, origin="public", locale=locale)
     if not subscription.is_confirmed:
-        notify.notify_follow_confirmation(report, subscription, locale)
+        notify.notify_follow_confirmation(report, subscription, locale, now=now)
     return subscription
 
 

@@ -3,10 +3,12 @@ gets a confirmation link and nothing else until its owner confirms (through a re
 server)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tellcity.core.db import utcnow
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage
@@ -129,6 +131,18 @@ def test_following_twice_makes_one_follower_and_one_confirmation(client, demo_ci
     assert len(inbox(smtp)) == 1
     staff_reply(report, staff, "Une équipe passe demain.")
     assert len(inbox(smtp)) == 2  # one email for one follower
+
+
+def test_who_lost_the_confirmation_gets_a_new_one_hours_later(client, demo_city, smtp):
+    report = filed(demo_city)
+    follow(client, report)
+    follow(client, report)
+    assert len(inbox(smtp)) == 1
+    later = utcnow() + timedelta(hours=7)
+    services.ask_to_follow(report, NEIGHBOUR, locale="fr", now=later)
+    db.session.commit()
+    first, second = inbox(smtp)
+    assert CONFIRM_LINK.search(first).group(1) == CONFIRM_LINK.search(second).group(1)
 
 
 def test_a_bad_address_shows_the_page_again_with_the_error(client, demo_city):
