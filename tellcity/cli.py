@@ -36,6 +36,15 @@ def init_command():
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
+def local_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for a server listening on `host`:`port`;
+    a server listening on every interface (0.0.0.0, ::) is reached through this machine's."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "localhost"}.get(host, host)
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
@@ -47,6 +56,10 @@ def demo_command(host: str, port: int, no_serve: bool):
     from tellcity.demo.reports import add_demo_reports
     from tellcity.demo.services import load_city_file
 
+    url = local_url(host, port)
+    if not current_app.config["BASE_URL_IS_SET"]:
+        # The links the demo writes (the API's tracking_url, emails) lead to where it serves.
+        current_app.config["BASE_URL"] = url
     upgrade_database()
     if db.session.scalar(sa.select(City.id).limit(1)) is None:
         with unit_of_work():
@@ -64,7 +77,7 @@ def demo_command(host: str, port: int, no_serve: bool):
         click.echo("loaded. `tellcity set-password EMAIL` prints a new one.")
     db.session.remove()
     if not no_serve:
-        click.echo(f"\nTellCity is at http://{host}:{port}/  (Ctrl+C stops it)\n")
+        click.echo(f"\nTellCity is at {url}/  (Ctrl+C stops it)\n")
         run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 

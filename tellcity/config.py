@@ -58,8 +58,10 @@ DEFAULTS = {
     # The staff queue counts the tickets of each status up to this many, then shows "1,000+".
     "QUEUE_COUNT_CAP": 1000,
     "NEARBY_DAYS": 30,
-    # Absolute links in emails (unsubscribe, confirm a fix, staff tickets) start with this.
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Absolute links in emails (unsubscribe, confirm a fix, staff tickets) and the API's
+    # tracking_url start with this. Unset: DEFAULT_BASE_URL, or under `tellcity demo` the
+    # address it serves on.
+    "BASE_URL": "",
     # Outgoing mail. MAIL_USE_TLS is STARTTLS on a plain port; MAIL_USE_SSL is TLS from the start.
     "MAIL_SERVER": "localhost",
     "MAIL_PORT": 25,
@@ -83,6 +85,8 @@ DEFAULTS = {
 }
 
 SECRET_FILE = "secret_key"
+#: The links' address when BASE_URL is not configured: the development server's.
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
@@ -92,6 +96,9 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.from_prefixed_env("TELLCITY")
     if overrides:
         app.config.from_mapping(overrides)
+    # Whether some source named the address: `tellcity demo` leaves a named one alone.
+    app.config["BASE_URL_IS_SET"] = bool(app.config["BASE_URL"])
+    app.config["BASE_URL"] = app.config["BASE_URL"] or DEFAULT_BASE_URL
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or os.path.join(
         app.instance_path, "uploads"

@@ -1,5 +1,6 @@
 """The commands a newcomer and an operator type."""
 
+import json
 import os
 import re
 import socket
@@ -220,8 +221,57 @@ def test_the_demo_command_serves_the_city(tmp_path):
         assert (status, body.strip()) == (200, '{"database":"ok","status":"ok"}')
         status, page = get(f"http://127.0.0.1:{port}/")
         assert status == 200 and "Issy-les-Moulineaux" in page
+        filed = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/reports",
+            data=json.dumps(DEMO_REPORT).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(filed, timeout=10) as response:
+            tracking_url = json.load(response)["tracking_url"]
+        assert get(tracking_url)[0] == 200  # the link the API gives works as it is
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
     assert "cabinet@issy.example.org" in output
     assert f"http://127.0.0.1:{port}/" in output
+
+
+DEMO_REPORT = {"category": "pothole", "lat": 48.8245, "lon": 2.2735, "description": "Un trou"}
+
+
+def test_the_demo_links_lead_to_the_address_it_serves_on(fresh_app):
+    result = run(fresh_app, "demo", "--no-serve", "--port", "8123")
+    assert result.exit_code == 0, result.output
+    filed = fresh_app.test_client().post("/api/v1/reports", json=DEMO_REPORT)
+    assert filed.status_code == 201
+    assert filed.json["tracking_url"].startswith("http://127.0.0.1:8123/track/ISS-")
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8124"),
+        ("::", "http://localhost:8124"),
+        ("192.168.1.20", "http://192.168.1.20:8124"),
+        ("::1", "http://[::1]:8124"),
+    ],
+)
+def test_the_demo_links_name_an_address_a_browser_can_open(fresh_app, host, base_url):
+    assert run(fresh_app, "demo", "--no-serve", "--host", host, "--port", "8124").exit_code == 0
+    assert fresh_app.config["BASE_URL"] == base_url
+
+
+def test_a_configured_base_url_is_kept_by_the_demo(tmp_path):
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "BASE_URL": "https://signaler.example",
+        }
+    )
+    with app.app_context():
+        assert run(app, "demo", "--no-serve", "--port", "8125").exit_code == 0
+        filed = app.test_client().post("/api/v1/reports", json=DEMO_REPORT)
+        assert filed.json["tracking_url"].startswith("https://signaler.example/track/")
+        db.session.remove()
+        db.engine.dispose()
