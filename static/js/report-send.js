@@ -11,6 +11,9 @@
   if (!form || !outbox || !kept || !window.FormData) { return; }
   var MAX_SIDE = 2048, SMALL_ENOUGH = 1024 * 1024, QUALITY = 0.8;
   var photos = document.getElementById("photos"), ready = false;
+  /* A copy the phone kept (see /sw.js) is always sent as a kept report: its CSRF token may
+     have expired since the copy was made. */
+  var copy = form.hasAttribute("data-offline-copy");
 
   /* The photo as a JPEG at most MAX_SIDE on its longest side, or as it is when it is already
      small enough or the browser cannot redraw it (the server then does). */
@@ -51,7 +54,7 @@
   }
 
   /* The page after keeping the report: its state, then its reference once it is sent. */
-  function showKept(key) {
+  function showKept(key, sending) {
     var panel = kept.content.firstElementChild.cloneNode(true);
     var slot = function (name) { return panel.querySelector("[data-slot=" + name + "]"); };
     function show(state) {
@@ -71,18 +74,20 @@
         show("refused");
       }
     });
+    show(sending ? "sending" : "waiting");
     form.hidden = true;
     form.before(panel);
     scrollTo(0, 0);
     panel.focus();
+    return show;
   }
 
   function keep() {
     var data = new FormData(form);
     return outbox.keep(data, { kind: form.dataset.kind, title: categoryLabel() }).then(function (entry) {
-      showKept(entry.key);
+      var show = showKept(entry.key, navigator.onLine);
       outbox.syncLater();
-      if (navigator.onLine) { outbox.sendAll().catch(function () {}); }
+      if (navigator.onLine) { outbox.send(entry).catch(function () { show("waiting"); }); }
     });
   }
 
@@ -91,9 +96,9 @@
     if (ready || (button && button.hasAttribute("formaction"))) { return; }  // "me too"
     event.preventDefault();
     // Offline, what the browser can check is checked now: the server's answer comes later.
-    if (!navigator.onLine && !form.checkValidity()) { form.reportValidity(); return; }
+    if ((!navigator.onLine || copy) && !form.checkValidity()) { form.reportValidity(); return; }
     shrinkPhotos().then(function () {
-      if (!navigator.onLine) { return keep(); }
+      if (!navigator.onLine || copy) { return keep(); }
       ready = true;
       form.submit();
     }).catch(function () {

@@ -61,6 +61,20 @@ function fromCache(request) {
   return caches.match(request, { ignoreSearch: request.mode === "navigate", ignoreVary: true });
 }
 
+/* A form page opened from the cache: given its own idempotency key, as each page the server
+   draws is (else two reports filed offline from the same copy would be one), and marked as a
+   copy, so that it is sent by static/js/report-send.js (its CSRF token may have expired). */
+function freshCopy(response) {
+  var type = response.headers.get("Content-Type") || "";
+  if (type.indexOf("text/html") !== 0) { return response; }
+  return response.text().then(function (html) {
+    var key = self.crypto.randomUUID ? self.crypto.randomUUID() : String(Date.now()) + Math.random();
+    html = html.replace(/(name="submission_key" value=")[^"]*"/, "$1" + key + '"')
+      .replace('class="panel report-form"', 'class="panel report-form" data-offline-copy');
+    return new Response(html, { headers: { "Content-Type": type } });
+  });
+}
+
 function networkFirst(request, keep) {
   return fetch(request).then(function (response) {
     if (keep && response.ok && !response.redirected && response.type === "basic") {
@@ -70,7 +84,7 @@ function networkFirst(request, keep) {
     return response;
   }).catch(function (error) {
     return fromCache(request).then(function (found) {
-      if (found) { return found; }
+      if (found) { return request.mode === "navigate" ? freshCopy(found) : found; }
       if (request.mode === "navigate") { return caches.match(FALLBACK); }
       throw error;
     });

@@ -31,6 +31,7 @@ def resident_pages(app) -> dict[str, str]:
         "a report": report_page,
         "an idea": idea_page,
         "tracking": tracking,
+        "my reports": "/mine",
         "statistics": "/stats",
         "sign-in": "/account/signin",
         "not found": "/no-such-page",

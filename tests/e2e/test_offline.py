@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tellcity.extensions import db
 from tellcity.reports.models import Report
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_accessibility import AXE, RUN_AXE
 from tests.photos.images import encode
 
 WAITING = "En attente d'envoi"
@@ -107,7 +108,8 @@ def test_a_report_filed_offline_waits_on_the_phone_then_is_sent_once(phone, site
     follow.click()
     expect(phone.locator(".reference")).to_have_text(reference)
     phone.goto("/mine")
-    expect(phone.locator("#mine-list .card", has_text=reference)).to_contain_text("Lampadaire éteint")
+    mine = phone.locator("#mine-list .card", has_text=reference)
+    expect(mine).to_contain_text("Lampadaire éteint")
 
 
 def test_the_residents_pages_open_offline_with_their_reports(phone, site):
@@ -137,9 +139,77 @@ def test_the_residents_pages_open_offline_with_their_reports(phone, site):
     expect(mine).not_to_contain_text(WAITING)
     expect(mine.get_by_role("link")).to_have_attribute("href", urlsplit(tracking).path)
     screenshot(phone, "offline-mine")
+    phone.evaluate(AXE)
+    assert phone.evaluate(RUN_AXE) == []
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
     phone.reload()
     expect(phone.locator("#mine-list .card", has_text=reference)).to_be_visible()
     # The form works offline too: its map code and styles came from the phone.
     phone.goto("/report")
     expect(phone.get_by_role("button", name="Utiliser ma position")).to_be_visible()
     assert phone.evaluate("() => typeof window.L") == "object"
+
+
+def file_an_idea(page, description: str) -> None:
+    page.select_option("#category", "idea-mobility")
+    page.fill("#description", description)
+    page.get_by_role("button", name="Envoyer mon idée").click()
+    expect(page.get_by_text(WAITING)).to_be_visible()
+
+
+def test_two_ideas_filed_offline_from_the_kept_form_are_both_sent_on_the_next_visit(phone, site):
+    _base, app = site
+    first, second = "Des bancs le long du quai (1).", "Une piste cyclable rue Guynemer (2)."
+    install_the_app(phone, "/idea")
+    phone.context.set_offline(True)
+    # The form opened offline twice, from the copy the phone keeps: two ideas, not one.
+    phone.goto("/idea")
+    file_an_idea(phone, first)
+    phone.goto("/idea")
+    file_an_idea(phone, second)
+    phone.goto("/mine")
+    expect(phone.locator("#mine-list .card", has_text=WAITING)).to_have_count(2)
+    phone.close()
+
+    context = phone.context
+    context.set_offline(False)
+    later = context.new_page()
+    later.goto("/mine")
+    expect(later.locator("#mine-list .card", has_text=WAITING)).to_have_count(0)
+    expect(later.locator("#mine-list .card", has_text="Mobilités")).to_have_count(2)
+    [one] = reports_described(app, first)
+    [other] = reports_described(app, second)
+    assert one["reference"] != other["reference"]
+    for report in (one, other):
+        expect(later.locator("#mine-list .card", has_text=report["reference"])).to_be_visible()
+
+
+def test_an_idea_whose_sending_fails_on_a_bad_connection_is_kept_then_sent(phone, site):
+    """The phone thinks it is online, but the form never reaches us: the service worker keeps
+    it, "My reports" shows it waiting, and the next visit sends it."""
+    _base, app = site
+    description = "Des fontaines à eau dans le parc (connexion coupée)."
+    install_the_app(phone, "/idea")
+    phone.goto("/idea")  # now under the service worker
+
+    def cut(route):
+        if route.request.method == "POST":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    phone.context.route(re.compile(r".*/(idea|report/send)$"), cut)
+    phone.select_option("#category", "idea-mobility")
+    phone.fill("#description", description)
+    phone.get_by_role("button", name="Envoyer mon idée").click()
+    phone.wait_for_url("**/mine")
+    waiting = phone.locator("#mine-list .card", has_text=WAITING)
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("Votre idée")
+    assert reports_described(app, description) == []
+
+    phone.context.unroute(re.compile(r".*/(idea|report/send)$"))
+    phone.reload()
+    expect(waiting).to_have_count(0)
+    [report] = reports_described(app, description)
+    expect(phone.locator("#mine-list .card", has_text=report["reference"])).to_be_visible()
