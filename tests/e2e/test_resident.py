@@ -58,9 +58,13 @@ def test_me_too_on_a_similar_report_nearby(phone, site):
     nearby.wait_for()
     assert reference in nearby.text_content()
     nearby.get_by_role("button", name="Moi aussi").first.click()
-    phone.wait_for_url(f"**/reports/{reference}")
+    phone.wait_for_url(f"**/reports/{reference}#follow")  # then offered to follow it
     assert "votre soutien est compté" in phone.content()
     assert "1 personne a signalé la même chose" in phone.content()
+    offer = phone.get_by_role(
+        "heading", name="Merci ! Voulez-vous savoir ce qui se passe ensuite ?"
+    )
+    assert offer.is_visible() and phone.get_by_label("Votre courriel").is_visible()
 
 
 def test_suggest_an_idea_without_a_place(phone):
