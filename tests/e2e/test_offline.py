@@ -213,3 +213,34 @@ def test_an_idea_whose_sending_fails_on_a_bad_connection_is_kept_then_sent(phone
     expect(waiting).to_have_count(0)
     [report] = reports_described(app, description)
     expect(phone.locator("#mine-list .card", has_text=report["reference"])).to_be_visible()
+
+
+def test_a_big_photo_is_made_smaller_before_the_form_is_sent_online(phone, site, tmp_path):
+    _base, app = site
+    description = "Un lampadaire penché au-dessus de la rue (en ligne)."
+    posted = []
+    phone.context.on(
+        "request",
+        lambda request: (
+            request.method == "POST" and request.url.endswith("/report") and posted.append(request)
+        ),
+    )
+    phone.goto("/report")
+    phone.select_option("#category", "street-light")
+    phone.get_by_role("button", name="Utiliser ma position").click()
+    expect(phone.locator("#lat")).not_to_have_value("")
+    original = big_camera_photo()
+    picture = tmp_path / "penche.jpg"
+    picture.write_bytes(original)
+    phone.set_input_files("#photos", str(picture))
+    phone.fill("#description", description)
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+    phone.wait_for_url(re.compile(r"/track/ISS-\d{4}-\d{6}/"))
+
+    [report] = reports_described(app, description)
+    assert report["photos"] == [(2048, 1536)]
+    # The page's own request goes to the service worker, which sends it on: its size is known
+    # on the wire, where the request says its length.
+    lengths = [request.all_headers().get("content-length") for request in posted]
+    sent = [int(length) for length in lengths if length]
+    assert sent and max(sent) < 1_000_000 and len(original) / max(sent) > 5, sent
