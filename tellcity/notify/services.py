@@ -31,13 +31,14 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from tellcity.accounts.models import User
+from tellcity.categories.questions import labelled
 from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Conflict, TellCityError
 from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
 from tellcity.notify.queries import Follower, report_followers
-from tellcity.reports.links import reporter_action_url, tracking_url
+from tellcity.reports.links import reporter_action_url, reporter_unsubscribe_url, tracking_url
 from tellcity.reports.models import Report, ReportEvent, Subscription
 from tellcity.reports.states import STATUS_LABELS, EventType, Priority, Status
 
@@ -72,6 +73,11 @@ class MessageNotFound(TellCityError):
     code = "not_found"
 
 
+#: The steps of a report a resident is told of (besides its public status changes, named by
+#: their new status, and the staff's public replies), by event type.
+RESIDENT_EVENTS = {EventType.REOPEN: "reopened", EventType.TRANSFER: "transferred"}
+
+
 # The notifications the report lifecycle queues
 
 
@@ -89,6 +95,28 @@ def notify_new_report(report: Report, *, is_new: bool = False) -> list[OutboxMes
         contact=_department_contact(department, report),
         look_up=not is_new,
     )
+
+
+def notify_acknowledgement(report: Report, *, is_new: bool = False) -> list[OutboxMessage]:
+    """Email the reporter, when they gave an address, that their report or idea is filed: its
+    reference, what was understood (category, place, answers, photo count), the department,
+    the expected date and their private tracking link, with a link to stop the emails.
+    `is_new` as for notify_new_report."""
+    address = _reporter_contact(report)["email"]
+    if not address or report.notify_reporter is False:  # None: not written yet, so the default
+        return []
+    locale = _locale(report.locale)
+    context = {
+        **_understood(report, locale),
+        "department": report.department.name,
+        "due_at": _local_time(report, report.due_at, locale),
+        "tracking_url": tracking_url(report, external=True),
+    }
+    key = f"acknowledgement:{report.id}"
+    message = _email_to_reporter(
+        key, address, "acknowledgement", locale, context, report, look_up=not is_new
+    )
+    return [message] if message is not None else []
 
 
 def notify_transfer(report: Report, event: ReportEvent) -> list[OutboxMessage]:
@@ -128,23 +156,28 @@ def notify_reopen(report: Report, event: ReportEvent) -> list[OutboxMessage]:
     )
 
 
-def notify_status_change(report: Report, event: ReportEvent) -> list[OutboxMessage]:
-    """Email the reporter and each follower about a public event with a text (a status change
-    or a reply): one email per address, followers' without any of the reporter's data and with
-    an unsubscribe link. When the report is resolved, the reporter's email carries the links
-    to confirm the fix or reopen the report."""
-    if not (event.is_public and (event.text or "").strip()):
+def notify_status_change(
+    report: Report, event: ReportEvent, *, by_reporter: bool = False
+) -> list[OutboxMessage]:
+    """Email the reporter and each follower about a step of the report they care about
+    (`_step`: a public status change, with or without a text; a reopening; a transfer to
+    another department; a public reply): one email per address, never the same event twice
+    to an address, followers' without any of the reporter's data. Each email has a link to stop
+    them. When the report is resolved, the reporter's email carries the links to confirm the
+    fix or reopen the report. `by_reporter`: the reporter made the step themselves (a
+    reopening), so only the followers hear of it, without the reporter's comment."""
+    if _step(event) is None:
         return []
     queued = []
     reporter = _reporter_contact(report)["email"]
     # A reporter who turned their emails off gets none, not even as a follower.
     seen = {reporter.lower()} if reporter else set()
-    if reporter and report.notify_reporter:
+    if reporter and report.notify_reporter and not by_reporter:
         queued.append(_email_reporter(report, event, reporter))
     for follower in report_followers(report):
         if follower.email.lower() not in seen:
             seen.add(follower.email.lower())
-            queued.append(_email_follower(report, event, follower))
+            queued.append(_email_follower(report, event, follower, by_reporter))
     return [message for message in queued if message is not None]
 
 
@@ -211,6 +244,13 @@ def retry_dead(message_id: int, now: datetime | None = None) -> OutboxMessage:
 def unsubscribe(subscription: Subscription) -> None:
     """Stop a follower's emails: delete their subscription. Flushes; the caller commits."""
     db.session.delete(subscription)
+    db.session.flush()
+
+
+def stop_reporter_emails(report: Report) -> None:
+    """Stop the reporter's emails about `report` (from the link at the bottom of each). Their
+    tracking page can turn them on again. Flushes; the caller commits."""
+    report.notify_reporter = False
     db.session.flush()
 
 
@@ -357,7 +397,7 @@ def _notify_department(
 def _email_reporter(report: Report, event: ReportEvent, address: str) -> OutboxMessage | None:
     locale = _locale(report.locale)
     context = {
-        **_event_facts(report, event, locale),
+        **_event_facts(report, event, locale, with_text=True),
         "is_reporter": True,
         "public_url": tracking_url(report, external=True),
     }
@@ -365,14 +405,16 @@ def _email_reporter(report: Report, event: ReportEvent, address: str) -> OutboxM
         context["confirm_url"] = reporter_action_url(report, "confirm")
         context["reopen_url"] = reporter_action_url(report, "reopen")
     key = f"status_change:{event.id}:{_digest(address)}"
-    return _queue_email(key, address, "status_change", locale, context, report)
+    return _email_to_reporter(key, address, "status_change", locale, context, report)
 
 
-def _email_follower(report: Report, event: ReportEvent, follower: Follower) -> OutboxMessage | None:
+def _email_follower(
+    report: Report, event: ReportEvent, follower: Follower, by_reporter: bool = False
+) -> OutboxMessage | None:
     locale = _locale(follower.locale)
     unsubscribe_url = _url(f"/subscriptions/{follower.token}/unsubscribe")
     context = {
-        **_event_facts(report, event, locale),
+        **_event_facts(report, event, locale, with_text=not by_reporter),
         "is_reporter": False,
         "unsubscribe_url": unsubscribe_url,
     }
@@ -381,12 +423,29 @@ def _email_follower(report: Report, event: ReportEvent, follower: Follower) -> O
     return _queue_email(key, follower.email, "status_change", locale, context, report, headers)
 
 
+def _email_to_reporter(
+    key: str,
+    address: str,
+    template: str,
+    locale: str,
+    context: dict,
+    report: Report,
+    look_up: bool = True,
+) -> OutboxMessage | None:
+    """Queue an email to the reporter, with the link (and header) that stops their emails."""
+    unsubscribe_url = reporter_unsubscribe_url(report)
+    context = {**context, "unsubscribe_url": unsubscribe_url}
+    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>"}
+    return _queue_email(key, address, template, locale, context, report, headers, look_up)
+
+
 # What each recipient may know of a report
 
 
 def _public_facts(report: Report, locale: str) -> dict:
     """What anybody may read of the report: never who reported it."""
     return {
+        "kind": report.kind,
         "reference": report.reference,
         "category": report.category.name(locale),
         "status_label": _status_label(report.status, locale),
@@ -402,6 +461,7 @@ def _public_facts(report: Report, locale: str) -> dict:
 def _ticket_facts(report: Report, locale: str) -> dict:
     """What the city's staff see besides: priority, deadline, the ticket page."""
     return {
+        "kind": report.kind,
         "reference": report.reference,
         "category": report.category.name(locale),
         "priority": PRIORITY_LABELS[locale].get(report.priority, str(report.priority)),
@@ -411,16 +471,70 @@ def _ticket_facts(report: Report, locale: str) -> dict:
     }
 
 
-def _event_facts(report: Report, event: ReportEvent, locale: str) -> dict:
-    """What a resident's email says of an event: the report's public facts and the text."""
-    is_status_change = event.type == EventType.STATUS_CHANGE
+def _event_facts(report: Report, event: ReportEvent, locale: str, *, with_text: bool) -> dict:
+    """What a resident's email says of an event: the report's public facts, the step the event
+    marks and what that step names (the new department, the outside body, the original of a
+    duplicate, the reason code of a closure), and the public text when `with_text`. A
+    transfer's text never: it is the staff's reason."""
+    step = _step(event)
+    is_status_event = event.type in (EventType.STATUS_CHANGE, EventType.REOPEN)
+    tells_text = with_text and event.is_public and event.type != EventType.TRANSFER
     return {
+        "kind": report.kind,
         "reference": report.reference,
         "category": report.category.name(locale),
         "address": report.address,
         "public_url": _url(f"/reports/{report.reference}"),
-        "new_status": _status_label(event.to_value, locale) if is_status_change else None,
-        "text": event.text,
+        "step": step,
+        "new_status": _status_label(event.to_value, locale) if is_status_event else None,
+        "text": (event.text or "").strip() if tells_text else "",
+        **_step_facts(report, event, step),
+    }
+
+
+def _step(event: ReportEvent) -> str | None:
+    """The step of the report `event` marks for its residents (the new status, "reopened",
+    "transferred", "reply"), or None when they are not told of it."""
+    if event.type == EventType.STATUS_CHANGE and event.is_public:
+        return event.to_value
+    if event.type == EventType.PUBLIC_REPLY and (event.text or "").strip():
+        return "reply"
+    return RESIDENT_EVENTS.get(event.type)
+
+
+def _step_facts(report: Report, event: ReportEvent, step: str | None) -> dict:
+    data = event.data or {}
+    if step in ("acknowledged", "transferred"):
+        return {"department": report.department.name}
+    if step == Status.REFERRED:
+        return {"body": report.referred_to.name if report.referred_to else ""}
+    if step == Status.DUPLICATE:
+        original = db.session.get(Report, data.get("duplicate_of") or report.duplicate_of_id)
+        if original is None:
+            return {}
+        return {
+            "original_reference": original.reference,
+            "original_url": _url(f"/reports/{original.reference}"),
+        }
+    if step in (Status.NOT_ACTIONABLE, Status.REJECTED):
+        return {"reason": data.get("reason") or report.close_reason or ""}
+    return {}
+
+
+def _understood(report: Report, locale: str) -> dict:
+    """What the reporter sent, as it was understood: the place (its address, else its
+    position until the address is known), the answers to the category's questions."""
+    answers = labelled(report.category, report.attributes, locale)
+    return {
+        "kind": report.kind,
+        "reference": report.reference,
+        "category": report.category.name(locale),
+        "address": report.address,
+        "position": "" if report.address else _position(report),
+        "answers": [{"question": a["question"], "text": a["text"]} for a in answers],
+        "description": report.description,
+        "photos_count": _photos_count(report),
+        "created_at": _local_time(report, report.created_at, locale),
     }
 
 

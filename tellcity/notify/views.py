@@ -1,5 +1,6 @@
 """The pages a follower reaches from the links of an email: confirming they follow a report
-(the double opt-in of a public page's follow form), and unsubscribing."""
+(the double opt-in of a public page's follow form), and unsubscribing; and the page where a
+reporter stops the emails about their report."""
 
 from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
@@ -7,7 +8,9 @@ from flask_babel import gettext as _
 from tellcity.notify import services
 from tellcity.notify.queries import followed_report, subscription_by_token
 from tellcity.reports import services as reports
+from tellcity.reports.links import load_reporter_unsubscribe
 from tellcity.reports.models import Report, Subscription
+from tellcity.reports.queries import report_by_reference
 
 bp = Blueprint("notify", __name__)
 
@@ -56,3 +59,31 @@ def unsubscribe(token: str):
     subscription, report = _subscription(token)
     services.unsubscribe(subscription)
     return render_template("notify/unsubscribe.html", token=token, report=report, done=True)
+
+
+def _reported(reference: str, token: str) -> Report:
+    """The report whose reporter's unsubscribe link (tellcity.reports.links) carries `token`."""
+    report = report_by_reference(reference)
+    try:
+        report_id = load_reporter_unsubscribe(token)
+    except ValueError:
+        abort(404, description=_("This link is not valid, or has expired."))
+    if report is None or report.id != report_id:
+        abort(404, description=_("This link is not for this report."))
+    return report
+
+
+@bp.get("/reports/<reference>/unsubscribe/<token>")
+def reporter_unsubscribe_form(reference: str, token: str):
+    """The reporter's link to stop their emails: a GET only asks (mail scanners follow links)."""
+    report = _reported(reference, token)
+    page = {"report": report, "token": token, "done": not report.notify_reporter}
+    return render_template("notify/reporter_unsubscribe.html", **page)
+
+
+@bp.post("/reports/<reference>/unsubscribe/<token>")
+def reporter_unsubscribe(reference: str, token: str):
+    report = _reported(reference, token)
+    services.stop_reporter_emails(report)
+    page = {"report": report, "token": token, "done": True}
+    return render_template("notify/reporter_unsubscribe.html", **page)

@@ -258,10 +258,12 @@ def _record(report, actor, from_status, to, text, reason, reopening, now) -> Rep
 
 
 def _notify(report, event, to, reopening, actor) -> None:
-    if reopening and is_reporter_of(actor, report):
+    """The department hears of a resident's reopening, the outside body of its referral; the
+    reporter and followers of every move, with or without a public text (the reporter not of
+    the reopening they made themselves)."""
+    by_reporter = reopening and is_reporter_of(actor, report)
+    if by_reporter:
         notify.notify_reopen(report, event)
-        return
-    if to == S.REFERRED:
+    elif to == S.REFERRED:
         notify.notify_referral(report, event)
-    if event.is_public and event.text:
-        notify.notify_status_change(report, event)
+    notify.notify_status_change(report, event, by_reporter=by_reporter)

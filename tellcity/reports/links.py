@@ -63,3 +63,25 @@ def tracking_url(report: Report, external: bool = False) -> str:
 
 def check_tracking_token(report: Report, token: str) -> bool:
     return hmac.compare_digest(tracking_token(report), token)
+
+
+def _unsubscribe_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="reporter-unsubscribe")
+
+
+def reporter_unsubscribe_url(report: Report) -> str:
+    """The absolute URL at the bottom of each email to the reporter: it stops their emails
+    about `report` (after a confirmation). It does not expire: an old email's link must still
+    work."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    token = _unsubscribe_serializer().dumps({"report": report.id})
+    return f"{base}/reports/{report.reference}/unsubscribe/{token}"
+
+
+def load_reporter_unsubscribe(token: str) -> int:
+    """The id of the report whose reporter's unsubscribe link carries `token`. Raises
+    ValueError if it is forged."""
+    try:
+        return int(_unsubscribe_serializer().loads(token)["report"])
+    except (BadSignature, KeyError, TypeError, ValueError) as error:
+        raise ValueError("this link is not valid") from error

@@ -78,8 +78,8 @@ def _move_to(
     report: Report, department: Department, actor: Actor, why: str, data: dict | None = None
 ) -> ReportEvent:
     """The one way a ticket changes department, for a transfer and a rerouting alike: the
-    assignee (of the old department) is cleared, a transfer event says why, and the new
-    department is told."""
+    assignee (of the old department) is cleared, a transfer event says why, the new
+    department is told, and the reporter and followers hear which department has it."""
     old = report.department
     report.department = department
     report.assignee_id = None
@@ -93,6 +93,7 @@ def _move_to(
         data=data,
     )
     notify.notify_transfer(report, event)
+    notify.notify_status_change(report, event)  # residents hear where it went, not why
     return event
 
 

@@ -19,7 +19,8 @@ filed lives here, once:
 
 `prepare` runs every check and finds the position, writing nothing; `submit_report` files a
 prepared submission (or prepares it first): route it, number it, give it its deadlines, write
-it with its first event, queue the department's notification.
+it with its first event, queue the department's notification and the reporter's
+acknowledgement.
 """
 
 import functools
@@ -304,7 +305,7 @@ def submit_report(
 ) -> tuple[Report, bool]:
     """File a report: check it (unless already `prepare`d), route it, give it its reference
     and SLA deadlines, write its first event (with the routing decision) and queue the
-    department's notification.
+    department's notification and the reporter's acknowledgement.
 
     Returns (report, created): a submission repeating a known idempotency key returns the
     report it made the first time with created False. Raises what `prepare` raises.
@@ -335,6 +336,7 @@ def submit_report(
     )
     write_new(db.session, created, keep=False)  # read again only through report.events
     notify.notify_new_report(report, is_new=True)
+    notify.notify_acknowledgement(report, is_new=True)
     return report, True
 
 

@@ -75,10 +75,12 @@ def test_a_department_edit_decides_where_the_next_notification_goes(client, admi
     reference = client.post("/api/v1/reports", json=REPORT).json["reference"]
     db.session.expire_all()
     report_id = db.session.scalar(sa.select(Report.id).where(Report.reference == reference))
-    message = db.session.scalar(
-        sa.select(OutboxMessage).where(OutboxMessage.report_id == report_id)
-    )
-    assert message.recipient == "routes@issy.example.org"
+    recipients = db.session.scalars(
+        sa.select(OutboxMessage.recipient)
+        .where(OutboxMessage.report_id == report_id)
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert recipients == ["routes@issy.example.org", "zoe@example.org"]  # and the acknowledgement
 
 
 def test_a_rolled_back_change_never_routes_a_submission(client, demo_city):

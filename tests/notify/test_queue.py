@@ -174,13 +174,17 @@ def test_each_follower_reads_in_their_language(app):
     assert "est désormais : pris en compte" in messages["alice@example.org"].body
 
 
-def test_private_or_silent_events_tell_nobody(app):
+def test_private_or_empty_events_tell_nobody(app):
+    """A status change without a text is told (tests/notify/test_resident_emails.py); an
+    internal note, a private status change and an empty reply are not."""
     report = reported(make_department(make_city()))
     make_subscription(report, email="carol@example.org")
     note = make_event(report, type="internal_note", is_public=False, text="Appeler Alice")
-    silent = make_event(report, text="  ")
+    private = make_event(report, is_public=False, text="")
+    empty_reply = make_event(report, type="public_reply", to_value=None, text="  ")
     assert services.notify_status_change(report, note) == []
-    assert services.notify_status_change(report, silent) == []
+    assert services.notify_status_change(report, private) == []
+    assert services.notify_status_change(report, empty_reply) == []
 
 
 def test_a_reporter_who_stopped_the_emails_gets_none(app):

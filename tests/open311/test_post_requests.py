@@ -38,8 +38,11 @@ def test_a_request_is_routed_and_answered_with_its_id(client, demo_city):
     assert report.due_at is not None  # the category's SLA
     assert report.reporter_email == "zoe@example.org"
     assert report.events[0].actor_label == "API key Appli test"
-    queued = db.session.scalars(sa.select(OutboxMessage.report_id)).all()
-    assert queued == [report.id]  # the department is told, as for the web form
+    queued = db.session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.report_id).order_by(OutboxMessage.id)
+    ).all()
+    # The department is told, and the resident gets their acknowledgement, as for the web form.
+    assert queued == [("voirie@issy.example.org", report.id), ("zoe@example.org", report.id)]
 
 
 def test_a_request_in_xml(client, demo_city):

@@ -44,7 +44,8 @@ def test_a_manager_transfers_with_a_reason_and_the_new_department_is_told(
     assert pothole.assignee_id is None
     assert pothole.due_at == due_at and pothole.status == "new"
     assert (event.from_value, event.to_value, event.is_public) == ("voirie", "proprete", False)
-    assert recipients()[-1] == "proprete@issy.example.org"
+    # The new department, then the reporter (told where it went: test_resident_emails.py).
+    assert recipients()[-2:] == ["proprete@issy.example.org", "jeanne@example.org"]
 
 
 def test_an_ordinary_agent_cannot_transfer_but_the_triage_desk_can(demo_city, staff):

@@ -218,15 +218,17 @@ def outbox_to(address: str) -> list[OutboxMessage]:
 
 def test_the_reporter_hears_of_a_resolution_and_is_asked_to_confirm(pothole, agent):
     transition(pothole, "resolved", agent, text="Trou rebouché ce matin.")
-    [message] = outbox_to("jeanne@example.org")
+    [message] = outbox_to("jeanne@example.org")[1:]  # after the acknowledgement of the report
     assert "Trou rebouché ce matin." in message.body
     assert f"/reports/{pothole.reference}/confirm?token=" in message.body
     assert f"/reports/{pothole.reference}/reopen?token=" in message.body
 
 
-def test_a_status_change_without_public_text_tells_nobody(pothole, agent):
+def test_a_status_change_without_public_text_still_tells_the_reporter(pothole, agent):
     transition(pothole, "acknowledged", agent)
-    assert outbox_to("jeanne@example.org") == []
+    [message] = outbox_to("jeanne@example.org")[1:]  # after the acknowledgement of the report
+    assert "est désormais : pris en compte." in message.body
+    assert "Message du service" not in message.body
 
 
 def test_the_reporter_can_reopen_within_30_days_and_the_department_hears(pothole, agent):

@@ -48,16 +48,18 @@ def test_a_retried_submission_with_the_same_key_makes_one_report(demo_city):
 
 def test_the_department_is_told_in_the_same_transaction(demo_city):
     report = submit(demo_city, "pothole")
-    [message] = db.session.scalars(sa.select(OutboxMessage)).all()
-    assert message.recipient == "voirie@issy.example.org"
-    assert message.report_id == report.id
+    messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    # The department, and the reporter's acknowledgement.
+    assert [m.recipient for m in messages] == ["voirie@issy.example.org", "jeanne@example.org"]
+    assert {m.report_id for m in messages} == {report.id}
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
 
 
 def test_a_dashboard_only_department_gets_no_email(demo_city):
     submit(demo_city, "illegal-dumping", at=ILE_SAINT_GERMAIN)  # espaces-verts: dashboard
-    assert db.session.scalars(sa.select(OutboxMessage)).all() == []
+    recipients = db.session.scalars(sa.select(OutboxMessage.recipient)).all()
+    assert recipients == ["jeanne@example.org"]  # the reporter's acknowledgement alone
 
 
 def test_a_category_of_another_city_or_inactive_is_refused(demo_city):
