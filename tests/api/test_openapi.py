@@ -32,6 +32,10 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+#: Schemathesis's WSGI transport asks for compression (as requests does) but reads the body as
+#: it comes: ask for none. (The API's answers are compressed for the clients that ask:
+#: tests/web/test_light_pages.py.)
+PLAIN = {"Accept-Encoding": "identity"}
 EXAMPLES = 15
 OPERATIONS = [(path, method.upper()) for path, ops in PATHS.items() for method in ops]
 
@@ -99,7 +103,7 @@ def test_generated_requests_get_documented_answers(api, path, method, mode):
         suppress_health_check=list(HealthCheck),
     )
     def answers_as_documented(case):
-        case.call_and_validate(checks=CHECKS)
+        case.call_and_validate(headers=PLAIN, checks=CHECKS)
 
     try:
         answers_as_documented()
@@ -137,5 +141,5 @@ def test_real_answers_match_the_document(api):
             body={"photo": camera_photo()}, media_type="multipart/form-data"
         ),
     ]
-    statuses = [case.call_and_validate(checks=CHECKS).status_code for case in cases]
+    statuses = [case.call_and_validate(headers=PLAIN, checks=CHECKS).status_code for case in cases]
     assert statuses[:3] == [201, 200, 201] and statuses[3:] == [200, 200, 200]

@@ -84,3 +84,19 @@ def test_a_too_large_upload_is_explained_in_french(app, client, demo_city):
     assert answer.status_code == 413
     assert "Ce que vous avez envoyé est trop volumineux" in page
     assert "Envoyez des photos plus légères" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Something went wrong"), ("fr", "Une erreur est survenue")]
+)
+def test_a_crash_is_explained_in_the_visitors_language(app, language, title):
+    @app.get("/crash-for-the-test")
+    def crash():
+        raise RuntimeError("a bug")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page, not a traceback
+    answer = app.test_client().get("/crash-for-the-test", headers={"Accept-Language": language})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 500
+    assert f"<h1>{title}</h1>" in page
+    assert "a bug" not in page
