@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.web.helpers import form_tokens
+
 STATIC = re.compile(r'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{12})"')
 
 
@@ -100,3 +102,19 @@ def test_a_crash_is_explained_in_the_visitors_language(app, language, title):
     assert answer.status_code == 500
     assert f"<h1>{title}</h1>" in page
     assert "a bug" not in page
+
+
+def test_too_many_sign_in_attempts_are_explained_in_french(app, client):
+    app.config["RATELIMIT_SIGNIN"] = "1 per minute"
+    tokens = form_tokens(client, "/account/signin")
+    for _ in range(2):
+        answer = client.post(
+            "/account/signin",
+            data={**tokens, "email": "jeanne@example.org", "password": "wrong"},
+            headers={"Accept-Language": "fr"},
+        )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 429
+    assert "<h1>Trop de demandes</h1>" in page
+    assert "Attendez une minute, puis réessayez." in page
+    assert "per 1 minute" not in page
