@@ -91,6 +91,7 @@ def service_worker():
             url_for("submit.suggest_idea"): Kind.SUGGESTION.value,
         },
         fallback=url_for("pwa.mine"),
+        signout=url_for("accounts.signout"),
     )
     response = current_app.response_class(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"

@@ -16,6 +16,8 @@ var FALLBACK = {{ fallback|tojson }};
 var FORMS = {{ forms|tojson }};
 /* Pages kept for offline use besides the shell: each tracking page the resident opens. */
 var KEPT = /^\/track\//;
+/* Signing out forgets the pages kept while signed in (the form carries the name and email). */
+var SIGNOUT = {{ signout|tojson }};
 
 /* The static files a page links to (its scripts, styles, icons), as written in its HTML. */
 function linked(html) {
@@ -36,9 +38,13 @@ function keepPage(cache, url) {
   });
 }
 
+function keepShell(cache) {
+  return Promise.all(PAGES.map(function (url) { return keepPage(cache, url); }));
+}
+
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
-    return Promise.all(PAGES.map(function (url) { return keepPage(cache, url); }))
+    return keepShell(cache)
       .then(function (lists) {
         var files = FILES.concat.apply(FILES, lists).filter(function (url, i, every) {
           return every.indexOf(url) === i;
@@ -85,7 +91,9 @@ function networkFirst(request, keep) {
   }).catch(function (error) {
     return fromCache(request).then(function (found) {
       if (found) { return request.mode === "navigate" ? freshCopy(found) : found; }
-      if (request.mode === "navigate") { return caches.match(FALLBACK); }
+      if (request.mode === "navigate") {
+        return caches.match(FALLBACK).then(function (page) { return page || Response.error(); });
+      }
       throw error;
     });
   });
@@ -108,11 +116,29 @@ function sendOrKeep(request, kind) {
   });
 }
 
+/* Signed out: the pages kept are dropped at once, then kept again as anyone sees them. */
+function signOut(event) {
+  return fetch(event.request).then(function (response) {
+    return caches.open(CACHE).then(function (cache) {
+      return cache.keys().then(function (requests) {
+        return Promise.all(requests.filter(function (kept) {
+          return new URL(kept.url).pathname.indexOf(STATIC) !== 0;
+        }).map(function (kept) { return cache.delete(kept); }));
+      }).then(function () {
+        event.waitUntil(keepShell(cache).catch(function () {}));
+        return response;
+      });
+    });
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request, url = new URL(request.url);
   if (url.origin !== location.origin) { return; }  // map tiles: the network's alone
   if (request.method === "POST" && request.mode === "navigate" && FORMS[url.pathname]) {
     event.respondWith(sendOrKeep(request, FORMS[url.pathname]));
+  } else if (request.method === "POST" && url.pathname === SIGNOUT) {
+    event.respondWith(signOut(event));
   } else if (request.method !== "GET") {
     return;
   } else if (url.pathname.indexOf(STATIC) === 0) {

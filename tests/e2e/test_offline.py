@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import expect
 
+from tellcity.accounts.models import User
 from tellcity.extensions import db
 from tellcity.reports.models import Report
 from tests.e2e.conftest import screenshot
@@ -244,3 +245,44 @@ def test_a_big_photo_is_made_smaller_before_the_form_is_sent_online(phone, site,
     lengths = [request.all_headers().get("content-length") for request in posted]
     sent = [int(length) for length in lengths if length]
     assert sent and max(sent) < 1_000_000 and len(original) / max(sent) > 5, sent
+
+
+#: Waits until the phone keeps the report form again (Playwright's evaluate is not subject to
+#: the page's CSP; wait_for_function would be).
+FORM_KEPT = """async () => {
+  for (let tries = 0; tries < 100; tries++) {
+    if (await caches.match("/report", { ignoreVary: true })) return true;
+    await new Promise(resolve => setTimeout(resolve, 100));
+  }
+  return false;
+}"""
+
+
+def test_signing_out_forgets_the_pages_kept_with_the_residents_name(phone, site):
+    _base, app = site
+    with app.app_context():
+        resident = User(email="camille.offline@example.org", name="Camille Hors-Ligne")
+        resident.set_password("un mot de passe solide")
+        db.session.add(resident)
+        db.session.commit()
+    phone.goto("/account/signin")
+    phone.fill("#email", "camille.offline@example.org")
+    phone.fill("#password", "un mot de passe solide")
+    phone.get_by_role("button", name="Se connecter").click()
+    expect(phone.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    install_the_app(phone, "/report")
+    phone.goto("/report")  # under the service worker: the page is kept as drawn for Camille
+    phone.context.set_offline(True)
+    phone.goto("/report")
+    expect(phone.locator("#email")).to_have_value("camille.offline@example.org")
+    phone.context.set_offline(False)
+
+    phone.goto("/")
+    phone.get_by_role("button", name="Se déconnecter").click()
+    expect(phone.get_by_text("Vous êtes déconnecté")).to_be_visible()
+    assert phone.evaluate(FORM_KEPT)
+    phone.context.set_offline(True)
+    phone.goto("/report")
+    expect(phone.locator("h1")).to_have_text("Signaler un problème")
+    expect(phone.locator("#email")).to_have_value("")
+    assert "Camille" not in phone.content()
