@@ -87,14 +87,21 @@ def test_the_first_visit_costs_at_most_100_kb_before_tiles(fresh_phone, site, pa
     assert total <= BUDGET, f"{path} costs {total / 1024:.1f} KB (budget 100 KB): {detail}"
 
 
-def test_the_home_page_loads_no_map_code_unless_it_shows_a_map(fresh_phone):
-    fresh_phone.goto("/", wait_until="networkidle")
-    scripts = fresh_phone.evaluate(
-        "() => [...document.scripts].map(script => script.src).filter(Boolean)"
-    )
-    shows_a_map = fresh_phone.locator(".map").count() > 0
-    loads_leaflet = any("leaflet" in src or "/map." in src for src in scripts)
-    assert loads_leaflet == shows_a_map, scripts
+def test_the_map_code_loads_only_on_pages_that_show_a_map(fresh_phone, site):
+    """Leaflet is most of a page's weight: the home page, the lists and a report with a place
+    show a map and load it; an idea without a place, the statistics, sign-in do not."""
+    _base, app = site
+    wrong = []
+    for name, path in resident_pages(app).items():
+        fresh_phone.goto(path, wait_until="domcontentloaded")
+        loaded = fresh_phone.evaluate(
+            """() => [...document.scripts, ...document.querySelectorAll("link[rel=stylesheet]")]
+                 .map(element => element.src || element.href)
+                 .filter(address => /leaflet|\\/js\\/map\\./.test(address))"""
+        )
+        if bool(loaded) != (fresh_phone.locator(".map").count() > 0):
+            wrong.append(f"{name} ({path}) loads {loaded or 'no map code'}")
+    assert not wrong, "; ".join(wrong)
 
 
 def test_static_files_are_cached_for_good_under_their_hashed_address(fresh_phone, site):
