@@ -503,14 +503,16 @@ def _step(event: ReportEvent) -> str | None:
 
 
 def _step_facts(report: Report, event: ReportEvent, step: str | None) -> dict:
+    """What a step names besides the report: who has it now, or why it was closed."""
     data = event.data or {}
     if step in ("acknowledged", "transferred"):
         return {"department": report.department.name}
     if step == Status.REFERRED:
         return {"body": report.referred_to.name if report.referred_to else ""}
     if step == Status.DUPLICATE:
-        original = db.session.get(Report, data.get("duplicate_of") or report.duplicate_of_id)
-        if original is None:
+        original_id = data.get("duplicate_of") or report.duplicate_of_id
+        original = db.session.get(Report, original_id) if original_id else None
+        if original is None:  # deleted since
             return {}
         return {
             "original_reference": original.reference,

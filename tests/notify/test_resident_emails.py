@@ -127,6 +127,17 @@ def test_the_acknowledgement_through_the_api_speaks_english_and_gives_the_positi
     assert link(email["text"], "/track/") == response.json["tracking_url"].removeprefix(BASE)
 
 
+def test_a_retried_submission_is_acknowledged_once(client, demo_city, smtp):
+    report = {"category": "pothole", "lat": TOWN_HALL[0], "lon": TOWN_HALL[1]}
+    report |= {"description": "Trou", "email": "zoe@example.org"}
+    headers = {"Idempotency-Key": "phone-42-attempt"}
+    first = client.post("/api/v1/reports", json=report, headers=headers)
+    again = client.post("/api/v1/reports", json=report, headers=headers)
+    assert first.json["reference"] == again.json["reference"]
+    [email] = delivered(smtp, "zoe@example.org")
+    assert first.json["reference"] in email["subject"]
+
+
 def test_nobody_is_emailed_for_a_report_without_an_address(demo_city, smtp):
     submit(demo_city, reporter_email=None)
     db.session.commit()
