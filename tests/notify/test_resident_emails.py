@@ -21,7 +21,7 @@ from tests.factories import make_subscription
 from tests.photos.images import camera_photo
 from tests.reports.helpers import TOWN_HALL, department, submit
 from tests.staff.helpers import post
-from tests.web.helpers import form_tokens
+from tests.web.helpers import form_tokens, post_form
 
 BASE = "http://127.0.0.1:5000"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -333,8 +333,11 @@ def test_a_forged_or_borrowed_unsubscribe_link_is_refused(client, demo_city, smt
 # Ideas
 
 
-def test_an_idea_is_called_an_idea_in_french(demo_city, smtp, staff):
-    idea = submit(demo_city, "idea-mobility", at=None, description="Une piste cyclable")
+def test_an_idea_from_the_web_form_is_called_an_idea_in_french(client, demo_city, smtp, staff):
+    idea = {"category": "idea-mobility", "description": "Une piste cyclable"}
+    response = post_form(client, "/idea", {**idea, "email": "jeanne@example.org"})
+    assert response.status_code == 302
+    idea = db.session.scalar(sa.select(Report))
     make_subscription(idea, email="bob@example.org")
     desk = Actor.of(staff["agent.accueil"])
     transition(idea, "under_review", desk, text="Nous étudions le tracé.")
