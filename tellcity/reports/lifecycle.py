@@ -14,7 +14,14 @@ from tellcity.departments.models import Department
 from tellcity.notify import services as notify
 from tellcity.reports.events import record
 from tellcity.reports.models import Report, ReportEvent
-from tellcity.reports.states import REOPEN_WINDOW, EventType, Kind, Status, is_open
+from tellcity.reports.states import (
+    REOPEN_WINDOW,
+    STATUS_LABELS,
+    EventType,
+    Kind,
+    Status,
+    is_open,
+)
 from tellcity.sla.services import restart_deadlines
 
 S = Status
@@ -145,7 +152,11 @@ def _known_status(status: str) -> Status:
 def _check_move(report: Report, to: Status, actor: Actor, reopening: bool, now: datetime) -> None:
     if to not in next_statuses(report):
         raise NotAllowed(
-            _("this report cannot go from %(old)s to %(new)s", old=report.status, new=to),
+            _(
+                "this report cannot go from %(old)s to %(new)s",
+                old=STATUS_LABELS[report.status],
+                new=STATUS_LABELS[to],
+            ),
             code="forbidden_transition",
         )
     if reopening and actor.kind == "reporter":
@@ -176,7 +187,11 @@ def _check_reporter_reopen(report: Report, actor: Actor, now: datetime) -> None:
 def _check_requirements(report, to, text, reason, duplicate_of, referred_to) -> None:
     if to in NEEDS_PUBLIC_TEXT and not text:
         raise Invalid(
-            _("moving to %(status)s needs a public text for the resident", status=to), field="text"
+            _(
+                "moving to %(status)s needs a public text for the resident",
+                status=STATUS_LABELS[to],
+            ),
+            field="text",
         )
     if to == S.DUPLICATE:
         _check_original(report, duplicate_of)
@@ -187,7 +202,7 @@ def _check_requirements(report, to, text, reason, duplicate_of, referred_to) -> 
         raise Invalid(
             _(
                 "closing as %(status)s needs a reason code: one of %(codes)s",
-                status=to,
+                status=STATUS_LABELS[to],
                 codes=codes,
             ),
             field="reason",

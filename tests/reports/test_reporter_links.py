@@ -201,3 +201,17 @@ def test_a_link_older_than_30_days_says_the_time_to_answer_has_passed(client, ap
         client.get(f"/reports/{resolved.reference}/confirm?token={token}", headers=ENGLISH)
     )
     assert "The 30 days to answer have passed" in english
+
+
+def test_a_link_older_than_30_days_tells_what_happened_since(client, app, resolved, staff):
+    old = URLSafeTimedSerializer(app.secret_key, salt="reporter-action", signer=PastSigner)
+    token = old.dumps({"report": resolved.id, "action": "reopen"})
+    answer(client, resolved, "reopen", comment="Toujours là.")
+    words = visible(client.get(f"/reports/{resolved.reference}/reopen?token={token}"))
+    assert "Vous avez rouvert ce signalement le " in words
+    db.session.refresh(resolved)
+    transition(resolved, "resolved", Actor.of(staff["agent.voirie"]), text="Refait.")
+    db.session.commit()
+    words = visible(client.get(f"/reports/{resolved.reference}/reopen?token={token}"))
+    assert "Les 30 jours pour répondre sont passés." in words  # a newer email has its own link
+    assert_no_status_code(words)

@@ -160,7 +160,11 @@ def _report_from_link(reference: str, action: str) -> tuple[Report, str]:
     try:
         report_id, token_action = load_reporter_action(token)
     except ExpiredLink:
-        abort(_link_used(report, ReporterAnswer("expired", report.resolved_at), 403))
+        # What happened since, when something did; else only that the time has passed.
+        answer = reporter_answer(report)
+        if answer.state == "awaited":  # resolved again since: this link is of an older email
+            answer = ReporterAnswer("expired")
+        abort(_link_used(report, answer, 403))
     except ValueError:
         abort(403, description=_("This link is not valid, or has expired."))
     if report_id != report.id or token_action != action:
@@ -175,8 +179,7 @@ LINK_USED = {
     "confirmed": _l("You already confirmed this fix on %(date)s. Thank you!"),
     "reopened": _l("This report was reopened on %(date)s. It is now: %(status)s."),
     "expired": _l(
-        "The 30 days to answer have passed (the report was resolved on %(date)s). If the "
-        "problem is back, please file a new report."
+        "The 30 days to answer have passed. If the problem is back, please file a new report."
     ),
     "changed": _l("This report has changed since this link was sent. It is now: %(status)s."),
 }
@@ -190,7 +193,7 @@ def _link_used(report: Report, answer: ReporterAnswer, status: int):
     plain words, and the way to the reporter's page."""
     message = YOU_REOPENED if answer.by_reporter else LINK_USED[answer.state]
     text = str(message) % {
-        "date": date_local(answer.at, "d MMMM y"),
+        "date": date_local(answer.at),
         "status": STATUS_LABELS[report.status],
     }
     expired = answer.state == "expired"
