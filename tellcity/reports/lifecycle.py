@@ -94,7 +94,8 @@ def reporter_answer(report: Report, now: datetime | None = None) -> ReporterAnsw
         return ReporterAnswer("expired", report.resolved_at)
     reopening = next((e for e in reversed(report.events) if e.type == EventType.REOPEN), None)
     if reopening is not None and is_open(report.status):
-        by_reporter = reopening.actor_id is None and reopening.actor_label == "reporter"
+        reporter = Actor.reporter(report)
+        by_reporter = reopening.actor_id is None and reopening.actor_label == reporter.label
         return ReporterAnswer("reopened", reopening.created_at, by_reporter)
     return ReporterAnswer("changed")
 
