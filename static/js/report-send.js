@@ -76,6 +76,16 @@
         show("refused");
       }
     });
+    /* Refused: the form comes back as it was filled in, the reason above it, to be sent again. */
+    slot("correct").addEventListener("click", function () {
+      outbox.forget("outbox", key).then(function () {
+        var reason = panel.querySelector("[data-state=refused] [role=alert]");
+        panel.replaceWith(reason);
+        form.hidden = false;
+        ready = false;
+        reason.scrollIntoView();
+      });
+    });
     show(sending ? "sending" : "waiting");
     form.hidden = true;
     form.before(panel);

@@ -289,3 +289,51 @@ def test_signing_out_forgets_the_pages_kept_with_the_residents_name(phone, site)
     expect(phone.locator("h1")).to_have_text("Signaler un problème")
     expect(phone.locator("#email")).to_have_value("")
     assert "Camille" not in phone.content()
+
+
+def test_a_kept_report_the_city_refuses_says_why_and_can_be_removed(phone, site):
+    _base, app = site
+    description = "Un trou quelque part (sans lieu)."
+    install_the_app(phone, "/report")
+    phone.context.set_offline(True)
+    phone.select_option("#category", "pothole")
+    phone.fill("#description", description)
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+    expect(phone.get_by_text(WAITING)).to_be_visible()
+
+    phone.context.set_offline(False)
+    refusal = phone.get_by_role("alert")
+    expect(refusal).to_contain_text("Votre signalement n'a pas pu être envoyé")
+    expect(refusal).to_contain_text("Indiquez où se trouve le problème")
+    screenshot(phone, "offline-refused")
+    assert reports_described(app, description) == []
+
+    # Corrected on the spot: the form comes back as it was filled in, and is sent.
+    phone.get_by_role("button", name="Corriger le formulaire").click()
+    expect(phone.locator("#description")).to_have_value(description)
+    expect(refusal).to_be_visible()
+    phone.get_by_role("button", name="Utiliser ma position").click()
+    expect(phone.locator("#lat")).not_to_have_value("")
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+    phone.wait_for_url(re.compile(r"/track/ISS-\d{4}-\d{6}/"))
+    assert len(reports_described(app, description)) == 1
+
+
+def test_a_kept_report_refused_out_of_sight_can_be_removed(phone):
+    description = "Un autre trou quelque part (sans lieu)."
+    install_the_app(phone, "/report")
+    phone.context.set_offline(True)
+    phone.select_option("#category", "pothole")
+    phone.fill("#description", description)
+    phone.get_by_role("button", name="Envoyer mon signalement").click()
+    expect(phone.get_by_text(WAITING)).to_be_visible()
+    phone.goto("/")
+    phone.context.set_offline(False)
+
+    phone.goto("/mine")
+    kept = phone.locator("#mine-list .card", has_text="Non envoyé")
+    expect(kept).to_contain_text("Indiquez où se trouve le problème")
+    kept.get_by_role("button", name="Retirer").click()
+    expect(kept).to_have_count(0)
+    phone.reload()
+    expect(phone.get_by_text("Rien n'a encore été envoyé depuis ce téléphone.")).to_be_visible()
