@@ -14,6 +14,7 @@ var STATIC = {{ static_prefix|tojson }};
 var FALLBACK = {{ fallback|tojson }};
 /* The form pages, and the kind of what each files. */
 var FORMS = {{ forms|tojson }};
+var SLOW_PAGE_MS = 4000;
 /* Pages kept for offline use besides the shell: each tracking page the resident opens. */
 var KEPT = /^\/track\//;
 /* Signing out forgets the pages kept while signed in (the form carries the name and email). */
@@ -82,19 +83,35 @@ function freshCopy(response) {
 }
 
 function networkFirst(request, keep) {
-  return fetch(request).then(function (response) {
+  var network = fetch(request).then(function (response) {
     if (keep && response.ok && !response.redirected && response.type === "basic") {
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
     }
     return response;
-  }).catch(function (error) {
+  });
+  var kept = function (error) {
     return fromCache(request).then(function (found) {
       if (found) { return request.mode === "navigate" ? freshCopy(found) : found; }
       if (request.mode === "navigate") {
         return caches.match(FALLBACK).then(function (page) { return page || Response.error(); });
       }
       throw error;
+    });
+  };
+  if (request.mode !== "navigate") { return network.catch(kept); }
+  /* A page the network is slow to give (a bad connection outdoors): the kept copy after
+     SLOW_PAGE_MS, the network's answer still kept for next time when it comes. */
+  return new Promise(function (resolve, reject) {
+    var slow = setTimeout(function () {
+      fromCache(request).then(function (found) { if (found) { resolve(freshCopy(found)); } });
+    }, SLOW_PAGE_MS);
+    network.then(function (response) {
+      clearTimeout(slow);
+      resolve(response);
+    }, function (error) {
+      clearTimeout(slow);
+      kept(error).then(resolve, reject);
     });
   });
 }

@@ -337,3 +337,13 @@ def test_a_kept_report_refused_out_of_sight_can_be_removed(phone):
     expect(kept).to_have_count(0)
     phone.reload()
     expect(phone.get_by_text("Rien n'a encore été envoyé depuis ce téléphone.")).to_be_visible()
+
+
+def test_a_page_the_network_is_slow_to_give_opens_from_the_phone(phone):
+    install_the_app(phone, "/report")
+    stuck = []
+    phone.context.route(re.compile(r".*/report$"), lambda route: stuck.append(route))  # unanswered
+    phone.goto("/report", wait_until="commit")
+    expect(phone.locator("h1")).to_have_text("Signaler un problème", timeout=10_000)
+    assert stuck
+    phone.context.unroute_all(behavior="ignoreErrors")
