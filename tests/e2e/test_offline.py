@@ -90,6 +90,8 @@ def test_a_report_filed_offline_waits_on_the_phone_then_is_sent_once(phone, site
     expect(phone.get_by_text(WAITING)).to_be_visible()
     expect(phone.get_by_text("Pas de connexion : votre signalement est gardé")).to_be_visible()
     screenshot(phone, "offline-waiting")
+    phone.evaluate(AXE)
+    assert phone.evaluate(RUN_AXE) == []
     assert reports_described(app, description) == []
 
     phone.context.set_offline(False)
@@ -100,6 +102,7 @@ def test_a_report_filed_offline_waits_on_the_phone_then_is_sent_once(phone, site
     expect(follow).to_have_attribute("href", re.compile(rf"^/track/{reference}/"))
     expect(phone.get_by_text(WAITING)).to_be_hidden()
     screenshot(phone, "offline-sent")
+    assert phone.evaluate(RUN_AXE) == []
 
     [report] = reports_described(app, description)
     assert report == {"reference": reference, "category": "street-light", "photos": [(2048, 1536)]}
