@@ -25,7 +25,10 @@
       var canvas = document.createElement("canvas");
       canvas.width = Math.round(bitmap.width * scale);
       canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      var pen = canvas.getContext("2d");
+      pen.fillStyle = "#fff";  // a transparent PNG on white, not on JPEG's black
+      pen.fillRect(0, 0, canvas.width, canvas.height);
+      pen.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       bitmap.close();
       return new Promise(function (resolve) {
         canvas.toBlob(function (blob) {

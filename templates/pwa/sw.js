@@ -161,7 +161,8 @@ self.addEventListener("fetch", function (event) {
   } else if (url.pathname.indexOf(STATIC) === 0) {
     event.respondWith(/[?&]v=/.test(url.search) ? cacheFirst(request) : networkFirst(request, true));
   } else if (request.mode === "navigate") {
-    var keep = PAGES.indexOf(url.pathname) >= 0 || KEPT.test(url.pathname);
+    // One copy of each page: "/report?category=..." is not kept beside "/report".
+    var keep = !url.search && (PAGES.indexOf(url.pathname) >= 0 || KEPT.test(url.pathname));
     event.respondWith(networkFirst(request, keep));
   }
 });
