@@ -170,6 +170,14 @@ def test_a_kept_report_is_refused_from_anywhere_but_our_pages(client, demo_city,
     assert reports() == []
 
 
+def test_a_kept_report_is_taken_from_the_public_address_behind_a_proxy(app, client, demo_city):
+    """The proxy passes its own Host; the browser's Origin is the site's public address."""
+    app.config["BASE_URL"] = "https://signalez.example.org"
+    response = send(client, kept_report(), headers={"Origin": "https://signalez.example.org"})
+    assert response.status_code == 201
+    assert len(reports()) == 1
+
+
 def test_a_kept_report_the_city_refuses_says_why_and_stores_nothing(client, demo_city):
     response = send(client, kept_report(**{"attribute[waste_type]": "", "lat": "", "lon": ""}))
     assert response.status_code == 422

@@ -100,6 +100,10 @@ def _from_our_pages() -> bool:
     worker. Browsers send Origin with every POST and no page of another site can set it, so
     this refuses what a CSRF token would (a form or a script elsewhere using the resident's
     cookies to file in their name) without a token that expires while the report waits on the
-    phone. A program that is not a browser has /api/v1."""
+    phone. Ours is the address the request was sent to, or BASE_URL's (behind a proxy that
+    does not pass the Host on). A program that is not a browser has /api/v1."""
     origin = request.headers.get("Origin")
-    return bool(origin) and urlsplit(origin).netloc == request.host
+    if not origin:
+        return False
+    ours = {request.host, urlsplit(current_app.config["BASE_URL"]).netloc}
+    return urlsplit(origin).netloc in ours
