@@ -174,6 +174,17 @@ def staff(demo_city):
 
 
 @pytest.fixture
+def smtp(app):
+    """A running SMTP server (aiosmtpd, on loopback) the app sends its mail to."""
+    from tests.notify.helpers import SmtpServer, free_port
+
+    server = SmtpServer(free_port()).start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def ban(app):
     """A local server answering like the national address base; the app's geocoder asks it."""
     from tests.geo.ban_server import FakeBAN, serve

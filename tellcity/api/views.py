@@ -21,10 +21,10 @@ from tellcity.reports.schemas import (
     NearbyReportSchema,
     PublicReportSchema,
     ReportInputSchema,
+    submission_of,
 )
 from tellcity.reports.states import Source
 from tellcity.reports.submission import (
-    Submission,
     check_photo_count,
     find_category,
     submit_report,
@@ -66,19 +66,10 @@ def create_report():
     uploads = [upload for upload in _files("photos") if upload.filename]
     check_photo_count(len(uploads))
     key = request.headers.get("Idempotency-Key", "").strip()[:100]
-    submission = Submission(
-        category=data["category"],
-        kind=data["kind"],
-        lat=data["lat"],
-        lon=data["lon"],
-        address=data["address"],
-        description=data["description"],
+    submission = submission_of(
+        data,
         answers=data["attributes"],
-        reporter_name=data["name"],
-        reporter_email=data["email"],
-        reporter_phone=data["phone"],
         photos=[process_upload(upload.read()) for upload in uploads],
-        locale=str(get_locale()),
         source=Source.API,
         idempotency_key=f"api:{key}" if key else None,
     )

@@ -11,6 +11,7 @@ from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
 from tellcity.reports.states import STATUS_EVENTS, STATUS_LABELS, Kind, open311_status
+from tellcity.reports.submission import Submission
 
 
 def _locale() -> str:
@@ -161,4 +162,23 @@ class ReportInputSchema(Schema):
             "description": "the answers to the category's questions (see GET categories):"
             " {code: value, or a list of values for a question taking several}",
         },
+    )
+
+
+def submission_of(data: dict, **given) -> Submission:
+    """The Submission of what ReportInputSchema loaded (/api/v1, and the web app's kept
+    reports, tellcity.reports.views.offline), in the visitor's language; `given` is the rest
+    each of them knows its own way (answers, photos, source, idempotency key, reporter)."""
+    return Submission(
+        category=data["category"],
+        kind=data["kind"],
+        lat=data["lat"],
+        lon=data["lon"],
+        address=data["address"],
+        description=data["description"],
+        reporter_name=data["name"],
+        reporter_email=data["email"],
+        reporter_phone=data["phone"],
+        locale=str(get_locale()),
+        **given,
     )

@@ -5,7 +5,6 @@ server)."""
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from tellcity.core.db import utcnow
@@ -18,22 +17,12 @@ from tellcity.reports.lifecycle import transition
 from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Subscription
 from tellcity.staff.services import merge
-from tests.notify.helpers import SmtpServer, free_port
 from tests.reports.helpers import submit
 from tests.web.helpers import CSRF, form_tokens, post_form, text
 
 NEIGHBOUR = "voisin@example.org"
 CONFIRM_LINK = re.compile(r"http://127\.0\.0\.1:5000(/subscriptions/[^/\s]+/confirm)")
 UNSUBSCRIBE_LINK = re.compile(r"http://127\.0\.0\.1:5000(/subscriptions/[^/\s]+/unsubscribe)")
-
-
-@pytest.fixture
-def smtp(app):
-    """A running SMTP server the app sends its mail to."""
-    server = SmtpServer(free_port()).start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-    yield server
-    server.stop()
 
 
 def filed(demo_city, code="pothole", **fields):

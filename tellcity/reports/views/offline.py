@@ -25,7 +25,7 @@ from tellcity.extensions import csrf, limiter
 from tellcity.photos import pending
 from tellcity.photos.services import process_upload
 from tellcity.reports.links import tracking_url
-from tellcity.reports.schemas import ReportInputSchema
+from tellcity.reports.schemas import ReportInputSchema, submission_of
 from tellcity.reports.states import Source
 from tellcity.reports.submission import Submission, check_photo_count, submit_report
 
@@ -76,20 +76,11 @@ def _submission(data: dict, key: str) -> Submission:
     uploads = [upload for upload in request.files.getlist("photos") if upload.filename]
     kept = pending.load(pending.tokens(request.form.get("pending_photos")))
     check_photo_count(len(uploads) + len(kept))
-    return Submission(
-        category=data["category"],
-        kind=data["kind"],
-        lat=data["lat"],
-        lon=data["lon"],
-        address=data["address"],
-        description=data["description"],
+    return submission_of(
+        data,
         answers=questions.answers_from_form(request.form),
         photos=[p.photo for p in kept] + [process_upload(upload.read()) for upload in uploads],
-        reporter_name=data["name"],
-        reporter_email=data["email"],
-        reporter_phone=data["phone"],
         reporter=current_user if current_user.is_authenticated else None,
-        locale=str(get_locale()),
         source=Source.WEB,
         idempotency_key=f"web:{key}",
     )
