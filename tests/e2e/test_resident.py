@@ -57,7 +57,9 @@ def test_me_too_on_a_similar_report_nearby(phone, site):
     nearby = phone.locator("section.nearby")
     nearby.wait_for()
     assert reference in nearby.text_content()
-    nearby.get_by_role("button", name="Moi aussi").first.click()
+    # Other tests file reports near the town hall too: "me too" on this one's card.
+    card = nearby.locator("li.card").filter(has=phone.locator(f'a[href*="/{reference}"]'))
+    card.get_by_role("button", name="Moi aussi").click()
     phone.wait_for_url(f"**/reports/{reference}#follow")  # then offered to follow it
     assert "votre soutien est compté" in phone.content()
     assert "1 personne a signalé la même chose" in phone.content()
