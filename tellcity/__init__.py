@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tellcity.config import load_config
 from tellcity.core.transaction import App
@@ -29,11 +30,25 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    _trust_proxies(app)
 
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, take the client's address and scheme from what the
+    nearest of them appended to X-Forwarded-For and set in X-Forwarded-Proto (an earlier
+    address in the chain is the client's word, not a proxy's). The Host is not taken from
+    X-Forwarded-Host, which many proxies pass on as the client sent it: a proxy passes the
+    Host on, or TELLCITY_BASE_URL names the site."""
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be 0 or more, not {proxies}")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -38,6 +38,10 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    # How many proxies in front of the app add X-Forwarded-For and X-Forwarded-Proto (a load
+    # balancer: 1). 0 ignores those headers, which any client can send: the client's address,
+    # which rate limits count by, is then the peer's.
+    "TRUSTED_PROXIES": 0,
     # Rate limits on public writes; use a shared store (redis://host:6379) with several processes.
     # process:// counts in this process's memory (tellcity.core.ratelimit).
     "RATELIMIT_STORAGE_URI": "process://",
