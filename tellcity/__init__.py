@@ -55,8 +55,9 @@ def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
     import tellcity.cities.versions
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
-    from tellcity.core import caches, i18n, security, static_files
+    from tellcity.core import caches, i18n, params, security, static_files
 
+    params.init_app(app)  # before any route: `<int:...>` reads ASCII digits within bounds
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

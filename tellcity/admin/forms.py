@@ -22,16 +22,26 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from tellcity.accounts.api_keys import SCOPES
 from tellcity.accounts.models import Role
 from tellcity.categories.models import Category
+from tellcity.core.params import MAX_INTEGER, int_param
 from tellcity.departments.models import Delivery, Department
 from tellcity.reports.states import STATUS_LABELS, Kind, Priority
 from tellcity.staff.services import TEMPLATE_PLACEHOLDERS
+
+
+def whole_number(value) -> int:
+    """A select's value as a whole number (an id, a priority): ASCII digits only, where int()
+    reads "٣" as 3; ValueError otherwise, which the select says is not a valid choice."""
+    number = value if isinstance(value, int) else int_param(value, minimum=0, maximum=MAX_INTEGER)
+    if number is None:
+        raise ValueError(f"not a whole number: {value!r}")
+    return number
 
 
 def optional_int(value) -> int | None:
     """A select's value as an id, or None for the empty choice."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    return whole_number(value)
 
 
 class AdminForm(FlaskForm):
@@ -129,7 +139,7 @@ class CategorySettingsForm(AdminForm):
     )
     default_priority = SelectField(
         _l("Default priority"),
-        coerce=int,
+        coerce=whole_number,
         choices=choices(
             [
                 (Priority.URGENT, _l("1 — urgent")),
@@ -203,13 +213,15 @@ class ZoneUploadForm(AdminForm):
 
 class ZoneForm(AdminForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    population = IntegerField(_l("Population"), validators=[Optional(), NumberRange(min=0)])
+    population = IntegerField(
+        _l("Population"), validators=[Optional(), NumberRange(min=0, max=MAX_INTEGER)]
+    )
 
 
 class RuleForm(AdminForm):
-    category_id = SelectField(_l("Category"), coerce=int, choices=[])
+    category_id = SelectField(_l("Category"), coerce=whole_number, choices=[])
     zone_id = SelectField(_l("Zone"), coerce=optional_int, choices=[])
-    department_id = SelectField(_l("Department"), coerce=int, choices=[])
+    department_id = SelectField(_l("Department"), coerce=whole_number, choices=[])
 
 
 class RouteTestForm(AdminForm):
@@ -218,7 +230,7 @@ class RouteTestForm(AdminForm):
     class Meta:
         csrf = False
 
-    category_id = SelectField(_l("Category"), coerce=int, choices=[])
+    category_id = SelectField(_l("Category"), coerce=whole_number, choices=[])
     lat = FloatField(_l("Latitude"), validators=[InputRequired(), NumberRange(-90, 90)])
     lon = FloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(-180, 180)])
 

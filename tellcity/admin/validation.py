@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from tellcity.core.errors import Invalid
+from tellcity.core.params import MAX_INTEGER
 from tellcity.extensions import db
 
 
@@ -118,7 +119,7 @@ def _population(value: object, where: str) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
         raise _bad_file(_("%(where)s: population must be a whole number, 0 or more.", where=where))
     return value
 

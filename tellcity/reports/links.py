@@ -62,7 +62,9 @@ def tracking_url(report: Report, external: bool = False) -> str:
 
 
 def check_tracking_token(report: Report, token: str) -> bool:
-    return hmac.compare_digest(tracking_token(report), token)
+    """Whether `token` is the report's, compared in constant time: as bytes, since
+    compare_digest refuses a str with non-ASCII characters (a TypeError, not a "no")."""
+    return hmac.compare_digest(tracking_token(report).encode(), token.encode("utf-8", "replace"))
 
 
 def _unsubscribe_serializer() -> URLSafeTimedSerializer:

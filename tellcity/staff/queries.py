@@ -15,10 +15,11 @@ from tellcity.accounts.models import Role, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import Zone
 from tellcity.core.db import utcnow
+from tellcity.core.params import id_param, int_param
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.models import Photo, Report, ReportEvent
-from tellcity.reports.states import OPEN_STATUSES, Status
+from tellcity.reports.states import OPEN_STATUSES, Priority, Status
 from tellcity.sla.queries import at_risk, overdue
 from tellcity.staff.models import ReplyTemplate
 
@@ -53,10 +54,6 @@ class QueueFilters:
 
     @classmethod
     def from_args(cls, args) -> "QueueFilters":
-        def as_int(name):
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
-
         def as_date(name):
             try:
                 return date.fromisoformat(args.get(name, ""))
@@ -69,14 +66,14 @@ class QueueFilters:
             status=statuses,
             category=args.get("category", "")[:64],
             zone=args.get("zone", "")[:64],
-            priority=as_int("priority"),
+            priority=int_param(args.get("priority"), minimum=1, maximum=max(Priority.NAMES)),
             assignee=args.get("assignee", "")[:16],
             sla=args.get("sla", "") if args.get("sla") in ("at_risk", "overdue") else "",
             created_from=as_date("from"),
             created_to=as_date("to"),
             has_photo=args.get("photo") == "1",
             q=args.get("q", "").strip()[:100],
-            department=as_int("department"),
+            department=id_param(args.get("department")),
             sort=sort if sort in SORTS else "newest",
         )
 
@@ -152,8 +149,8 @@ def _assignee(user: User, assignee: str) -> list:
         return [Report.assignee_id == user.id]
     if assignee == "none":
         return [Report.assignee_id.is_(None)]
-    if assignee.isdigit():
-        return [Report.assignee_id == int(assignee)]
+    if (assignee_id := id_param(assignee)) is not None:
+        return [Report.assignee_id == assignee_id]
     return []
 
 

@@ -18,6 +18,7 @@ from tellcity.accounts.models import Role
 from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.errors import Invalid
+from tellcity.core.params import id_param, int_param
 from tellcity.core.permissions import can_handle, can_manage, can_transfer
 from tellcity.notify.queries import report_followers
 from tellcity.photos.services import process_upload
@@ -140,14 +141,15 @@ def _public(report, reference: str):
 
 
 def _department(value: str, report):
-    return queries.department(int(value), report.city_id) if value.isdigit() else None
+    department_id = id_param(value)
+    return queries.department(department_id, report.city_id) if department_id else None
 
 
 def _template_text(report) -> str:
-    value = _form("template")
-    if not value.isdigit():
+    template_id = id_param(_form("template"))
+    if template_id is None:
         return ""
-    template = queries.reply_template(int(value))
+    template = queries.reply_template(template_id)
     if template is None or template not in services.templates_for(report):
         return ""
     return services.fill_template(template, report)
@@ -169,24 +171,32 @@ def transfer(reference: str):
 @staff_required(*HANDLERS)
 def assign(reference: str):
     def act(report, actor):
-        value = _form("assignee")
-        if value == "me":
-            assignee = current_user._get_current_object()
-        elif value.isdigit():
-            assignee = queries.user(int(value))
-        else:
-            assignee = None
-        reports.assign(report, assignee, actor)
+        reports.assign(report, _assignee(_form("assignee")), actor)
 
     return _act(reference, act, _("Assignment changed."))
+
+
+def _assignee(value: str):
+    """The member of staff chosen: "me", nobody (""), or a user's id; raises Invalid for an
+    id that is none, rather than taking it for nobody."""
+    if value == "me":
+        return current_user._get_current_object()
+    if not value:
+        return None
+    user_id = id_param(value)
+    assignee = queries.user(user_id) if user_id else None
+    if assignee is None:
+        raise Invalid(_("a ticket goes to a member of its department"), field="assignee")
+    return assignee
 
 
 @bp.post("/<reference>/priority")
 @staff_required(*HANDLERS)
 def set_priority(reference: str):
     def act(report, actor):
-        value = _form("priority")
-        reports.set_priority(report, int(value) if value.isdigit() else 0, actor)
+        # Anything but one of the priorities is 0, which the service refuses and says why.
+        priority = int_param(_form("priority"), minimum=1, maximum=max(Priority.NAMES), default=0)
+        reports.set_priority(report, priority, actor)
 
     return _act(reference, act, _("Priority changed."))
 
@@ -234,7 +244,7 @@ def set_visibility(reference: str):
     return _act(reference, act, _("Visibility changed."))
 
 
-@bp.post("/<reference>/events/<int:event_id>/visibility")
+@bp.post("/<reference>/events/<bigid:event_id>/visibility")
 @staff_required(*HANDLERS)
 def set_event_visibility(reference: str, event_id: int):
     def act(report, actor):

@@ -20,6 +20,7 @@ from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed
+from tellcity.core.params import id_param
 from tellcity.core.permissions import can_export_contacts
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
@@ -145,14 +146,18 @@ def _say_done(result: services.BulkResult) -> None:
 
 
 def _user(value: str | None) -> User | None:
+    """The user chosen: "me", nobody (no value) or an id; raises Invalid for an id of nobody."""
     if value == "me":
         return current_user._get_current_object()
-    if value and value.isdigit():
-        return queries.user(int(value))
-    return None
+    if not value:
+        return None
+    user_id = id_param(value)
+    user = queries.user(user_id) if user_id else None
+    if user is None:
+        raise Invalid(_("a ticket goes to a member of its department"), field="assignee")
+    return user
 
 
 def _department(value: str | None) -> Department | None:
-    if value and value.isdigit():
-        return queries.department(int(value), current_user.city_id)
-    return None
+    department_id = id_param(value)
+    return queries.department(department_id, current_user.city_id) if department_id else None

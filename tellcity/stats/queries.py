@@ -19,6 +19,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid
+from tellcity.core.params import id_param
 from tellcity.core.text import mask_contacts
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -227,8 +228,8 @@ def _find(model, code_column, city: City, value: str | None, name: str):
     """The city's row of `model` whose id (all digits) or slug/code is `value`."""
     if not value:
         return None
-    if value.isdigit() and len(value) < 10:  # an id (and within an integer's range)
-        found = db.session.get(model, int(value))
+    if (row_id := id_param(value)) is not None:
+        found = db.session.get(model, row_id)
         found = found if found is not None and found.city_id == city.id else None
     else:
         found = db.session.scalar(

@@ -18,6 +18,7 @@ from tellcity.core.auth import staff_required
 from tellcity.core.csv import csv_text
 from tellcity.core.errors import Invalid
 from tellcity.core.formatting import format_change, format_value, formatting
+from tellcity.core.params import int_param
 from tellcity.stats import queries, services
 from tellcity.stats.definitions import DEFINITIONS
 from tellcity.stats.figures import AGE_BUCKETS
@@ -115,13 +116,13 @@ def filters_from_request(city: City, **overrides) -> StatsFilters:
 
 def _month(value: str, city: City) -> date:
     """The first day of the month YYYY-MM, or of the month before this one."""
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        if value:
-            raise Invalid(_("A month reads YYYY-MM."), field="month") from None
-    return last_month(city.timezone)
+    if not value:
+        return last_month(city.timezone)
+    year, _dash, month = value.partition("-")
+    year, month = int_param(year, minimum=1, maximum=9999), int_param(month, minimum=1, maximum=12)
+    if year is None or month is None:
+        raise Invalid(_("A month reads YYYY-MM."), field="month")
+    return date(year, month, 1)
 
 
 def _page(template: str, filters: StatsFilters, **context):

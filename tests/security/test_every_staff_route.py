@@ -23,7 +23,7 @@ def staff_rules(app):
 def concrete(rule: str, reference: str) -> str:
     def value(match):
         converter, name = match.groups()
-        if converter in ("int", "float"):
+        if converter in ("int", "bigid", "float"):
             return "1"
         return reference if name == "reference" else "x"
 

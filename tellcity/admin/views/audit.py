@@ -6,6 +6,7 @@ from tellcity.accounts.models import Role
 from tellcity.admin import queries
 from tellcity.admin.views.common import admin_city
 from tellcity.core.auth import staff_required
+from tellcity.core.params import MAX_BIG_ID, id_param
 
 
 @staff_required(Role.ADMIN)
@@ -13,7 +14,7 @@ def audit_log():
     city = admin_city()
     entity = request.args.get("entity", "")
     entity = entity if entity in queries.AUDITED_ENTITIES else ""
-    entity_id = request.args.get("id", type=int)
+    entity_id = id_param(request.args.get("id"), maximum=MAX_BIG_ID)
     entries = queries.audit_entries(city, entity=entity or None, entity_id=entity_id)
     return render_template(
         "admin/audit.html",

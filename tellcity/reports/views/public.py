@@ -23,6 +23,7 @@ from flask_login import current_user
 from tellcity.categories import questions
 from tellcity.cities.queries import categories_by_group, current_city, default_city
 from tellcity.core.actions import attempt
+from tellcity.core.params import page_param
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
 from tellcity.extensions import limiter
@@ -103,7 +104,7 @@ def _show_page(report: Report, follow_form: FollowForm | None = None):
 def ideas():
     city = current_city()
     order = request.args.get("order", "support")
-    page = request.args.get("page", 1, type=int)
+    page = page_param(request.args.get("page"))
     found = queries.public_suggestions(city, order=order, page=page)
     return render_template(
         "reports/ideas.html",
