@@ -178,3 +178,16 @@ def test_our_own_return_addresses_keep_working(client, report, target):
     page = f"/reports/{report.reference}"
     supported = client.post(f"{page}/support", data={**form_tokens(client, page), "next": target})
     assert unquote(supported.location) == back
+
+
+def test_staff_sent_to_sign_in_come_back_to_the_page_they_asked_for(app, client, staff):
+    agent = staff["agent.voirie"]
+    agent.set_password("un mot de passe solide")
+    db.session.commit()
+    asked = client.get("/staff/?status=new&q=%C3%89glise")
+    assert asked.status_code == 302 and asked.location.startswith("/account/signin?next=")
+    credentials = {"email": agent.email, "password": "un mot de passe solide"}
+    signed_in = client.post(
+        asked.location, data={**form_tokens(client, asked.location), **credentials}
+    )
+    assert unquote(signed_in.location) == "/staff/?status=new&q=Église"
