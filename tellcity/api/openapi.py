@@ -237,7 +237,9 @@ PATHS: dict[str, dict] = {
             "operationId": "createReport",
             "summary": "Report a problem or suggest an idea",
             "description": "JSON, or multipart with up to 3 photos. An Idempotency-Key header"
-            " makes a retry answer like the first attempt instead of making a second report."
+            " makes a retry answer like the first attempt instead of making a second report"
+            " (even sent at the same moment as it): 200 with the first answer's body and"
+            " `Idempotent-Replayed: true`, where the first was 201."
             " The answer's tracking_url is for the reporter only.",
             "parameters": [
                 {
@@ -257,6 +259,19 @@ PATHS: dict[str, dict] = {
             },
             "responses": {
                 "201": answer("the report is made", "CreatedReport"),
+                "200": {
+                    **answer(
+                        "a retry with the Idempotency-Key of a report made before: the first"
+                        " answer again",
+                        "CreatedReport",
+                    ),
+                    "headers": {
+                        "Idempotent-Replayed": {
+                            "description": "the report was made by an earlier request",
+                            "schema": {"type": "string", "enum": ["true"]},
+                        }
+                    },
+                },
                 "404": NO_CITY,
                 "413": answer("the request is too large"),
                 "422": answer("invalid input: `error.fields` names each field at fault"),

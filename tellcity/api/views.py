@@ -25,6 +25,7 @@ from tellcity.reports.schemas import (
 )
 from tellcity.reports.states import Source
 from tellcity.reports.submission import (
+    REPLAYED_HEADERS,
     check_photo_count,
     find_category,
     submit_report,
@@ -59,8 +60,9 @@ def _submit_limit() -> str:
 @bp.post("/reports")
 @limiter.limit(_submit_limit)
 def create_report():
-    """A report from an app: JSON, or multipart with up to 3 `photos` files. An
-    Idempotency-Key header makes a retry return the first answer, never a second report."""
+    """A report from an app: JSON, or multipart with up to 3 `photos` files: 201. An
+    Idempotency-Key header makes a retry return the first answer, never a second report: 200,
+    the same body, and `Idempotent-Replayed: true`."""
     city = current_city()
     data = report_input.load(_payload())
     uploads = [upload for upload in _files("photos") if upload.filename]
@@ -73,8 +75,9 @@ def create_report():
         source=Source.API,
         idempotency_key=f"api:{key}" if key else None,
     )
-    report, _created = submit_report(city, submission, Actor.api("public"))
-    return jsonify(created_report.dump(report)), 201
+    report, created = submit_report(city, submission, Actor.api("public"))
+    status, headers = (201, {}) if created else (200, REPLAYED_HEADERS)
+    return jsonify(created_report.dump(report)), status, headers
 
 
 def _payload() -> dict:

@@ -10,7 +10,9 @@ from tellcity.reports.states import Source
 from tellcity.reports.submission import Submission
 
 
-def new_submission(data: dict, photos: list, *, locale: str) -> Submission:
+def new_submission(
+    data: dict, photos: list, *, locale: str, idempotency_key: str | None = None
+) -> Submission:
     """A Submission from a loaded POST requests (tellcity.open311.schemas.NewRequestSchema).
     Raises Invalid for an address_id alone: there is no address repository here to look it
     up in."""
@@ -39,4 +41,5 @@ def new_submission(data: dict, photos: list, *, locale: str) -> Submission:
         photos=photos,
         locale=locale,
         source=Source.OPEN311,
+        idempotency_key=idempotency_key,
     )

@@ -39,7 +39,7 @@ from tellcity.open311.schemas import (
     w3c,
 )
 from tellcity.photos.services import process_upload
-from tellcity.reports.submission import check_photo_count, submit_report
+from tellcity.reports.submission import REPLAYED_HEADERS, check_photo_count, submit_report
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)  # no cookies are trusted here: posting takes an API key
@@ -130,16 +130,27 @@ def _submit_limit() -> str:
 @limiter.limit(_submit_limit)
 def create_request(fmt: str):
     """A new service request, through the same submission as the web form: form-encoded, or
-    multipart with photos in `media`. Needs an API key for the city."""
+    multipart with photos in `media`. Needs an API key for the city. An Idempotency-Key header
+    (one namespace per API key) makes a retry answer the first request again, with
+    `Idempotent-Replayed: true`, never a second one."""
     city = _city()
     api_key = _api_key(city)
     data = NewRequestSchema().load(request.form)
     uploads = [upload for upload in request.files.getlist("media") if upload.filename]
     check_photo_count(len(uploads))  # before any is decoded
     photos = [process_upload(content) for upload in uploads if (content := upload.read())]
-    submission = services.new_submission(data, photos, locale=_locale())
-    report, _created = submit_report(city, submission, Actor.api(api_key.name))
-    return respond(fmt, "service_requests", CreatedRequestSchema(many=True).dump([report]))
+    key = request.headers.get("Idempotency-Key", "").strip()[:100]
+    submission = services.new_submission(
+        data,
+        photos,
+        locale=_locale(),
+        idempotency_key=f"open311:{api_key.id}:{key}" if key else None,
+    )
+    report, created = submit_report(city, submission, Actor.api(api_key.name))
+    response = respond(fmt, "service_requests", CreatedRequestSchema(many=True).dump([report]))
+    if not created:
+        response.headers.update(REPLAYED_HEADERS)
+    return response
 
 
 @bp.get(f"/v2/requests.{FMT}")

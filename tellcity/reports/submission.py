@@ -42,6 +42,7 @@ from tellcity.cities.queries import active_category
 from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Invalid, Malformed
 from tellcity.core.permissions import Actor
+from tellcity.core.transaction import savepoint
 from tellcity.core.writer_queue import wait_to_write
 from tellcity.extensions import db
 from tellcity.geo.geocoding import search_address
@@ -67,6 +68,9 @@ MAX_PHOTOS = 3
 #: Where an Open311 request's media_url is kept among the report's attributes (staff only:
 #: never fetched nor shown to the public, we cannot vouch for it).
 MEDIA_URL_KEY = "_media_url"
+#: What every front end adds to its answer to a replayed submission (status 200 where a new
+#: report is 201), whose body is the first answer's: the report was not made now.
+REPLAYED_HEADERS = {"Idempotent-Replayed": "true"}
 
 
 @dataclass
@@ -308,7 +312,8 @@ def submit_report(
     department's notification and the reporter's acknowledgement.
 
     Returns (report, created): a submission repeating a known idempotency key returns the
-    report it made the first time with created False. Raises what `prepare` raises.
+    report it made the first time with created False, even when both were sent at the same
+    moment (see `_write_unless_replayed`). Raises what `prepare` raises.
     """
     raw = submission.submission if isinstance(submission, Prepared) else submission
     existing = replayed(raw)
@@ -322,9 +327,8 @@ def submit_report(
     # write, and from there to the commit SQLite's write lock is held and PostgreSQL locks the
     # city's sequence row.
     wait_to_write(db.session)
-    report.reference = next_reference(city, now)
-    # Three known rows, written at once rather than by a flush (see write_new).
-    write_new(db.session, report)
+    if (first := _write_unless_replayed(city, report, raw, now)) is not None:
+        return first, False
     store_photos(report, raw.photos)
     created = new_event(
         report.id,  # not the report: that would add the event to the report's pending changes
@@ -338,6 +342,31 @@ def submit_report(
     notify.notify_new_report(report, is_new=True)
     notify.notify_acknowledgement(report, is_new=True)
     return report, True
+
+
+def _write_unless_replayed(
+    city: City, report: Report, submission: Submission, now: datetime
+) -> Report | None:
+    """Number and write `report`; or, when a submission with the same idempotency key was
+    written meanwhile, write nothing and return the report it made.
+
+    Two requests with one key can both pass `replayed` before either writes: the unique
+    index on the key then refuses the second INSERT. Numbering and INSERT share a savepoint,
+    so the loser leaves nothing behind, not even a number taken from the sequence (nothing
+    else has been written yet: photos, event and notifications come after). The first
+    report is then read in a new statement, after the winner's commit: SQLite lets one
+    writer at a time, so the loser's write began after it; on PostgreSQL the INSERT waited
+    on the index for the winner's commit (READ COMMITTED: the next statement sees it)."""
+    try:
+        with savepoint():
+            report.reference = next_reference(city, now)
+            # Three known rows, written at once rather than by a flush (see write_new).
+            write_new(db.session, report)
+    except sa.exc.IntegrityError:
+        if (first := replayed(submission)) is None:
+            raise  # another constraint than the key's
+        return first
+    return None
 
 
 def _new_report(city: City, prepared: Prepared, routing: Routing, now: datetime) -> Report:

@@ -62,7 +62,9 @@ def test_an_idempotency_key_returns_the_first_answer(client, demo_city):
     headers = {"Idempotency-Key": "phone-42-attempt"}
     first = client.post("/api/v1/reports", json=REPORT, headers=headers)
     again = client.post("/api/v1/reports", json={**REPORT, "description": "retry"}, headers=headers)
-    assert first.status_code == again.status_code == 201
+    assert (first.status_code, again.status_code) == (201, 200)  # a replay, not a creation
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
     assert first.json == again.json
     assert count() == 1
 

@@ -147,9 +147,10 @@ def test_answered_submissions_survive_a_kill_9_and_are_notified_once(database_ur
         for key in keys:  # a client retries everything it is not sure of, and one it is
             if key not in answers or key == next(iter(answers)):
                 status, body = submit(port, key)
-                assert status == 201, key
+                # 200 replays a report made before the kill (its answer may have been lost)
+                assert status in (201, 200), key
                 if key in answers:
-                    assert body == answers[key]  # the first answer, again
+                    assert status == 200 and body == answers[key]  # the first answer, again
                 answers[key] = body
     finally:
         server.kill()

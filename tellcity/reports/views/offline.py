@@ -27,7 +27,12 @@ from tellcity.photos.services import process_upload
 from tellcity.reports.links import tracking_url
 from tellcity.reports.schemas import ReportInputSchema, submission_of
 from tellcity.reports.states import Source
-from tellcity.reports.submission import Submission, check_photo_count, submit_report
+from tellcity.reports.submission import (
+    REPLAYED_HEADERS,
+    Submission,
+    check_photo_count,
+    submit_report,
+)
 
 bp = Blueprint("offline", __name__)
 
@@ -42,8 +47,9 @@ def _submit_limit() -> str:
 @csrf.exempt
 @limiter.limit(_submit_limit)
 def send_report():
-    """File a report kept on the phone: 201 with its reference and tracking link (200 when
-    that key was filed before); a refusal in the JSON shape of /api/v1, with the field."""
+    """File a report kept on the phone: 201 with its reference and tracking link (200 and
+    `Idempotent-Replayed: true` when that key was filed before); a refusal in the JSON shape
+    of /api/v1, with the field."""
     if not _from_our_pages():
         return api_error(403, "not_our_page", _("Send this report from TellCity's own pages."))
     key = request.form.get("submission_key", "").strip()[:100]
@@ -67,7 +73,7 @@ def send_report():
         "created_at": report.created_at.isoformat(),
         "tracking_url": tracking_url(report),
     }
-    return jsonify(answer), 201 if created else 200
+    return (jsonify(answer), 201) if created else (jsonify(answer), 200, REPLAYED_HEADERS)
 
 
 def _submission(data: dict, key: str) -> Submission:
