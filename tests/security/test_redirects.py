@@ -11,8 +11,6 @@ from tellcity.extensions import db
 from tests.reports.helpers import submit
 from tests.web.helpers import form_tokens
 
-EVIL = "evil.example"
-
 #: Return addresses as an attacker writes them in a link or a form (a browser percent-encodes
 #: spaces, controls and other characters itself; `%..` here is the attacker's own encoding).
 BYPASSES = [
@@ -90,11 +88,11 @@ def link(path: str, name: str, target: str) -> str:
     return f"{path}?{name}={quote(target, safe=printable)}"
 
 
-def landing(response) -> str:
-    """Where a browser goes after `response`: the host of its Location resolved against the
-    request's URL, read as browsers read URLs (controls and spaces stripped from the ends, tabs
-    and newlines dropped, a backslash taken as a slash); and the same after a proxy or an app
-    decodes it once more."""
+def landing(response) -> set[tuple[str, str]]:
+    """Where a browser goes after `response`: the scheme and host of its Location resolved
+    against the request's URL, read as browsers read URLs (controls and spaces stripped from the
+    ends, tabs and newlines dropped, a backslash taken as a slash); and the same after a proxy or
+    an app decodes it once more."""
     location = response.headers["Location"]
     assert location.isascii(), location  # a header a server can send
     hosts = set()
