@@ -55,7 +55,7 @@ def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
     import tellcity.cities.versions
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
-    from tellcity.core import caches, i18n, params, security, static_files
+    from tellcity.core import caches, i18n, params, private_pages, security, static_files
 
     params.init_app(app)  # before any route: `<int:...>` reads ASCII digits within bounds
     db.init_app(app)
@@ -65,6 +65,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     security.init_app(app)
+    private_pages.init_app(app)
     caches.init_app(app)
     compress.init_app(app)
     static_files.init_app(app)  # after Flask-Compress: its hook reads the file for it

@@ -23,7 +23,7 @@ def create(client, name: str, scopes=("open311",)):
 def test_a_key_is_shown_once_and_lets_its_client_in(client, admin, demo_city):
     response = create(client, "Appli Issy")
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     key = secret_on(response, "Key")
     row = db.session.scalar(sa.select(ApiKey).where(ApiKey.name == "Appli Issy"))
     assert (row.scopes, row.city_id, row.created_by_id) == (["open311"], demo_city.id, admin.id)

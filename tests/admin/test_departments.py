@@ -41,7 +41,7 @@ def test_webhook_delivery_makes_a_secret_shown_once(client, admin, demo_city):
     data = {**NEW, "delivery_method": "webhook", "webhook_url": "https://hooks.example.org/in"}
     response = post(client, "/staff/admin/departments/new", data)
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     secret = secret_on(response, "Secret")
     created = db.session.query(Department).filter_by(name=NEW["name"]).one()
     assert created.webhook_secret == secret

@@ -32,7 +32,7 @@ def test_a_new_account_signs_in_with_the_password_shown_once(client, admin, demo
     }
     response = post(client, "/staff/admin/users/new", data)
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     password = secret_on(response, "Password")
     user = db.session.query(User).filter_by(email="nouvel.agent@issy.example.org").one()
     assert (user.role, user.department_id, user.city_id) == ("agent", voirie.id, demo_city.id)
