@@ -2,17 +2,26 @@
 written here, so that no cell can run as a formula when the file is opened.
 
 A spreadsheet runs a cell starting with `=`, `+`, `-` or `@` as a formula, and some also after
-a leading tab or carriage return; such text (a report's description, a category's name) is
-written with a leading apostrophe, as OWASP advises ("CSV injection"). Numbers are left alone:
-a longitude of -1.5 is a number, not a formula.
+a leading tab, carriage return or line feed, after spaces or invisible characters, or when the
+sign is a fullwidth or small form (U+FF1D, U+FE66 for `=`) read as the ASCII one. Such text (a
+report's description, a reporter's name, a category's name) is written with a leading
+apostrophe, as OWASP advises ("CSV injection"). Numbers are left alone: a longitude of -1.5 is
+a number, not a formula.
 """
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 
-#: What a formula may start with.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What a formula may start with, after NFKC (which reads the fullwidth and small forms as the
+#: ASCII signs), and the minus sign U+2212, which NFKC leaves as it is.
+FORMULA_SIGNS = frozenset("=+-@\u2212")
+#: What makes a spreadsheet look further into a cell, OWASP's tab and carriage return among them.
+LEADING_BREAKS = ("\t", "\r", "\n")
+#: Characters a spreadsheet may skip before a formula: spaces and invisible ones.
+SKIPPED_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
 
 #: Size in characters of each chunk of a streamed file.
 CHUNK = 64_000
@@ -25,9 +34,19 @@ def cell(value):
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    if isinstance(value, (bool, int, float, Decimal)):
+        return value
+    text = str(value)
+    return "'" + text if is_formula(text) else text
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet may run `text` as a formula: it starts with a line break or a
+    tab, or its first visible character is a formula's sign in any of its forms."""
+    if text.startswith(LEADING_BREAKS):
+        return True
+    first = next((c for c in text if unicodedata.category(c) not in SKIPPED_CATEGORIES), "")
+    return bool(first) and unicodedata.normalize("NFKC", first)[:1] in FORMULA_SIGNS
 
 
 def csv_chunks(columns: Sequence[str], rows: Iterable) -> Iterator[str]:

@@ -176,8 +176,12 @@ def test_odd_numbers_in_ticket_actions_are_refused_and_change_nothing(
             client, f"{ticket}/status", to="referred", referred_to=value, template=value
         )
         assert response.status_code == 302, ("status", value, response.status_code)
+    for value in [*ODD_NUMBERS, "nan", "inf", "-inf", "1e999"]:
+        response = post(client, f"{ticket}/correct", lat=value, lon=value)
+        assert response.status_code == 302, ("correct", value, response.status_code)
     after = fresh(reference)
     assert (after.assignee_id, after.priority, after.status) == (None, report.priority, "new")
+    assert (after.lat, after.lon) == (report.lat, report.lon)
     assert after.department_id == department(demo_city, "voirie").id
 
 
