@@ -81,7 +81,7 @@ def translated(labels: dict) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from tellcity.core.text import mask_contacts
+    from tellcity.core.text import mask_contacts_filter, public_text
     from tellcity.reports.states import PRIORITY_LABELS, STATUS_LABELS
 
     app.jinja_env.globals.update(
@@ -91,7 +91,8 @@ def init_app(app: Flask) -> None:
         PRIORITY_LABELS=PRIORITY_LABELS,
         translated=translated,
         has_endpoint=lambda name: name in app.view_functions,
+        public_text=public_text,
     )
     app.jinja_env.filters.update(
-        datetime_local=datetime_local, date_local=date_local, mask_contacts=mask_contacts
+        datetime_local=datetime_local, date_local=date_local, mask_contacts=mask_contacts_filter
     )

@@ -22,7 +22,7 @@ from marshmallow import (
 
 from tellcity.categories import questions
 from tellcity.core.db import utcnow
-from tellcity.core.text import mask_contacts
+from tellcity.core.text import DEFAULT_REGION, mask_contacts, public_text
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
@@ -142,10 +142,12 @@ def service_requests(
     locale: str = "fr",
     notes: Mapping[int, str] | None = None,
     extended: Mapping[int, Report] | None = None,
+    region: str = DEFAULT_REGION,
 ) -> list[dict]:
     """Public reports as Open311 service requests, in the spec's order of fields. `notes`
     holds the status notes by report id (tellcity.open311.queries.status_notes); `extended`,
-    the reports with their history, photos and zone by id, adds the extended attributes.
+    the reports with their history, photos and zone by id, adds the extended attributes;
+    `region` is the city's (tellcity.core.text.contact_region), for masking phone numbers.
 
     A plain function rather than a marshmallow schema: a page holds a thousand requests, and
     marshmallow's per-field dispatch was half of the page's time. Nothing here reads a
@@ -155,19 +157,20 @@ def service_requests(
     for row in rows:
         status = open311_status(row.status)
         updated = row.closed_at if status == "closed" and row.closed_at is not None else None
+        text = public_text(row, region)
         document = {
             "service_request_id": row.reference,
             "status": status,
-            "status_notes": mask_contacts(notes.get(row.id)) or None,
+            "status_notes": mask_contacts(notes.get(row.id), region) or None,
             "service_name": _in_language(locale, row.name_fr, row.name_en),
             "service_code": row.service_code,
-            "description": mask_contacts(row.description) or None,
+            "description": text.description or None,
             "agency_responsible": row.agency,
             "service_notice": None,
             "requested_datetime": w3c(row.created_at, timezone),
             "updated_datetime": w3c(updated or row.updated_at, timezone),
             "expected_datetime": w3c(row.due_at, timezone),
-            "address": row.address or None,
+            "address": text.address or None,
             "address_id": None,
             "zipcode": None,
             "lat": row.lat,

@@ -14,6 +14,7 @@ from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
 from tellcity.core.errors import NotFound, TellCityError
 from tellcity.core.permissions import Actor
+from tellcity.core.text import contact_region
 from tellcity.extensions import csrf, limiter
 from tellcity.open311 import queries, services
 from tellcity.open311.render import (
@@ -180,6 +181,7 @@ def _requests_response(fmt: str, city: City, rows: list, extensions: bool):
         locale=_locale(),
         notes=queries.status_notes(rows),
         extended=queries.extended(rows) if extensions else None,
+        region=contact_region(city),
     )
     return respond(fmt, "service_requests", documents)
 

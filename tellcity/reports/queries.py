@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.core.db import utcnow
-from tellcity.core.text import mask_contacts
+from tellcity.core.text import contact_region, public_text
 from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent, Subscription
 from tellcity.reports.states import EventType, Kind, Status, open311_status
@@ -300,18 +300,20 @@ def open_data_rows(city: City, *, zone: str = "", category: str = "") -> Iterato
         query = query.where(Zone.slug == zone)
     if category:
         query = query.where(Category.code == category)
-    return _streamed(db.engine, query)
+    return _streamed(db.engine, query, contact_region(city))
 
 
-def _streamed(engine: sa.Engine, query: sa.Select) -> Iterator[dict]:
+def _streamed(engine: sa.Engine, query: sa.Select, region: str) -> Iterator[dict]:
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
-        for row in result.mappings():
+        for row in result:
+            text = public_text(row, region)
             yield {
-                **row,
-                "zone": row["zone"] or "",
-                "open311_status": open311_status(row["status"]),
-                "description": mask_contacts(row["description"]),
-                "created_at": row["created_at"].isoformat(),
-                "closed_at": row["closed_at"].isoformat() if row["closed_at"] else "",
+                **row._mapping,
+                "zone": row.zone or "",
+                "open311_status": open311_status(row.status),
+                "address": text.address,
+                "description": text.description,
+                "created_at": row.created_at.isoformat(),
+                "closed_at": row.closed_at.isoformat() if row.closed_at else "",
             }

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from tellcity.categories import questions
-from tellcity.core.text import mask_contacts
+from tellcity.core.text import contact_region, mask_contacts, public_text
 from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
@@ -36,7 +36,7 @@ def public_timeline(report: Report) -> list[dict]:
         {
             "type": event.type,
             "status": event.to_value if event.type in STATUS_EVENTS else None,
-            "text": mask_contacts(event.text),
+            "text": mask_contacts(event.text, contact_region(report.city)),
             "at": event.created_at.isoformat(),
         }
         for event in public_events(report)
@@ -46,14 +46,15 @@ def public_timeline(report: Report) -> list[dict]:
 def public_answers(report: Report) -> list[dict]:
     """The answers to the category's questions, as anyone may read them: contact details
     typed into a text answer masked, as in a description."""
+    region = contact_region(report.city)
     return [
         {
             "code": answer["code"],
             "question": answer["question"],
-            "value": mask_contacts(answer["value"])
+            "value": mask_contacts(answer["value"], region)
             if isinstance(answer["value"], str)
             else answer["value"],
-            "text": mask_contacts(answer["text"]),
+            "text": mask_contacts(answer["text"], region),
         }
         for answer in questions.labelled(report.category, report.attributes, _locale())
     ]
@@ -82,8 +83,8 @@ class PublicReportSchema(Schema):
     department = fields.Function(lambda r: r.department.name)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
-    address = fields.String()
-    description = fields.Function(lambda r: mask_contacts(r.description))
+    address = fields.Function(lambda r: public_text(r).address)
+    description = fields.Function(lambda r: public_text(r).description)
     answers = fields.Function(public_answers)
     support_count = fields.Integer()
     created_at = fields.DateTime()
@@ -110,7 +111,7 @@ class NearbyReportSchema(Schema):
     reference = fields.Function(lambda pair: pair[0].reference)
     status = fields.Function(lambda pair: pair[0].status)
     category = fields.Function(lambda pair: pair[0].category.code)
-    description = fields.Function(lambda pair: mask_contacts(pair[0].description)[:200])
+    description = fields.Function(lambda pair: public_text(pair[0]).description[:200])
     distance_m = fields.Function(lambda pair: round(pair[1]))
     support_count = fields.Function(lambda pair: pair[0].support_count)
     created_at = fields.Function(lambda pair: pair[0].created_at.isoformat())
