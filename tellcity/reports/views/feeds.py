@@ -9,7 +9,7 @@ from flask_babel import get_locale
 
 from tellcity.cities.queries import current_city
 from tellcity.core.csv import csv_chunks
-from tellcity.core.text import mask_contacts
+from tellcity.core.text import public_text
 from tellcity.reports import queries
 from tellcity.reports.models import Report
 from tellcity.reports.queries import OPEN_DATA_COLUMNS
@@ -49,8 +49,9 @@ def _entry(feed, report: Report, zone_name: str | None) -> None:
     ET.SubElement(entry, "link", href=url)
     ET.SubElement(entry, "updated").text = report.updated_at.isoformat()
     ET.SubElement(entry, "published").text = report.created_at.isoformat()
-    where = ", ".join(part for part in (report.address, zone_name) if part)
-    summary = f"{STATUS_LABELS[report.status]} · {where}\n{mask_contacts(report.description)}"
+    text = public_text(report)
+    where = ", ".join(part for part in (text.address, zone_name) if part)
+    summary = f"{STATUS_LABELS[report.status]} · {where}\n{text.description}"
     ET.SubElement(entry, "summary").text = summary.strip()
 
 
