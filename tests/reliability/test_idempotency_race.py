@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 
 from tests.conftest import BACKENDS
 from tests.notify.helpers import free_port
+from tests.photos.images import photo
 
 BIN = Path(sys.executable).parent
 WORKERS = 3
@@ -30,6 +32,7 @@ PAIRS = 24  # per front end: each pair is two requests sent at once
 DOUBLE_TAPS = 12  # each loads the form, then sends it twice at once
 TOWN_HALL = (48.8245, 2.2735)
 ORIGIN = "http://127.0.0.1"
+PHOTO = photo()
 #: `tellcity init`, the demo city, and an Open311 key for it printed for the test.
 SET_UP = """
 from tellcity import create_app
@@ -58,7 +61,7 @@ def database_url(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
     """`gunicorn -w 3 "tellcity:create_app()"` on the demo city, for all the tests of a
-    database (each uses keys of its own): (base URL, Open311 key)."""
+    database (each uses keys of its own): (base URL, Open311 key, uploads folder)."""
     tmp_path = tmp_path_factory.mktemp("instance")
     port = free_port()
     env = {
@@ -90,7 +93,7 @@ def server(database_url, tmp_path_factory):
     base = f"{ORIGIN}:{port}"
     try:
         _wait_for(base)
-        yield base, set_up.stdout.split()[-1]
+        yield base, set_up.stdout.split()[-1], tmp_path / "instance" / "uploads"
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
@@ -155,12 +158,28 @@ def report_fields(key: str) -> dict:
 
 
 def api_request(base: str, _open311_key: str, key: str):
+    """/api/v1, as multipart with a photo: the request that loses leaves no file behind."""
+    body, content_type = multipart(report_fields(key), photos=PHOTO)
     return lambda: urllib.request.Request(
         f"{base}/api/v1/reports",
-        data=json.dumps(report_fields(key)).encode(),
+        data=body,
         method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        headers={"Content-Type": content_type, "Idempotency-Key": key},
     )
+
+
+def multipart(fields: dict, **files: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body of `fields` and JPEG `files`, and its content type."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode())
+    for name, content in files.items():
+        head = f'Content-Disposition: form-data; name="{name}"; filename="{name}.jpg"'
+        parts.append(f"{head}\r\nContent-Type: image/jpeg\r\n\r\n".encode() + content)
+    separator = f"--{boundary}\r\n".encode()
+    body = b"".join(separator + part + b"\r\n" for part in parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def offline_request(base: str, _open311_key: str, key: str):
@@ -221,6 +240,18 @@ def stored(database_url: str, sent: str) -> dict[str, int]:
     return dict(rows)
 
 
+def photo_files(uploads: Path) -> int:
+    return sum(1 for path in uploads.rglob("*") if path.is_file() and "pending" not in path.parts)
+
+
+def photo_rows(database_url: str) -> int:
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        rows = connection.scalar(sa.text("SELECT count(*) FROM photos"))
+    engine.dispose()
+    return rows
+
+
 @pytest.mark.parametrize(
     ("front_end", "created_status"),
     # Open311 answers a new request with 200, as GeoReport v2 clients expect.
@@ -230,7 +261,7 @@ def stored(database_url: str, sent: str) -> dict[str, int]:
 def test_two_submissions_with_one_key_at_once_answer_the_same_report(
     server, database_url, front_end, created_status
 ):
-    base, open311_key = server
+    base, open311_key, uploads = server
     failures = []
     for n in range(PAIRS):
         key = f"{front_end.__name__}-{n:03d}"
@@ -249,10 +280,13 @@ def test_two_submissions_with_one_key_at_once_answer_the_same_report(
     assert failures == [], f"{len(failures)} of {PAIRS} pairs, {errors} 500s: {failures[:3]}"
     counts = stored(database_url, f"{front_end.__name__}-")
     assert len(counts) == PAIRS and set(counts.values()) == {1}
+    photos = photo_rows(database_url)
+    assert photo_files(uploads) == 2 * photos  # each photo and its thumbnail, nothing else
+    assert photos >= PAIRS or front_end is not api_request  # its requests each send one
 
 
 def test_a_double_tap_on_the_form_files_one_report_and_shows_it_twice(server, database_url):
-    base, _open311_key = server
+    base, _open311_key, _uploads = server
     failures = []
     for n in range(DOUBLE_TAPS):
         cookies = http.cookiejar.CookieJar()
