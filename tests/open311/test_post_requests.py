@@ -317,3 +317,19 @@ def test_posting_is_rate_limited(app, client, demo_city):
     assert statuses == [200, 200, 429]
     root = xml_of(post(client, key, "xml"), 429)
     assert root.findtext("error/code") == "429"
+
+
+def test_an_idempotency_key_makes_a_retry_answer_the_first_request(client, demo_city):
+    key = new_key()
+    headers = {"Idempotency-Key": "retry-7"}
+    first = post(client, key, headers=headers)
+    again = post(client, key, data={**POTHOLE, "description": "retry"}, headers=headers)
+    assert first.status_code == again.status_code == 200  # GeoReport v2's answer to a POST
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert json_of(again) == json_of(first)
+    assert len(reports()) == 1
+    # Another client's key is its own: the same Idempotency-Key files its own request.
+    other = post(client, new_key(name="Autre appli"), headers=headers)
+    assert "Idempotent-Replayed" not in other.headers
+    assert len(reports()) == 2
