@@ -1,8 +1,10 @@
 """A phone that retries, or a resident who taps the button twice: two submissions with the same
 idempotency key reach two gunicorn workers at the same moment. Both get the one report's
-answer (201 for the first, 200 and `Idempotent-Replayed: true` for the replay, with the same
-body), never a 500, and the key files exactly one report, through /api/v1, Open311, the offline
-sender and the web form alike."""
+answer (201 for the first, or 200 on Open311; 200 and `Idempotent-Replayed: true` for the
+replay, with the same body; the web form's two taps lead to the same tracking page), never a
+500, and the key files exactly one report, through /api/v1, Open311, the offline sender and the
+web form alike. The request that lost leaves nothing: no reference number taken, no
+notification queued, no photo file."""
 
 import http.cookiejar
 import json
