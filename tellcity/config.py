@@ -26,6 +26,8 @@ DEFAULTS = {
     "GEOCODER_TIMEOUT": 3,
     "GEOCODER_USER_AGENT": "TellCity",
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # A JSON body (no photos in it) is refused past this many bytes (tellcity.core.bodies).
+    "JSON_MAX_BYTES": 1024 * 1024,
     # "argon2id" (tellcity.accounts.passwords), or a method werkzeug knows; tests use a cheap one.
     "PASSWORD_HASH_METHOD": "argon2id",
     "SESSION_COOKIE_HTTPONLY": True,

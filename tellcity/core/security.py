@@ -1,4 +1,5 @@
-"""Security headers on every response: what the browser may load and run, and how."""
+"""Security headers on every response: what the browser may load and run, and how; and what
+no request may carry (NUL bytes; JSON bodies too large, too deep or not Unicode)."""
 
 from urllib.parse import urlsplit
 
@@ -6,6 +7,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
+from tellcity.core.bodies import Request
 from tellcity.core.errors import Malformed
 
 
@@ -35,13 +37,22 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 
 def _refuse_nul_bytes():
     """No text we store or search may hold a NUL byte (PostgreSQL refuses them): a request
-    carrying one in its query string or form is a 400, before any view runs. (Only a form's
-    types have a form to read: parsing none for a JSON body costs more than the check.)"""
-    values = [*request.args.values()] if request.query_string else []
+    carrying one in its query string or form (a name, any of a name's values, an uploaded
+    file's name) is a 400, before any view runs. (Only a form's types have a form to read:
+    parsing none for a JSON body costs more than the check. JSON bodies are checked as they
+    are read: tellcity.core.bodies.) Lone surrogates cannot come this way: werkzeug leaves a
+    percent-encoding that is not UTF-8 as it was sent, `%ED%A0%80` stays those nine characters."""
+    texts = [*_texts(request.args)] if request.query_string else []
     if request.mimetype in FORM_TYPES:
-        values += request.form.values()
-    if any("\x00" in value for value in values):
+        texts += _texts(request.form)
+        texts += (upload.filename or "" for _name, upload in request.files.items(multi=True))
+    if any("\x00" in text for text in texts if text):  # a multipart part may have no name
         raise Malformed(_("NUL bytes are not allowed in parameters."), code="nul_byte")
+
+
+def _texts(params) -> list[str]:
+    """Every name and value of a MultiDict, a name's repeated values included."""
+    return [text for pair in params.items(multi=True) for text in pair]
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -60,6 +71,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = Request
     app.session_interface = SessionInterface()
     policy = content_security_policy(app.config["MAP_TILE_URL"])
     app.before_request(_refuse_nul_bytes)

@@ -3,19 +3,19 @@ the schemas dump them). XML follows the spec's element names and is built with E
 so every text is escaped; JSON is the Spark convention's mapping of it."""
 
 import json
-import re
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 
 from flask import Response
 
+from tellcity.core.xml import to_bytes
+
 FORMATS = ("json", "xml")
 CONTENT_TYPES = {
     "json": "application/json; charset=utf-8",
     "xml": "text/xml; charset=utf-8",
 }
-XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 #: The element of each item of a list, by the list's name.
 ITEM_NAMES = {
@@ -33,9 +33,6 @@ ITEM_NAMES = {
 #: Fields left out of XML when null, rather than written empty: an empty date or number is
 #: not one, and would trip a client's parser.
 OMITTED_WHEN_NULL = frozenset({"lat", "long", "order", "support_count"})
-
-#: Characters XML 1.0 cannot carry at all, even escaped (control characters, lone surrogates).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def respond(fmt: str, root: str, data, status: int = 200) -> Response:
@@ -66,8 +63,7 @@ def to_xml(root: str, data) -> bytes:
     elements are written in full (`<service_requests></service_requests>`)."""
     element = ET.Element(root)
     _fill(element, root, data)
-    text = ET.tostring(element, encoding="unicode", short_empty_elements=False)
-    return (XML_DECLARATION + text).encode("utf-8")
+    return to_bytes(element, short_empty_elements=False)
 
 
 def _fill(element: ET.Element, name: str, value) -> None:
@@ -93,7 +89,7 @@ def _text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return _NOT_XML.sub("", str(value))
+    return str(value)
 
 
 class RenderedCache:

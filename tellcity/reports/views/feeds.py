@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from tellcity.cities.queries import current_city
 from tellcity.core.csv import csv_chunks
 from tellcity.core.text import public_text
+from tellcity.core.xml import to_bytes
 from tellcity.reports import queries
 from tellcity.reports.models import Report
 from tellcity.reports.queries import OPEN_DATA_COLUMNS
@@ -36,8 +37,7 @@ def atom():
     ET.SubElement(feed, "updated").text = updated.isoformat()
     for report, _code, zone_name in rows:
         _entry(feed, report, zone_name)
-    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return Response(body, mimetype="application/atom+xml")
+    return Response(to_bytes(feed), mimetype="application/atom+xml")
 
 
 def _entry(feed, report: Report, zone_name: str | None) -> None:
