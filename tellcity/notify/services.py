@@ -34,6 +34,7 @@ from tellcity.accounts.models import User
 from tellcity.categories.questions import labelled
 from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Conflict, TellCityError
+from tellcity.core.text import contact_region, mask_contacts, public_text
 from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
@@ -209,7 +210,7 @@ def notify_follow_confirmation(
     context = {
         "reference": report.reference,
         "category": report.category.name(locale),
-        "address": report.address,
+        "address": public_text(report).address,  # anyone may ask: the public page's text
         "is_idea": report.kind == "suggestion",
         "public_url": _url(f"/reports/{report.reference}"),
         "confirm_url": _url(f"/subscriptions/{subscription.token}/confirm"),
@@ -413,8 +414,12 @@ def _email_follower(
 ) -> OutboxMessage | None:
     locale = _locale(follower.locale)
     unsubscribe_url = _url(f"/subscriptions/{follower.token}/unsubscribe")
+    facts = _event_facts(report, event, locale, with_text=not by_reporter)
     context = {
-        **_event_facts(report, event, locale, with_text=not by_reporter),
+        **facts,
+        # A follower is anyone: they read the report as the public pages show it.
+        "address": public_text(report).address,
+        "text": mask_contacts(facts["text"], contact_region(report.city)),
         "is_reporter": False,
         "unsubscribe_url": unsubscribe_url,
     }

@@ -4,7 +4,13 @@ finds them in no public output, only on the staff's ticket page; the address its
 import re
 import unicodedata
 
+import sqlalchemy as sa
+
+from tellcity.core.permissions import Actor
 from tellcity.extensions import db
+from tellcity.notify.models import OutboxMessage
+from tellcity.reports import services
+from tests.notify.helpers import composed
 from tests.reports.helpers import TOWN_HALL, submit
 from tests.test_text import fullwidth
 
@@ -73,3 +79,24 @@ def test_the_staff_ticket_page_shows_what_the_resident_typed(client, login_as, d
     page = client.get(f"/staff/tickets/{report.reference}").get_data(as_text=True)
     assert "marie.curie@example.org 06 98 76 54 31" in page
     assert "jean (at) gmail.com" in page
+
+
+def test_followers_emails_carry_no_contact_typed_into_the_report(demo_city, staff):
+    report = submit(demo_city, "pothole", address=ADDRESS, description=DESCRIPTION)
+    services.ask_to_follow(report, "voisin@example.org", locale="fr")
+    services.follow(report, "voisine@example.org", confirmed=True)
+    services.reply(report, "Merci, ou appelez le 01 45 67 89 10.", Actor.of(staff["agent.voirie"]))
+    db.session.commit()
+    to_followers = composed(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient.like("voisin%"))
+        ).all()
+    )
+    assert len(to_followers) == 2
+    for message in to_followers:
+        text = unicodedata.normalize("NFKC", message.body)
+        assert "rue du Général Leclerc" in text, message.subject
+        for email in EMAILS:
+            assert email not in text, (message.subject, email)
+        for phone in (*PHONES, re.compile(r"45\D{0,3}67\D{0,3}89")):
+            assert not phone.search(text), (message.subject, phone.pattern)
