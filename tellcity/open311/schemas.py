@@ -22,7 +22,7 @@ from marshmallow import (
 
 from tellcity.categories import questions
 from tellcity.core.db import utcnow
-from tellcity.core.text import DEFAULT_REGION, mask_contacts, public_text
+from tellcity.core.text import DEFAULT_REGION, contact_region, mask_contacts, public_text
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
@@ -186,6 +186,7 @@ def service_requests(
 def _extended(report: Report, timezone: ZoneInfo) -> dict:
     """The extended attributes of a request: our own status, its zone, the answers to its
     service's questions, support count and photos, and its public history."""
+    region = contact_region(report.city)
     return {
         "extended_attributes": {
             "extended_status": report.status,
@@ -220,7 +221,7 @@ def _extended(report: Report, timezone: ZoneInfo) -> dict:
                 "datetime": w3c(event.created_at, timezone),
                 "type": event.type,
                 "status": event.to_value if event.type in STATUS_EVENTS else None,
-                "description": mask_contacts(event.text) or None,
+                "description": mask_contacts(event.text, region) or None,
             }
             for event in public_events(report)
         ],
