@@ -22,6 +22,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from tellcity.accounts.api_keys import SCOPES
 from tellcity.accounts.models import Role
 from tellcity.categories.models import Category
+from tellcity.core.bodies import load_json
+from tellcity.core.errors import Malformed
 from tellcity.core.params import MAX_INTEGER, int_param
 from tellcity.departments.models import Delivery, Department
 from tellcity.reports.states import STATUS_LABELS, Kind, Priority
@@ -63,7 +65,10 @@ class JSONField(TextAreaField):
             return
         text = valuelist[0].strip()
         try:
-            self.data = json.loads(text) if text else []
+            self.data = load_json(text) if text else []
+        except Malformed as error:  # too deep, or a NUL: no database would store it
+            self.data = None
+            raise ValueError(error.message) from None
         except json.JSONDecodeError as error:
             self.data = None
             raise ValueError(

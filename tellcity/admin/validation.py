@@ -12,7 +12,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from tellcity.core.errors import Invalid
+from tellcity.core.bodies import load_json
+from tellcity.core.errors import Invalid, Malformed
 from tellcity.core.params import MAX_INTEGER
 from tellcity.extensions import db
 
@@ -63,9 +64,11 @@ def read_zone_file(raw: bytes) -> list[ZoneShape]:
     if len(raw) > MAX_ZONE_FILE_BYTES:
         raise _bad_file(_("The file is too large (at most 10 MB)."))
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
+        document = load_json(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise _bad_file(_("The file is not UTF-8 text.")) from None
+    except Malformed as error:  # nested too deep, or a NUL
+        raise _bad_file(error.message) from None
     except json.JSONDecodeError as error:
         raise _bad_file(
             _(

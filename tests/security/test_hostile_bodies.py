@@ -16,9 +16,11 @@ from werkzeug.test import encode_multipart
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage
 from tellcity.reports.models import Report, Support
+from tests.admin.helpers import post as post_as_a_browser
 from tests.open311.helpers import POTHOLE, new_key
 from tests.photos.images import camera_photo, encode
-from tests.reports.helpers import TOWN_HALL, submit
+from tests.reports.helpers import TOWN_HALL, category, department, submit
+from tests.web.helpers import text
 
 REPORT = {
     "category": "street-light",
@@ -235,3 +237,55 @@ def test_open311_answers_a_hostile_json_body_in_its_error_list(client, demo_city
     assert 400 <= response.status_code < 500
     assert isinstance(response.get_json(), list) and response.get_json()[0]["description"]
     assert rows() == before
+
+
+# --- the administration's JSON: a category's questions, a zones file ----------------------------
+
+
+@pytest.fixture
+def admin(client, login_as, demo_city):
+    client.set_cookie("lang", "en")
+    return login_as("admin")
+
+
+@pytest.mark.parametrize(
+    ("questions", "message"),
+    [
+        (DEEP, "The JSON is nested too deeply (at most 32 levels)."),
+        (
+            '[{"code": "a", "datatype": "text", "description": "A\\u0000"}]',
+            "NUL bytes are not allowed in the body.",
+        ),
+        (
+            '[{"code": "a", "datatype": "text", "description": "A\\udc00"}]',
+            "The text is not valid Unicode",
+        ),
+    ],
+    ids=["deep", "nul", "lone-surrogate"],
+)
+def test_a_categorys_questions_nested_too_deep_or_holding_a_nul_are_refused_clearly(
+    client, admin, demo_city, questions, message
+):
+    data = {
+        "kind": "problem",
+        "code": "sinkhole",
+        "name_fr": "Affaissement",
+        "name_en": "Sinkhole",
+        "department_id": str(department(demo_city, "voirie").id),
+        "sla_hours": "8",
+        "default_priority": "1",
+        "attributes": questions,
+    }
+    response = post_as_a_browser(client, "/staff/admin/categories/new", data)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert category(demo_city, "sinkhole") is None
+
+
+def test_a_zones_file_nested_too_deep_is_refused_clearly(client, admin, demo_city):
+    deep = '{"type": "FeatureCollection", "features": ' + DEEP + "}"
+    data = {"file": (io.BytesIO(deep.encode()), "zones.geojson"), "replace": "y"}
+    url = "/staff/admin/zones/upload"
+    response = post_as_a_browser(client, url, data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "The JSON is nested too deeply (at most 32 levels)." in text(response)
