@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from tellcity.api.openapi import describe, openapi_document
 from tellcity.cities.queries import categories_by_group, current_city
 from tellcity.core.errors import Invalid, api_error
+from tellcity.core.params import float_param
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, limiter
 from tellcity.geo.geocoding import reverse_address, search_address
@@ -115,9 +116,8 @@ def nearby():
             "lat and lon are required",
             {"lat": ["required"], "lon": ["required"]},
         )
-    radius = min(
-        request.args.get("radius_m", current_app.config["NEARBY_RADIUS_M"], type=float), 1000
-    )
+    default_radius = current_app.config["NEARBY_RADIUS_M"]
+    radius = min(float_param(request.args.get("radius_m"), minimum=0, default=default_radius), 1000)
     category = None
     if code := request.args.get("category"):
         category = find_category(city, code)
@@ -173,11 +173,10 @@ def reverse_geocode():
 
 def _position_args() -> tuple[float, float] | tuple[None, None]:
     """?lat=&lon= in degrees; (None, None) when either is missing, not a number or off the
-    Earth (float() reads "inf" and "nan", which the distance maths cannot take)."""
-    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None, None
-    return lat, lon
+    Earth."""
+    lat = float_param(request.args.get("lat"), minimum=-90, maximum=90)
+    lon = float_param(request.args.get("lon"), minimum=-180, maximum=180)
+    return (None, None) if lat is None or lon is None else (lat, lon)
 
 
 @bp.post("/photos/gps")

@@ -13,6 +13,7 @@ In the URL map, `<int:...>` takes ASCII digits up to MAX_ID only, and `<bigid:..
 MAX_BIG_ID (for the tables keyed by a BigId); anything else is a 404.
 """
 
+import math
 import re
 
 from flask import Flask
@@ -29,6 +30,7 @@ MAX_PAGE = 500
 
 _WHOLE = re.compile(r"-?[0-9]{1,19}")
 _DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
 
 
 def int_param(value: str | None, *, minimum: int, maximum: int, default=None):
@@ -38,6 +40,18 @@ def int_param(value: str | None, *, minimum: int, maximum: int, default=None):
         return default
     number = int(value)
     return number if minimum <= number <= maximum else default
+
+
+def float_param(
+    value: str | None, *, minimum: float = -math.inf, maximum: float = math.inf, default=None
+):
+    """`value` as a finite decimal number (ASCII digits, a point, an exponent) from `minimum`
+    to `maximum`, or `default`: float() also reads "nan", "inf", "1e999" and other scripts'
+    digits, which no position or distance can take."""
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        return default
+    number = float(value)
+    return number if math.isfinite(number) and minimum <= number <= maximum else default
 
 
 def id_param(value: str | None, default=None, *, maximum: int = MAX_ID):

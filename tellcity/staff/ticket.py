@@ -18,7 +18,7 @@ from tellcity.accounts.models import Role
 from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.errors import Invalid
-from tellcity.core.params import id_param, int_param
+from tellcity.core.params import float_param, id_param, int_param
 from tellcity.core.permissions import can_handle, can_manage, can_transfer
 from tellcity.notify.queries import report_followers
 from tellcity.photos.services import process_upload
@@ -273,7 +273,7 @@ def correct(reference: str):
     def act(report, actor):
         code = _form("category")
         category = queries.category(report.city_id, code) if code else None
-        lat, lon = request.form.get("lat", type=float), request.form.get("lon", type=float)
+        lat, lon = float_param(request.form.get("lat")), float_param(request.form.get("lon"))
         reports.correct(
             report, actor, category=category, lat=lat, lon=lon, reroute=_form("reroute") == "1"
         )

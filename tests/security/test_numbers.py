@@ -120,11 +120,19 @@ def test_an_api_key_with_non_ascii_characters_is_refused(client, demo_city):
 
 @pytest.mark.usefixtures("crashes_answer")
 def test_odd_numbers_in_the_public_api_are_refused_or_ignored(client, demo_city):
-    near = "/api/v1/reports/nearby?lat=48.8245&lon=2.2735&radius_m="
+    """A distance that is no number is the default one; a map box or a position that is no
+    number, or not a finite one, is refused."""
     odd = [*ODD_NUMBERS, "nan", "inf", "-inf", "1e999"]
+    numbers = {"-1", "1e3", "9" * 20, "9" * 30}  # "+1" in a query string is " 1"
+    near = "/api/v1/reports/nearby?lat=48.8245&lon=2.2735&radius_m="
     found = statuses(client, "GET", [near + value for value in odd])
-    found |= statuses(client, "GET", [f"/reports/markers.json?bbox={v},{v},{v},{v}" for v in odd])
-    assert crashed(found) == {}
+    assert found == dict.fromkeys(found, 200)
+    boxes = {f"/reports/markers.json?bbox={v},{v},{v},{v}": v in numbers for v in odd}
+    found = statuses(client, "GET", boxes)
+    assert found == {url: 200 if number else 400 for url, number in boxes.items()}
+    positions = {f"/api/v1/geocode/reverse?lat={v}&lon=2.2735": v == "-1" for v in odd}
+    found = statuses(client, "GET", [url for url, valid in positions.items() if not valid])
+    assert found == dict.fromkeys(found, 400)
 
 
 # --- Staff: the queue, ticket actions, bulk actions ---------------------------------------------

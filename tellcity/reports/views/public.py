@@ -23,7 +23,7 @@ from flask_login import current_user
 from tellcity.categories import questions
 from tellcity.cities.queries import categories_by_group, current_city, default_city
 from tellcity.core.actions import attempt
-from tellcity.core.params import page_param
+from tellcity.core.params import float_param, page_param
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
 from tellcity.extensions import limiter
@@ -64,9 +64,8 @@ def index():
 def markers():
     """Public reports in a map viewport, as GeoJSON: ?bbox=west,south,east,north."""
     city = current_city()
-    try:
-        west, south, east, north = (float(part) for part in request.args["bbox"].split(","))
-    except (KeyError, ValueError):
+    box = [float_param(part) for part in request.args.get("bbox", "").split(",")]
+    if len(box) != 4 or None in box:
         return jsonify(
             error={
                 "code": "invalid_bbox",
@@ -74,6 +73,7 @@ def markers():
                 "message": "bbox=west,south,east,north in degrees",
             }
         ), 400
+    west, south, east, north = box
     found = queries.markers_in_box(city, south, west, north, east)
     return jsonify(type="FeatureCollection", features=MarkerSchema(many=True).dump(found))
 

@@ -12,6 +12,7 @@ from tellcity.categories import questions
 from tellcity.cities.queries import active_category, categories_by_group, current_city
 from tellcity.core.actions import attempt
 from tellcity.core.errors import TellCityError
+from tellcity.core.params import float_param
 from tellcity.core.permissions import Actor
 from tellcity.core.transaction import after_commit
 from tellcity.extensions import limiter
@@ -166,8 +167,8 @@ def _questions_unseen(city, code: str) -> bool:
 
 def _prefill(form: ReportForm) -> None:
     form.category.data = request.args.get("category")
-    form.lat.data = request.args.get("lat", type=float)
-    form.lon.data = request.args.get("lon", type=float)
+    form.lat.data = float_param(request.args.get("lat"), minimum=-90, maximum=90)
+    form.lon.data = float_param(request.args.get("lon"), minimum=-180, maximum=180)
     if current_user.is_authenticated:
         form.name.data, form.email.data = current_user.name, current_user.email
     form.pending_photos.data = ""
