@@ -9,6 +9,7 @@ The routes are read from `app.url_map`, so a route added tomorrow is walked too.
 derandomized, keeps no example database, and draws a few examples per route and actor, so the
 file runs in a bounded time on each database (it prints how long)."""
 
+import contextvars
 import json
 import re
 import tempfile
@@ -20,8 +21,11 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from flask import session
+from flask_wtf.csrf import generate_csrf
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from werkzeug.routing.converters import AnyConverter, NumberConverter, PathConverter
 
 from tellcity import create_app
 from tellcity.core.permissions import Actor
@@ -34,7 +38,6 @@ from tellcity.reports.links import (
 )
 from tellcity.stats.schemas import TABLES
 from tests.reports.helpers import submit
-from tests.web.helpers import form_tokens
 
 #: Rules not walked, and why.
 SKIPPED_ENDPOINTS = {
@@ -44,8 +47,9 @@ SKIPPED_ENDPOINTS = {
 #: HEAD runs the GET view (werkzeug answers it from the same rule); OPTIONS is answered by
 #: Flask itself without calling a view.
 UNWALKED_METHODS = {"HEAD", "OPTIONS"}
+PLACEHOLDER = re.compile(r"<(?:[^>:]+:)?(\w+)>")
 ACTORS = {"anonymous": None, "resident": "resident", "agent": "agent.voirie", "admin": "admin"}
-EXAMPLES_PER_ACTOR = 6
+EXAMPLES_PER_ACTOR = 5
 SETTINGS = settings(
     max_examples=EXAMPLES_PER_ACTOR,
     derandomize=True,
@@ -54,23 +58,19 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failure, in bounded time
     suppress_health_check=list(HealthCheck),
 )
-PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^>]*\))?:)?(\w+)>")
-ANY_CHOICES = re.compile(r"<any\(([^)]*)\):(\w+)>")
 
 
-def _routes() -> list[tuple[str, str]]:
+def _routes() -> tuple[list[tuple[str, str]], dict]:
+    """Every (rule, method) walked, and what each rule's placeholders take."""
     with tempfile.TemporaryDirectory() as instance:
         config = {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}
         app = create_app({**config, "INSTANCE_PATH": instance})
-        return sorted(
-            (rule.rule, method)
-            for rule in app.url_map.iter_rules()
-            if rule.endpoint not in SKIPPED_ENDPOINTS
-            for method in rule.methods - UNWALKED_METHODS
-        )
+        rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED_ENDPOINTS]
+        routes = sorted((r.rule, m) for r in rules for m in r.methods - UNWALKED_METHODS)
+        return routes, {r.rule: dict(r._converters) for r in rules}
 
 
-ROUTES = _routes()
+ROUTES, CONVERTERS = _routes()
 
 # --- What is sent ------------------------------------------------------------------------------
 
@@ -182,25 +182,23 @@ def text_values(world: World):
 
 def path_strategy(rule: str, world: World):
     """The rule with each placeholder filled by a drawn value, percent-encoded."""
-    choices = {name: values.split(",") for values, name in ANY_CHOICES.findall(rule)}
+    converters = CONVERTERS[rule]
 
-    def value(converter, name):
-        if converter == "any":
-            return st.sampled_from([c.strip().strip("'\"") for c in choices[name]]) | HOSTILE
-        if converter == "int":
+    def value(name):
+        converter = converters[name]
+        if isinstance(converter, AnyConverter):
+            return st.sampled_from(sorted(converter.items)) | HOSTILE
+        if isinstance(converter, NumberConverter):
             return st.sampled_from(world.ids) | NUMBERS
         return st.sampled_from(world.texts) | text_values(world)
 
-    parts = PLACEHOLDER.split(rule)  # text, converter, name, text, converter, name, ... text
     pieces = []
-    for index in range(0, len(parts) - 1, 3):
-        converter, name = parts[index + 1], parts[index + 2]
-        safe = "/" if converter == "path" else ""
-        pieces += [
-            st.just(parts[index]),
-            value(converter, name).map(lambda v, s=safe: encoded(v, s)),
-        ]
-    pieces.append(st.just(parts[-1]))
+    for index, part in enumerate(PLACEHOLDER.split(rule)):  # text, name, text, name... text
+        if index % 2:
+            safe = "/" if isinstance(converters[part], PathConverter) else ""
+            pieces.append(value(part).map(lambda v, s=safe: encoded(v, s)))
+        else:
+            pieces.append(st.just(part))
     return st.tuples(*pieces).map("".join)
 
 
@@ -314,13 +312,19 @@ def changed(before, after) -> dict:
     return {n: (b, a) for n, b, a in zip(names, before, after, strict=True) if b != a}
 
 
-def signed_in(client, login_as, actor: str | None) -> tuple[dict, str]:
+def signed_in(app, client, login_as, actor: str | None) -> tuple[dict, str]:
     """The session of `actor` signed in (through the suite's helper), and a CSRF token valid
-    in it."""
+    in it (made by Flask-WTF, as a form page would)."""
     login_as(actor)
-    token = form_tokens(client, "/report")["csrf_token"]
-    with client.session_transaction() as session:
-        return dict(session), token
+    token, secret = contextvars.Context().run(_new_csrf_token, app)
+    with client.session_transaction() as signed:
+        signed["csrf_token"] = secret
+        return dict(signed), token
+
+
+def _new_csrf_token(app) -> tuple[str, str]:
+    with app.app_context(), app.test_request_context():  # a context of its own: nothing on g
+        return generate_csrf(), session["csrf_token"]
 
 
 def send(client, probe: Probe, session: dict, token: str):
@@ -393,23 +397,36 @@ def test_the_walk_covers_every_route(app):
     assert walked == every and len(ROUTES) > 100
 
 
+def test_the_walk_s_csrf_token_reaches_the_views(app, client, login_as, staff):
+    """A probe with the token gets past CSRF (signing out redirects), one without does not."""
+    signed, token = signed_in(app, client, login_as, "resident")
+    with_token = Probe("POST", "/account/signout", csrf=True)
+    with_token.content_type = "application/x-www-form-urlencoded"
+    assert send(client, with_token, signed, token).status_code == 302
+    without = Probe("POST", "/account/signout", content_type=with_token.content_type)
+    assert send(client, without, signed, token).status_code == 400
+
+
 @pytest.mark.parametrize(("rule", "method"), [route_param(*route) for route in ROUTES])
-def test_no_request_crashes_or_writes_when_refused(client, login_as, world, rule, method):
+def test_no_request_crashes_or_writes_when_refused(app, client, login_as, world, rule, method):
     failures = []
     for actor, account in ACTORS.items():
-        session, token = signed_in(client, login_as, account)
-
-        @SETTINGS
-        @given(probe=probes(rule, method, world))
-        def walk(probe, session=session, token=token):
-            check(client, probe, session, token)
-
+        signed, token = signed_in(app, client, login_as, account)
         try:
-            walk()
+            walk(client, probes(rule, method, world), signed, token)
         except AssertionError as error:
             failures.append(f"as {actor}: {str(error).splitlines()[0]}")
     if failures:
         pytest.fail("\n".join(failures), pytrace=False)
+
+
+def walk(client, requests, session: dict, token: str) -> None:
+    @SETTINGS
+    @given(probe=requests)
+    def send_one(probe):
+        check(client, probe, session, token)
+
+    send_one()
 
 
 SPENT = defaultdict(float)
@@ -431,3 +448,4 @@ def _report_time(request):
             print(
                 f"\nWalking {len(ROUTES)} routes as {len(ACTORS)} actors on {name}: {seconds:.0f} s"
             )
+    SPENT.clear()
