@@ -14,7 +14,9 @@ from sqlalchemy.orm import selectinload
 from tellcity.accounts.models import Role, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import Zone
+from tellcity.core.bodies import load_json
 from tellcity.core.db import utcnow
+from tellcity.core.errors import Malformed
 from tellcity.core.params import id_param, int_param
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -222,8 +224,8 @@ def encode_cursor(values: list) -> str:
 def decode_cursor(cursor: str) -> list | None:
     """The values of a cursor, or None for one that was not made here (the first page)."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
+        values = load_json(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, Malformed):  # a crafted link: nested deep, a NUL...
         return None
     if not isinstance(values, list) or any(v is None for v in values):
         return None

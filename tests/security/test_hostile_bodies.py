@@ -3,6 +3,7 @@ surrogates in any key or value, JSON nested 100,000 deep, JSON of 5 MB. Each is 
 a 400 (or 413) a program can read, and nothing is written; a normal body still files a report.
 On SQLite and PostgreSQL (which cannot store a NUL at all)."""
 
+import base64
 import io
 import json
 import os
@@ -289,3 +290,17 @@ def test_a_zones_file_nested_too_deep_is_refused_clearly(client, admin, demo_cit
     response = post_as_a_browser(client, url, data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "The JSON is nested too deeply (at most 32 levels)." in text(response)
+
+
+@pytest.mark.parametrize(
+    "cursor", [b"[" * 5000 + b"]" * 5000, b'["2026-01-01\\u0000", 1]', b"\xed\xa0\x80"]
+)
+def test_a_crafted_queue_link_shows_the_first_page(client, login_as, demo_city, cursor):
+    """The staff queue's "next page" link carries JSON: one made to crash it is ignored."""
+    reference = submit(demo_city, "pothole").reference
+    db.session.commit()
+    login_as("agent.voirie")
+    after = base64.urlsafe_b64encode(cursor).decode()
+    response = client.get(f"/staff/?after={after}")
+    assert response.status_code == 200
+    assert reference in text(response)
