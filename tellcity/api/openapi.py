@@ -332,6 +332,7 @@ PATHS: dict[str, dict] = {
                 "200": answer("this supporter had already supported it", "SupportCount"),
                 "201": answer("the support is counted", "SupportCount"),
                 "404": answer("no public report with this reference"),
+                "413": answer("the JSON body is larger than 1 MB"),
                 "422": answer("no supporter id, or the report is closed"),
                 "429": RATE_LIMITED,
             },
@@ -468,7 +469,11 @@ def openapi_document() -> dict:
 
 
 #: Any operation may be refused before its view runs (tellcity.core.security).
-MALFORMED = "a parameter holds a NUL byte, or the request cannot be read"
+MALFORMED = (
+    "a parameter or the JSON body holds a NUL byte (`error.code` nul_byte) or text that is not"
+    " Unicode (invalid_text), the JSON body is nested deeper than 32 levels (too_deep), or the"
+    " request cannot be read"
+)
 
 
 def _with_malformed(operations: dict) -> dict:
