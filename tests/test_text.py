@@ -53,6 +53,11 @@ MASKED = [
     (fullwidth("jean@gmail.com"), EMAIL),
     ("mail: jean.dupont @ wanadoo.fr, merci", f"mail: {EMAIL}, merci"),
     ("0612345678@free.fr", EMAIL),
+    # Beside other numbers, which stay.
+    ("tel 06 12 34 56 78 92130 Issy", f"tel {PHONE} 92130 Issy"),
+    ("2026 06 12 34 56 78", f"2026 {PHONE}"),
+    ("appelez 06 12 34 56 78 1 fois", f"appelez {PHONE} 1 fois"),
+    ("06 12 34 56 78 07 11 22 33 44", f"{PHONE} {PHONE}"),
     (
         "Contact : jean@example.fr ou 06 12 34 56 78 (après 18h)",
         f"Contact : {EMAIL} ou {PHONE} (après 18h)",
@@ -73,6 +78,8 @@ UNCHANGED = [
     "Ouvert de 8h30 à 17h45",
     "14:30:00",
     "Devis de 12 345,67 € pour 1 250 000 euros de travaux",
+    "Budget 2026 : 1 250 000 000 euros",
+    "SIRET 123 456 789 00012",
     "Voiture AB-123-CD garée sur le trottoir",
     "Ligne de bus 123, arrêt n° 4512",
     "Lampadaire n° 0612 éteint",

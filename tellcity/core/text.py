@@ -13,10 +13,11 @@ together, dates aside, never reaches the phone matcher, and most descriptions ha
 masking them is a few regex searches, about 5 µs for a typical description and 0.2 ms for
 4,000 characters; the matcher then reads only the runs of digits, about 0.1 ms each. Numbers
 the matcher does not take for possible phone numbers of the region (dates, times, postcodes,
-amounts, references) are left; so is a number spelt out in words, or broken up by more than
-four characters between two of its digits, or by commas."""
+amounts, references) are left; so is a number spelt out in words, broken up by more than four
+characters or a comma between two of its digits, or glued by a dash to another number."""
 
 import bisect
+import itertools
 import re
 import unicodedata
 from typing import NamedTuple
@@ -38,12 +39,14 @@ _PHONE_PUNCTUATION = r"[\s.\-/()\u2010-\u2015\u2212\uff08\uff09\uff0d\uff0e\uff0
 _DIGIT_RUN = re.compile(rf"\d(?:{_PHONE_PUNCTUATION}{{0,4}}\d){{{PHONE_MIN_DIGITS - 1},}}")
 #: Dates (12/03/2026, 12.03.26, 2026-03-12), which are no phone numbers but have as many digits,
 #: are taken out of a run before counting: a description giving a date skips the matcher too.
+#: How many parts of a run of digits are tried when the run as a whole is no number.
+PART_TRIES = 12
 _DATE = re.compile(
     r"(?<![\d/.-])(?:\d\d?([/.-])\d\d?\1\d\d(?:\d\d)?|\d{4}([/.-])\d\d\2\d\d)(?![/.-]?\d)"
 )
 
 #: A plain address: name@domain.tld, no spaces.
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _OPEN, _CLOSE = r"\s*[(\[{<]\s*", r"\s*[)\]}>]\s*"
 _AT = rf"(?:\s*@\s*|{_OPEN}(?:at|@|arobase|a){_CLOSE}|\s+(?:at|arobase)\s+)"
 _DOT = rf"(?:\s*\.\s*|{_OPEN}(?:dot|point|\.){_CLOSE}|\s+(?:dot|point)\s+)"
@@ -186,15 +189,59 @@ def _matched(copy: str, region: str) -> list[tuple[int, int]]:
     for run in _DIGIT_RUN.finditer(copy):
         if not _DIGIT_RUN.search(_DATE.sub(" ", run[0])):
             continue
-        offset = max(run.start() - 4, 0)
-        window, spaces = _split(copy[offset : run.end() + 1])
-        for match in PhoneNumberMatcher(window, region, leniency=Leniency.POSSIBLE):
-            if _DECIMAL.fullmatch(match.raw_string):
-                continue
-            start = match.start - bisect.bisect_left(spaces, match.start)
-            end = match.end - bisect.bisect_left(spaces, match.end)
-            spans.append((offset + start, offset + end))
+        found = _matched_in(copy, max(run.start() - 4, 0), run.end() + 1, region)
+        spans += found or _matched_in_part(copy, run, region)
     return spans
+
+
+def _matched_in(copy: str, start: int, end: int, region: str) -> list[tuple[int, int]]:
+    """The spans of the phone numbers the matcher finds in copy[start:end]."""
+    window, spaces = _split(copy[start:end])
+    spans = []
+    for match in PhoneNumberMatcher(window, region, leniency=Leniency.POSSIBLE):
+        if _DECIMAL.fullmatch(match.raw_string):
+            continue
+        spans.append(
+            (
+                start + match.start - bisect.bisect_left(spaces, match.start),
+                start + match.end - bisect.bisect_left(spaces, match.end),
+            )
+        )
+    return spans
+
+
+def _matched_in_part(copy: str, run: re.Match, region: str) -> list[tuple[int, int]]:
+    """The phone numbers in a run of digits the matcher takes for no number as a whole: one
+    with other numbers beside it ("06 12 34 56 78 92130 Issy", "2026 06 12 34 56 78"). Its
+    parts made of whole groups of digits set apart by spaces are tried, longest first, when
+    they start as a number is written (+, 0 or a bracket) and have 8 to 15 digits; the matcher
+    must take a part whole. At most PART_TRIES parts a run: ordinary numbers cost little."""
+    groups = [(run.start() + a, run.start() + b) for a, b in _groups(run[0])]
+    apart = [True] + [" " in copy[a[1] : b[0]] for a, b in itertools.pairwise(groups)] + [True]
+    spans, first, tries = [], 0, 0
+    while first < len(groups) and tries < PART_TRIES:
+        start = groups[first][0]
+        if start and copy[start - 1] in "+(":
+            start -= 1
+        if copy[start] not in "+(0" or not apart[first]:
+            first += 1
+            continue
+        for last in range(min(len(groups), first + 8) - 1, first - 1, -1):
+            end = groups[last][1]
+            digits = sum(b - a for a, b in groups[first : last + 1])
+            if not (8 <= digits <= 15 and apart[last + 1]):
+                continue
+            tries += 1
+            if [(start, end)] == _matched_in(copy, start, end, region):
+                spans.append((start, end))
+                first = last
+                break
+        first += 1
+    return spans
+
+
+def _groups(run: str) -> list[tuple[int, int]]:
+    return [match.span() for match in re.finditer(r"\d+", run)]
 
 
 def _split(window: str) -> tuple[str, list[int]]:
