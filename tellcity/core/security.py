@@ -37,12 +37,12 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 
 def _refuse_nul_bytes():
     """No text we store or search may hold a NUL byte (PostgreSQL refuses them): a request
-    carrying one in its query string or form (a name, any of a name's values, an uploaded
-    file's name) is a 400, before any view runs. (Only a form's types have a form to read:
+    carrying one in its path, query string or form (a name, any of a name's values, an
+    uploaded file's name) is a 400, before any view runs. (Only a form's types have a form to read:
     parsing none for a JSON body costs more than the check. JSON bodies are checked as they
     are read: tellcity.core.bodies.) Lone surrogates cannot come this way: werkzeug leaves a
     percent-encoding that is not UTF-8 as it was sent, `%ED%A0%80` stays those nine characters."""
-    texts = [*_texts(request.args)] if request.query_string else []
+    texts = [request.path, *_texts(request.args)] if request.query_string else [request.path]
     if request.mimetype in FORM_TYPES:
         texts += _texts(request.form)
         texts += (upload.filename or "" for _name, upload in request.files.items(multi=True))

@@ -74,7 +74,8 @@ def test_paths_that_are_not_storage_keys_are_not_found(client, app, url):
     secret = Path(app.instance_path) / "secret_key"
     secret.write_text("do-not-serve-me\n")
     response = client.get(url)
-    assert response.status_code == 404
+    # A NUL is refused before any route runs (tellcity.core.security).
+    assert response.status_code == (400 if "%00" in url else 404)
     assert b"do-not-serve-me" not in response.get_data()
 
 

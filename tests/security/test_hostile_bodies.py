@@ -304,3 +304,12 @@ def test_a_crafted_queue_link_shows_the_first_page(client, login_as, demo_city, 
     response = client.get(f"/staff/?after={after}")
     assert response.status_code == 200
     assert reference in text(response)
+
+
+def test_a_nul_in_a_path_is_a_400_not_a_database_error(client, demo_city):
+    """PostgreSQL cannot even compare a NUL: a reference holding one is refused before a query."""
+    for url in ("/reports/ISS%00", "/track/ISS%00/abc", "/api/v1/reports/ISS%00"):
+        assert client.get(url).status_code == 400, url
+    assert error_code(client.get("/api/v1/reports/ISS%00")) == "nul_byte"
+    [error] = client.get("/open311/v2/requests/ISS%00.json").get_json()
+    assert error["error_code"] == "nul_byte"
