@@ -8,9 +8,14 @@ tellcity.core.security). Whichever view calls `request.get_json()`, the body it 
 - holds no NUL (400, nul_byte: PostgreSQL cannot store one) and no lone surrogate or invalid
   UTF-8 (400, invalid_text: no database can store one), in any key or value.
 
-A refusal is a Malformed (tellcity.core.errors), raised before the view writes anything, and
-answered in the shape of the route: /api/v1's error body, Open311's error list. Query strings
-and forms are checked in tellcity.core.security."""
+A refusal is a Malformed (tellcity.core.errors), raised where the view reads the body (before
+it writes anything; an error answer rolls the request back anyway) and answered in the shape
+of the route: /api/v1's error body, Open311's error list. Query strings and forms are checked
+in tellcity.core.security. `load_json` is the same reader for JSON that arrives another way
+(an administrator's questions or zones file, a staff page's cursor).
+
+The depth scan costs about what parsing does at worst (1 MB of empty arrays: 130 ms to scan,
+200 ms to parse, on the development machine) and nothing to speak of for a report (0.1 ms)."""
 
 import json
 import re
