@@ -247,15 +247,16 @@ class UpdateSchema(Schema):
     """A request_update of mySociety's servicerequestupdates (tellcity.open311.queries.Update),
     with our own status beside Open311's open or closed."""
 
-    def __init__(self, *, timezone: ZoneInfo, **kwargs):
+    def __init__(self, *, timezone: ZoneInfo, region: str = DEFAULT_REGION, **kwargs):
         super().__init__(**kwargs)
         self.timezone = timezone
+        self.region = region
 
     update_id = fields.Function(lambda update: str(update.event.id))
     service_request_id = fields.String(attribute="reference")
     status = fields.Function(lambda update: open311_status(update.status))
     updated_datetime = fields.Method("_updated")
-    description = fields.Function(lambda update: mask_contacts(update.event.text))
+    description = fields.Method("_description")
     media_url = fields.Function(
         lambda update: photo_url(update.photo_key) if update.photo_key else None
     )
@@ -263,6 +264,9 @@ class UpdateSchema(Schema):
 
     def _updated(self, update) -> str | None:
         return w3c(update.event.created_at, self.timezone)
+
+    def _description(self, update) -> str:
+        return mask_contacts(update.event.text, self.region)
 
 
 def discovery_document(base_url: str, changeset: str, contact: str, key_service: str) -> dict:

@@ -201,7 +201,7 @@ def list_updates(fmt: str):
     city = _city()
     params = UpdatesQuerySchema().load(request.args)
     updates = queries.public_updates(city, **params)
-    schema = UpdateSchema(many=True, timezone=ZoneInfo(city.timezone))
+    schema = UpdateSchema(many=True, timezone=ZoneInfo(city.timezone), region=contact_region(city))
     return respond(fmt, "service_request_updates", schema.dump(updates))
 
 
