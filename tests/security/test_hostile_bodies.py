@@ -44,17 +44,17 @@ def rows() -> tuple[int, int, int]:
     )
 
 
-def with_text(text: str) -> list[tuple[str, dict]]:
-    """The report with `text` in each place a resident's text goes, one place at a time."""
+def with_text(inserted: str) -> list[tuple[str, dict]]:
+    """The report with `inserted` in each place a resident's text goes, one place at a time."""
     attributes = REPORT["attributes"]
     return [
-        ("description", {**REPORT, "description": f"Lampadaire {text} éteint"}),
-        ("name", {**REPORT, "name": f"Jeanne{text}"}),
-        ("address", {**REPORT, "address": f"12 rue{text}"}),
-        ("attribute value", {**REPORT, "attributes": {"lamp_number": f"45{text}21"}}),
-        ("attribute key", {**REPORT, "attributes": {**attributes, f"lamp{text}": "1"}}),
-        ("new key", {**REPORT, f"extra{text}": "1"}),
-        ("in a list", {**REPORT, "attributes": {"lamp_number": ["4521", f"a{text}"]}}),
+        ("description", {**REPORT, "description": f"Lampadaire {inserted} éteint"}),
+        ("name", {**REPORT, "name": f"Jeanne{inserted}"}),
+        ("address", {**REPORT, "address": f"12 rue{inserted}"}),
+        ("attribute value", {**REPORT, "attributes": {"lamp_number": f"45{inserted}21"}}),
+        ("attribute key", {**REPORT, "attributes": {**attributes, f"lamp{inserted}": "1"}}),
+        ("new key", {**REPORT, f"extra{inserted}": "1"}),
+        ("in a list", {**REPORT, "attributes": {"lamp_number": ["4521", f"a{inserted}"]}}),
     ]
 
 
