@@ -37,10 +37,10 @@ PHONE_MIN_DIGITS = 7
 #: (ASCII, unicode and full-width); not a comma, which ends "le 48, 92130".
 _PHONE_PUNCTUATION = r"[\s.\-/()\u2010-\u2015\u2212\uff08\uff09\uff0d\uff0e\uff0f]"
 _DIGIT_RUN = re.compile(rf"\d(?:{_PHONE_PUNCTUATION}{{0,4}}\d){{{PHONE_MIN_DIGITS - 1},}}")
-#: Dates (12/03/2026, 12.03.26, 2026-03-12), which are no phone numbers but have as many digits,
-#: are taken out of a run before counting: a description giving a date skips the matcher too.
 #: How many parts of a run of digits are tried when the run as a whole is no number.
 PART_TRIES = 12
+#: Dates (12/03/2026, 12.03.26, 2026-03-12), which are no phone numbers but have as many digits,
+#: are taken out of a run before counting: a description giving a date skips the matcher too.
 _DATE = re.compile(
     r"(?<![\d/.-])(?:\d\d?([/.-])\d\d?\1\d\d(?:\d\d)?|\d{4}([/.-])\d\d\2\d\d)(?![/.-]?\d)"
 )
@@ -117,7 +117,7 @@ def mask_contacts(text: str | None, region: str = DEFAULT_REGION) -> str:
     without a country code are read as numbers of `region` (ISO 3166 code)."""
     if not text:
         return ""
-    has_digits = any(_DIGIT_RUN.search(_DATE.sub(" ", run[0])) for run in _DIGIT_RUN.finditer(text))
+    has_digits = any(_could_be_phone(run) for run in _DIGIT_RUN.finditer(text))
     lowered = text.lower()
     if not has_digits and not any(cue in lowered for cue in _AT_CUES):
         return text
@@ -187,11 +187,16 @@ def _matched(copy: str, region: str) -> list[tuple[int, int]]:
     text it is given, and a long description has many numbers that could not be."""
     spans = []
     for run in _DIGIT_RUN.finditer(copy):
-        if not _DIGIT_RUN.search(_DATE.sub(" ", run[0])):
+        if not _could_be_phone(run):
             continue
         found = _matched_in(copy, max(run.start() - 4, 0), run.end() + 1, region)
         spans += found or _matched_in_part(copy, run, region)
     return spans
+
+
+def _could_be_phone(run: re.Match) -> bool:
+    """Whether a run of digits still has enough of them once the dates in it are taken out."""
+    return _DIGIT_RUN.search(_DATE.sub(" ", run[0])) is not None
 
 
 def _matched_in(copy: str, start: int, end: int, region: str) -> list[tuple[int, int]]:
