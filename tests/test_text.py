@@ -58,6 +58,8 @@ MASKED = [
     ("2026 06 12 34 56 78", f"2026 {PHONE}"),
     ("appelez 06 12 34 56 78 1 fois", f"appelez {PHONE} 1 fois"),
     ("06 12 34 56 78 07 11 22 33 44", f"{PHONE} {PHONE}"),
+    ("+33612345678-92130 Issy", f"{PHONE}-92130 Issy"),
+    ("(0612345678)-3 fois", f"{PHONE})-3 fois"),
     (
         "Contact : jean@example.fr ou 06 12 34 56 78 (après 18h)",
         f"Contact : {EMAIL} ou {PHONE} (après 18h)",
@@ -80,6 +82,7 @@ UNCHANGED = [
     "Devis de 12 345,67 € pour 1 250 000 euros de travaux",
     "Budget 2026 : 1 250 000 000 euros",
     "SIRET 123 456 789 00012",
+    "Tel. (410) 555-0123 21201",  # no French number: an American one, read in France
     "Voiture AB-123-CD garée sur le trottoir",
     "Ligne de bus 123, arrêt n° 4512",
     "Lampadaire n° 0612 éteint",

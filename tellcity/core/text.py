@@ -218,11 +218,12 @@ def _matched_in(copy: str, start: int, end: int, region: str) -> list[tuple[int,
 def _matched_in_part(copy: str, run: re.Match, region: str) -> list[tuple[int, int]]:
     """The phone numbers in a run of digits the matcher takes for no number as a whole: one
     with other numbers beside it ("06 12 34 56 78 92130 Issy", "2026 06 12 34 56 78"). Its
-    parts made of whole groups of digits set apart by spaces are tried, longest first, when
-    they start as a number is written (+, 0 or a bracket) and have 8 to 15 digits; the matcher
-    must take a part whole. At most PART_TRIES parts a run: ordinary numbers cost little."""
+    parts made of whole groups of digits are tried, longest first, when they start as a
+    number is written (+, 0 or a bracket), apart from the group before (not 555-0123), and
+    have 8 to 15 digits; the matcher must take a part whole. At most PART_TRIES parts a run:
+    ordinary numbers cost little."""
     groups = [(run.start() + a, run.start() + b) for a, b in _groups(run[0])]
-    apart = [True] + [" " in copy[a[1] : b[0]] for a, b in itertools.pairwise(groups)] + [True]
+    apart = [True] + [_apart(copy[a[1] : b[0]]) for a, b in itertools.pairwise(groups)]
     spans, first, tries = [], 0, 0
     while first < len(groups) and tries < PART_TRIES:
         start = groups[first][0]
@@ -233,8 +234,7 @@ def _matched_in_part(copy: str, run: re.Match, region: str) -> list[tuple[int, i
             continue
         for last in range(min(len(groups), first + 8) - 1, first - 1, -1):
             end = groups[last][1]
-            digits = sum(b - a for a, b in groups[first : last + 1])
-            if not (8 <= digits <= 15 and apart[last + 1]):
+            if not 8 <= sum(b - a for a, b in groups[first : last + 1]) <= 15:
                 continue
             tries += 1
             if [(start, end)] == _matched_in(copy, start, end, region):
@@ -243,6 +243,11 @@ def _matched_in_part(copy: str, run: re.Match, region: str) -> list[tuple[int, i
                 break
         first += 1
     return spans
+
+
+def _apart(separator: str) -> bool:
+    """Whether two groups of digits are set apart, rather than joined by a dash, dot or slash."""
+    return len(separator) > 1 or separator not in "-./"
 
 
 def _groups(run: str) -> list[tuple[int, int]]:
