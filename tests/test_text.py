@@ -82,6 +82,9 @@ UNCHANGED = [
     "Devis de 12 345,67 € pour 1 250 000 euros de travaux",
     "Budget 2026 : 1 250 000 000 euros",
     "SIRET 123 456 789 00012",
+    "Un budget de 767 923 455 euros",
+    "Position 48.8245123 2.2735123",
+    "Passé à 16:55 avec 8 769 547 euros de travaux",
     "Tel. (410) 555-0123 21201",  # no French number: an American one, read in France
     "Voiture AB-123-CD garée sur le trottoir",
     "Ligne de bus 123, arrêt n° 4512",

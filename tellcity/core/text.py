@@ -82,6 +82,12 @@ _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _SLASHED = re.compile(r"\d\d(?:/\d\d){4,}")
 #: A decimal number (a coordinate, a measure) is not a phone number, however many digits.
 _DECIMAL = re.compile(r"\d{1,3}[.,]\d+")
+_DECIMAL_MARK_BEFORE = re.compile(r"\d[.,]$")
+_DECIMAL_MARK_AFTER = re.compile(r"[.,]\d")
+#: An amount written with its thousands apart (767 923 455), which is no phone number.
+_THOUSANDS = re.compile(r"(?:\d{1,3}\s)?\d{1,3}(?:[\s.]\d{3})+")
+#: The end of a time or a fraction (18h56, 16:55, 3/9) just before a number: it is part of it.
+_TIME_BEFORE = re.compile(r"(?:\dh|[:/])$")
 
 
 class PublicText(NamedTuple):
@@ -204,15 +210,33 @@ def _matched_in(copy: str, start: int, end: int, region: str) -> list[tuple[int,
     window, spaces = _split(copy[start:end])
     spans = []
     for match in PhoneNumberMatcher(window, region, leniency=Leniency.POSSIBLE):
-        if _DECIMAL.fullmatch(match.raw_string):
-            continue
-        spans.append(
-            (
-                start + match.start - bisect.bisect_left(spaces, match.start),
-                start + match.end - bisect.bisect_left(spaces, match.end),
-            )
-        )
+        first = start + match.start - bisect.bisect_left(spaces, match.start)
+        last = start + match.end - bisect.bisect_left(spaces, match.end)
+        if _is_phone(match, copy[max(first - 3, 0) : first], copy[last : last + 2]):
+            spans.append((first, last))
     return spans
+
+
+def _is_phone(match, before: str, after: str) -> bool:
+    """Whether what the matcher found, between `before` and `after`, is written as a phone
+    number. A number with a country code or a trunk prefix (+33, 0033, 06, (0)6) is; one
+    without (6 12 34 56 78) must be a valid number of the region, all in one or in three or
+    more small groups, not grouped by thousands like an amount (767 923 455) nor just after a
+    time (18h56, 16:55); and no part of a decimal number (a coordinate: 48.8245123) is."""
+    raw = match.raw_string.lstrip("( ")
+    if _DECIMAL.fullmatch(raw) or _DECIMAL_MARK_BEFORE.search(before):
+        return False
+    if _DECIMAL_MARK_AFTER.match(after) or _TIME_BEFORE.search(before):
+        return False
+    if raw[:1] in ("+", "0"):
+        return True
+    groups = [len(group) for group in re.findall(r"\d+", raw)]
+    return (
+        phonenumbers.is_valid_number(match.number)
+        and (len(groups) == 1 or (len(groups) >= 3 and max(groups) <= 4))
+        and not _THOUSANDS.fullmatch(raw)
+        and not after.startswith((":", "h", "/"))
+    )
 
 
 def _matched_in_part(copy: str, run: re.Match, region: str) -> list[tuple[int, int]]:
