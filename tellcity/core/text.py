@@ -12,9 +12,10 @@ Cost and limits (bench/masking.py measures it): a text without PHONE_MIN_DIGITS 
 together, dates aside, never reaches the phone matcher, and most descriptions have none, so
 masking them is a few regex searches, about 5 µs for a typical description and 0.2 ms for
 4,000 characters; the matcher then reads only the runs of digits, about 0.1 ms each. Numbers
-the matcher does not take for possible phone numbers of the region (dates, times, postcodes,
-amounts, references) are left; so is a number spelt out in words, broken up by more than four
-characters or a comma between two of its digits, or glued by a dash to another number."""
+the matcher does not take for possible phone numbers of the region, or that are not written as
+one (`_is_phone`: dates, times, postcodes, amounts, coordinates, references) are left; so is a
+number spelt out in words, broken up by more than four characters or a comma between two of
+its digits, or glued by a dash to another number."""
 
 import bisect
 import itertools
