@@ -1,16 +1,16 @@
 """Sign-up and sign-in forms (Flask-WTF: CSRF included)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from tellcity.core.forms import PageForm
 from tellcity.reports.submission import EMAIL_PATTERN
 
 MIN_PASSWORD = 10
 
 
-class SignUpForm(FlaskForm):
+class SignUpForm(PageForm):
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
     email = EmailField(
         _l("Email"),
@@ -30,7 +30,7 @@ class SignUpForm(FlaskForm):
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PageForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))

@@ -4,7 +4,6 @@ the services check the rest, so the same rules hold whatever the front end."""
 import json
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -24,6 +23,7 @@ from tellcity.accounts.models import Role
 from tellcity.categories.models import Category
 from tellcity.core.bodies import load_json
 from tellcity.core.errors import Malformed
+from tellcity.core.forms import PageForm
 from tellcity.core.params import MAX_INTEGER, int_param
 from tellcity.departments.models import Delivery, Department
 from tellcity.reports.states import STATUS_LABELS, Kind, Priority
@@ -46,7 +46,7 @@ def optional_int(value) -> int | None:
     return whole_number(value)
 
 
-class AdminForm(FlaskForm):
+class AdminForm(PageForm):
     def values(self, names) -> dict:
         """The data of the fields `names` that the form has, by name."""
         return {name: self[name].data for name in names if name in self}

@@ -1,7 +1,6 @@
 """The HTML report form and the small forms of the tracking page (Flask-WTF: CSRF included)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FloatField,
@@ -14,10 +13,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from tellcity.categories.models import Category
+from tellcity.core.forms import PageForm
 from tellcity.reports.submission import MAX_PHOTOS
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PageForm):
     """Everything a resident sends, on one page. Without JavaScript the position is an address
     or a latitude and longitude; with it, the map fills lat/lon."""
 
@@ -47,13 +47,13 @@ class ReportForm(FlaskForm):
         }
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PageForm):
     text = TextAreaField(_l("Add a comment"), validators=[DataRequired(), Length(max=4000)])
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PageForm):
     photo = MultipleFileField(_l("Add a photo"))
 
 
-class FollowForm(FlaskForm):
+class FollowForm(PageForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])

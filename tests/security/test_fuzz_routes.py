@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from werkzeug.routing.converters import AnyConverter, NumberConverter, PathConverter
 
 from tellcity import create_app
+from tellcity.categories.models import Category
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.reports import services
@@ -361,6 +362,7 @@ def world(app, demo_city, staff) -> World:
         **{name: ["48.8245", "2.2735"] for name in ("lat", "long", "lon")},
         "email": ["jeanne@example.org", "voisin@example.org"],
         "id": found.ids,
+        "category_id": [str(id_) for id_ in _column("categories", "id")],
         **{name: ["2026-01", "2026-01-01", "2025-12-31"] for name in ("month", "from", "to")},
     }
     return found
@@ -481,6 +483,22 @@ def test_the_walk_s_csrf_token_reaches_the_views(app, client, login_as, staff):
     assert send(client, with_token, signed, token).status_code == 302
     without = Probe("POST", "/account/signout", content_type=with_token.content_type)
     assert send(client, without, signed, token).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body", ['[[{}], {"active": 1}]', "[1]", '"x"', '{"code": 5}', '{"name_fr": ["a", {"b": 1}]}']
+)
+def test_a_json_body_to_a_page_s_form_is_an_empty_form(app, client, login_as, world, body):
+    """Found by the walk: Flask-WTF read a JSON body as a page's form (a 500 for a list or a
+    number, an object saved as a category's name). Now the form is empty: refused, unsaved."""
+    signed, token = signed_in(app, client, login_as, "admin")
+    category_id = world.by_name["category_id"][0]
+    before = db.session.get(Category, int(category_id)).name_fr
+    url = f"/staff/admin/categories/{category_id}"
+    probe = Probe("POST", url, body=body.encode(), content_type="application/json", csrf=True)
+    check(client, probe, signed, token)
+    db.session.rollback()
+    assert db.session.get(Category, int(category_id)).name_fr == before
 
 
 @pytest.mark.parametrize(("rule", "method"), [route_param(*route) for route in ROUTES])
