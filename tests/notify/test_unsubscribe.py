@@ -66,3 +66,16 @@ def test_unsubscribing_needs_the_form_token(app, client):
 def test_an_unknown_token_is_not_found(app, client):
     assert client.get("/subscriptions/no-such-token/unsubscribe").status_code == 404
     assert client.post("/subscriptions/no-such-token/unsubscribe").status_code in (400, 404)
+
+
+def test_the_page_calls_an_idea_an_idea(app, client):
+    idea = reported(make_department(make_city()), kind="suggestion")
+    subscription = make_subscription(idea, email="bob@example.org")
+    db.session.commit()
+    path = f"/subscriptions/{subscription.token}/unsubscribe"
+
+    page = client.get(path)
+    assert f"Ne plus suivre l'idée {idea.reference} ?" in page.text.replace("&#39;", "'")
+    assert "signalement" not in page.text.split("<main", 1)[1].split("</main>", 1)[0]
+    client.set_cookie("lang", "en")
+    assert f"Stop following idea {idea.reference}?" in client.get(path).text
