@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask.logging import default_handler
 
 from tellcity.core.errors import TellCityError
 from tellcity.core.transaction import unit_of_work
@@ -73,11 +72,12 @@ def outbox_retry_command(message_id: int):
 
 
 def _log_to_stderr() -> None:
-    """Show the worker's log (what it sent, what failed) unless logging is set up already."""
-    logger = logging.getLogger("tellcity.notify")
-    logger.setLevel(logging.INFO)
-    if not logger.hasHandlers():
-        logger.addHandler(default_handler)
+    """Show the worker's log (what it sent, what failed), each line once. The worker's
+    loggers are children of the app's ("tellcity"), to which Flask gives its handler (unless
+    logging is set up already) when the app's logger is first asked for: a handler of their
+    own as well would print every line twice."""
+    current_app.logger  # noqa: B018 (Flask sets the app's logger up on first access)
+    logging.getLogger("tellcity.notify").setLevel(logging.INFO)
 
 
 @contextlib.contextmanager
