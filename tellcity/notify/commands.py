@@ -9,12 +9,13 @@ from collections.abc import Iterator
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from prometheus_client import start_http_server
 
 from tellcity.core.errors import TellCityError
 from tellcity.core.transaction import unit_of_work
 from tellcity.notify.queries import dead_messages, status_counts
 from tellcity.notify.services import retry_dead
-from tellcity.notify.worker import run_worker
+from tellcity.notify.worker import ROLES, run_worker
 
 
 @click.command("worker")
@@ -33,15 +34,43 @@ from tellcity.notify.worker import run_worker
     type=click.IntRange(min=1),
     help="Messages claimed at a time.",
 )
+@click.option(
+    "--jobs",
+    "roles",
+    default=",".join(ROLES),
+    show_default=True,
+    callback=lambda _ctx, _param, value: _roles(value),
+    help="What this worker does, comma-separated: a worker per role, or one for all.",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=1, max=65535),
+    help="Serve the worker's Prometheus metrics on this port (none by default).",
+)
+@click.option(
+    "--metrics-address",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address the metrics port listens on.",
+)
 @with_appcontext
-def worker_command(once: bool, interval: float, batch: int):
+def worker_command(
+    once: bool,
+    interval: float,
+    batch: int,
+    roles: tuple[str, ...],
+    metrics_port: int | None,
+    metrics_address: str,
+):
     """Deliver queued notifications (emails, webhooks) with retries, and run the periodic jobs,
     until stopped by SIGTERM or Ctrl+C. Any number of workers can run against PostgreSQL."""
     _log_to_stderr()
+    if metrics_port:
+        start_http_server(metrics_port, addr=metrics_address)
     app = current_app._get_current_object()
     stop = threading.Event()
     with _stop_on_signals(stop):
-        counts = run_worker(app, interval=interval, batch=batch, once=once, stop=stop)
+        counts = run_worker(app, interval=interval, batch=batch, once=once, stop=stop, roles=roles)
     click.echo(f"Outbox worker stopped: {counts}.")
 
 
@@ -69,6 +98,16 @@ def outbox_retry_command(message_id: int):
     except TellCityError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Outbox message {message.id} to {message.recipient} is queued again.")
+
+
+def _roles(value: str) -> tuple[str, ...]:
+    roles = tuple(dict.fromkeys(role.strip() for role in value.split(",") if role.strip()))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise click.BadParameter(
+            f"{', '.join(unknown) or 'nothing'} is not a job; the jobs are {', '.join(ROLES)}"
+        )
+    return roles
 
 
 def _log_to_stderr() -> None:

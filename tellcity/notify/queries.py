@@ -1,11 +1,13 @@
 """Reads of the notify feature: a report's followers, subscriptions by token, and the state of
 the outbox for staff."""
 
+from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from tellcity.accounts.models import User
+from tellcity.core.db import utcnow
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage, OutboxStatus
 from tellcity.reports.models import Report, Subscription
@@ -69,3 +71,35 @@ def status_counts() -> dict[str, int]:
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({OutboxStatus(status): count for status, count in rows})
     return {str(status): count for status, count in counts.items()}
+
+
+class OutboxDepth(NamedTuple):
+    """The outbox's backlog, for the operator's metrics (tellcity.core.metrics)."""
+
+    counts: dict[str, int]
+    oldest_pending_seconds: float
+
+
+#: The statuses whose messages are counted for the metrics: the sent ones grow forever.
+BACKLOG = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DEAD)
+
+
+def outbox_depth(now: datetime | None = None) -> OutboxDepth:
+    """How many messages wait, are being sent or died; and how many seconds the pending message
+    due the longest has waited since it became due (0 when none is due: a message waiting for
+    its retry is not late). Both read the (status, next_attempt_at) index alone, cheap enough
+    for every scrape."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count())
+        .where(OutboxMessage.status.in_(BACKLOG))
+        .group_by(OutboxMessage.status)
+    )
+    counts = {str(status): 0 for status in BACKLOG} | {status: count for status, count in rows}
+    oldest = db.session.scalar(
+        sa.select(sa.func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
+    )
+    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return OutboxDepth(counts, max(waited, 0.0))

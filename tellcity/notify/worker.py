@@ -23,7 +23,7 @@ by its message id.
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from tellcity.core import metrics
 from tellcity.core.db import refresh_planner_statistics, utcnow
 from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
@@ -42,13 +43,14 @@ logger = logging.getLogger(__name__)
 
 #: Jobs the worker runs besides delivering: (interval in seconds, job). Each run happens in an
 #: app context and a transaction of its own, committed when the job returns, rolled back (and
-#: logged) when it raises. They are looked at before each delivery pass, so a job runs at most
-#: one worker interval late, and what it queues goes out in the same pass.
+#: logged) when it raises. Each job runs in a thread of its own beside the delivery loop (see
+#: run_worker), so a slow one (a geocoder that hangs, statistics of a large city) delays
+#: neither the deliveries nor the other jobs.
 def escalate_overdue_tickets() -> None:
     """Overdue tickets to their managers, once each (tellcity.sla)."""
     from tellcity.sla.services import escalate_overdue
 
-    escalate_overdue()
+    metrics.ESCALATIONS.inc(escalate_overdue())
 
 
 def fill_missing_addresses() -> None:
@@ -60,10 +62,10 @@ def fill_missing_addresses() -> None:
 
 
 def sweep_pending_photos() -> None:
-    """Photos of forms that were never sent, after a day."""
+    """Photos of forms that were never sent, after a day (from the disk or the object store)."""
     from tellcity.photos import pending
 
-    pending.drop(None)
+    pending.sweep()
 
 
 def refresh_statistics() -> None:
@@ -86,6 +88,18 @@ PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = [
     (60.0, warm_stats_snapshots),
     (86400.0, refresh_statistics),
 ]
+
+#: The worker's roles, as `tellcity worker --jobs` names them: deliveries, and the periodic
+#: jobs by their role. A job of no role (a test's) runs when every role does.
+DELIVERIES = "deliveries"
+JOB_ROLES: dict[Callable[[], None], str] = {
+    escalate_overdue_tickets: "escalations",
+    fill_missing_addresses: "addresses",
+    sweep_pending_photos: "photos",
+    warm_stats_snapshots: "stats",
+    refresh_statistics: "stats",
+}
+ROLES = (DELIVERIES, *dict.fromkeys(JOB_ROLES.values()))
 
 #: The backoff doubles with each attempt up to this.
 MAX_BACKOFF_SECONDS = 6 * 3600
@@ -264,15 +278,23 @@ def run_worker(
     batch: int = 50,
     once: bool = False,
     stop: threading.Event | None = None,
+    roles: Collection[str] = ROLES,
 ) -> DeliveryCounts:
-    """Run the periodic jobs that are due, then deliver, then wait `interval` seconds, until
-    `stop` is set; at once again instead of waiting after a full batch (more may be due).
-    With `once`, deliver everything due, run each job once, and return. Returns the totals."""
+    """Deliver and run the periodic jobs of `roles` (all by default) until `stop` is set.
+
+    Each periodic job loops in a thread of its own, with its own app context and database
+    session, so a slow one never holds up the deliveries or another job. Deliveries loop here:
+    a pass, then a wait of `interval` seconds, or at once again after a full batch (more may be
+    due). With `once`, run each job once, then deliver everything due (what the jobs queued
+    too), and return. Returns the delivery totals."""
     stop = stop or threading.Event()
-    last_runs: dict[int, float] = {}
+    jobs = [(seconds, job) for seconds, job in PERIODIC_JOBS if _has_role(job, roles)]
+    if once:
+        for _seconds, job in jobs:
+            _run_job(app, job)
+    threads = [] if once else [_start_job_loop(app, seconds, job, stop) for seconds, job in jobs]
     total = DeliveryCounts()
-    while not stop.is_set():
-        _run_due_jobs(app, last_runs)
+    while DELIVERIES in roles and not stop.is_set():
         counts = _delivery_pass(app, batch, stop)
         total.add(counts)
         busy = counts.claimed >= batch
@@ -280,10 +302,36 @@ def run_worker(
             break
         if not busy:
             stop.wait(interval)
+    if not once:
+        stop.wait()  # a worker of periodic jobs alone waits here to be stopped
+    for thread in threads:
+        thread.join()
     return total
 
 
+def _has_role(job: Callable[[], None], roles: Collection[str]) -> bool:
+    role = JOB_ROLES.get(job)
+    return role in roles if role else set(ROLES) <= set(roles)
+
+
+def _start_job_loop(
+    app: Flask, seconds: float, job: Callable[[], None], stop: threading.Event
+) -> threading.Thread:
+    """Run `job` now and every `seconds` after, in a thread of its own, until `stop` is set."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            _run_job(app, job)
+            stop.wait(seconds)
+
+    name = getattr(job, "__name__", "job")
+    thread = threading.Thread(target=loop, name=f"tellcity-{name}", daemon=True)
+    thread.start()
+    return thread
+
+
 def _delivery_pass(app: Flask, batch: int, stop: threading.Event) -> DeliveryCounts:
+    started = time.perf_counter()
     with app.app_context():
         try:
             with unit_of_work():  # each step commits its own; a failure rolls back the rest
@@ -291,25 +339,23 @@ def _delivery_pass(app: Flask, batch: int, stop: threading.Event) -> DeliveryCou
         except SQLAlchemyError:
             logger.exception("Outbox delivery failed; trying again at the next pass")
             return DeliveryCounts()
+    metrics.WORKER_CYCLE_SECONDS.observe(time.perf_counter() - started)
+    for outcome in ("sent", "retrying", "dead"):
+        if count := getattr(counts, outcome):
+            metrics.DELIVERIES.labels(outcome).inc(count)
     if counts.claimed:
         logger.info("Outbox: %s", counts)
     return counts
 
 
-def _run_due_jobs(app: Flask, last_runs: dict[int, float]) -> None:
-    for index, (interval, job) in enumerate(PERIODIC_JOBS):
-        last = last_runs.get(index)
-        if last is not None and time.monotonic() - last < interval:
-            continue
-        last_runs[index] = time.monotonic()
-        _run_job(app, job)
-
-
 def _run_job(app: Flask, job: Callable[[], None]) -> None:
+    name = getattr(job, "__name__", str(job))
+    started = time.perf_counter()
     with app.app_context():
         try:
             with unit_of_work():
                 job()
         except Exception:
             # A failing job is logged and tried again at its next interval; the worker goes on.
-            logger.exception("Periodic job %s failed", getattr(job, "__name__", job))
+            logger.exception("Periodic job %s failed", name)
+    metrics.WORKER_JOB_SECONDS.labels(name).observe(time.perf_counter() - started)

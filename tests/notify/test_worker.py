@@ -191,3 +191,55 @@ def test_dead_messages_can_be_listed_and_retried_from_the_command_line(app, cli)
     assert again.exit_code == 1
     assert "is pending, not dead" in again.output
     assert "no outbox message 999" in cli.invoke(args=["outbox-retry", "999"]).output
+
+
+def test_a_hanging_geocoder_does_not_delay_deliveries(app, smtp, ban):
+    """The address back-fill waits on a geocoder that hangs, in its own thread: messages
+    queued meanwhile still go out at the worker's pace."""
+    from tests.geo.ban_server import TOWN_HALL
+
+    ban.addresses, ban.delay = [TOWN_HALL], 60
+    app.config["GEOCODER_TIMEOUT"] = 60
+    reported(email_department(), address="", lat=TOWN_HALL.lat, lon=TOWN_HALL.lon)
+    db.session.commit()
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=run_worker, args=(app,), kwargs={"interval": 0.05, "stop": stop}, daemon=True
+    )
+    loop.start()
+    try:
+        assert wait_until(lambda: ban.requests)  # the back-fill now hangs on the geocoder
+        lags = []
+        for sent in range(1, 4):
+            queued_at = time.monotonic()
+            queue_plain_emails(1)
+            assert wait_until(lambda sent=sent: len(smtp.messages) == sent)
+            lags.append(time.monotonic() - queued_at)
+        assert len(ban.requests) == 1  # still hanging
+        assert max(lags) < 5  # about the interval; waiting for the job would take a minute
+    finally:
+        ban.released.set()
+        stop.set()
+        loop.join(timeout=10)
+    assert not loop.is_alive()
+
+
+def test_a_worker_can_be_given_some_jobs_only(app, cli, smtp):
+    queue_plain_emails(1)
+    result = cli.invoke(args=["worker", "--once", "--jobs", "stats,escalations"])
+    assert result.exit_code == 0, result.output
+    assert smtp.messages == []  # not a delivering worker
+    result = cli.invoke(args=["worker", "--once", "--jobs", "deliveries"])
+    assert result.exit_code == 0 and "1 sent" in result.output
+    result = cli.invoke(args=["worker", "--jobs", "deliveries,gardening"])
+    assert result.exit_code == 2
+    assert "gardening is not a job; the jobs are deliveries, escalations" in result.output
+
+
+def wait_until(condition, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -1,0 +1,137 @@
+"""Prometheus metrics for the operator: what the app servers answer and how fast, what the
+worker does, and how deep the outbox is.
+
+The endpoint is GET /metrics, and only for a scraper showing the token of the METRICS_TOKEN
+setting (`Authorization: Bearer <token>`); without the setting it answers 404, so the metrics
+are never public by default. The worker (`tellcity worker --metrics-port N`) serves its own on
+a port of its own, on loopback unless told otherwise.
+
+Requests are counted by endpoint (the route's name, `reports.detail`, never the raw path, which
+would make a new series for every report) and status; the outbox figures are read from the
+database at scrape time (two queries on the outbox's (status, next_attempt_at) index), so every
+app server reports the same.
+
+Several processes: prometheus-client keeps each process's counters in that process. Under
+gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder, emptied at each
+start) in the environment of every process: the counters are then written there, and a scrape
+of any one process adds up all of them. Without it, each scrape sees the one process that
+answered it.
+"""
+
+import hmac
+import os
+import time
+
+from flask import Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+#: Latency buckets, in seconds: pages take milliseconds, a submission with photos a second.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+REQUESTS = Counter("tellcity_http_requests", "Requests answered.", ["endpoint", "method", "status"])
+REQUEST_SECONDS = Histogram(
+    "tellcity_http_request_duration_seconds",
+    "Time to answer a request.",
+    ["endpoint", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+SUBMISSIONS = Counter("tellcity_submissions", "Reports and ideas filed (every front end).")
+WORKER_CYCLE_SECONDS = Histogram(
+    "tellcity_worker_cycle_seconds",
+    "Time of one delivery pass of the outbox worker.",
+    buckets=(*LATENCY_BUCKETS, 30, 60),
+)
+WORKER_JOB_SECONDS = Histogram(
+    "tellcity_worker_job_seconds",
+    "Time of one run of a periodic job (job: warm_stats_snapshots, escalate_overdue_tickets...).",
+    ["job"],
+    buckets=(*LATENCY_BUCKETS, 30, 60, 300),
+)
+DELIVERIES = Counter(
+    "tellcity_outbox_deliveries", "Outbox messages the worker handled, by outcome.", ["outcome"]
+)
+ESCALATIONS = Counter("tellcity_escalations", "Overdue tickets escalated to their managers.")
+
+
+def init_app(app: Flask) -> None:
+    """Time and count every request; serve /metrics when METRICS_TOKEN is set."""
+    app.before_request(_start_clock)
+    app.after_request(_count)
+    app.add_url_rule("/metrics", "core.metrics", metrics_view, methods=["GET"])
+
+
+def _start_clock() -> None:
+    g.started_at = time.perf_counter()
+
+
+def _count(response: Response) -> Response:
+    started = g.get("started_at")
+    if started is not None:
+        endpoint = request.endpoint or "none"  # a 404 matched no route
+        status = str(response.status_code)
+        REQUESTS.labels(endpoint, request.method, status).inc()
+        REQUEST_SECONDS.labels(endpoint, status).observe(time.perf_counter() - started)
+    return response
+
+
+def metrics_view() -> Response:
+    """The metrics, in Prometheus' text format, for the holder of the token; 404 for anyone
+    else, and for everyone when no token is configured (the endpoint does not exist then)."""
+    token = current_app.config.get("METRICS_TOKEN") or ""
+    given = request.headers.get("Authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        abort(404)
+    body = generate_latest(_Scrape(_process_metrics(), OutboxCollector()))
+    return Response(body, mimetype=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def _process_metrics():
+    """This process's metrics, or every process's through PROMETHEUS_MULTIPROC_DIR."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+class _Scrape:
+    """Several collectors read as one registry by generate_latest."""
+
+    def __init__(self, *collectors):
+        self.collectors = collectors
+
+    def collect(self):
+        for collector in self.collectors:
+            yield from collector.collect()
+
+
+class OutboxCollector:
+    """The outbox's depth by status and how long its most overdue message has waited, read
+    from the database when scraped (in the scrape's request)."""
+
+    def collect(self):
+        from tellcity.notify.queries import outbox_depth
+
+        depth = outbox_depth()
+        counts = GaugeMetricFamily(
+            "tellcity_outbox_messages",
+            "Outbox messages not sent yet, by status (pending, sending, dead).",
+            labels=["status"],
+        )
+        for status, count in depth.counts.items():
+            counts.add_metric([status], count)
+        yield counts
+        yield GaugeMetricFamily(
+            "tellcity_outbox_oldest_pending_seconds",
+            "Seconds since the pending message due the longest became due (0: none is due).",
+            value=depth.oldest_pending_seconds,
+        )
