@@ -38,12 +38,14 @@ PARIS = Address("62 Rue du Général Leclerc 75014 Paris", 48.8284, 2.3263, city
 class FakeBAN:
     """What the server answers: `found` to every search (at most `limit` of them), the label
     in `addresses` for a reverse lookup of its exact position; each answer after `delay`
-    seconds. `requests` records (path, query parameters)."""
+    seconds. `requests` records (path, query parameters); `connections` counts the TCP
+    connections opened to it (it keeps them alive, as the real service does)."""
 
     found: list[Address] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     delay: float = 0
     requests: list[tuple[str, dict]] = field(default_factory=list)
+    connections: int = 0
     released: threading.Event = field(default_factory=threading.Event)
     port: int = 0
 
@@ -68,6 +70,15 @@ def serve(ban: FakeBAN):
     """Run the server in a thread; returns a function that stops it."""
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: every answer says its length
+
+        def setup(self):
+            super().setup()
+            # Headers and body go out as two writes: without this, the body of an answer on
+            # a kept-alive connection waits for the client's delayed acknowledgement (40 ms).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            ban.connections += 1
+
         def do_GET(self):
             url = urlsplit(self.path)
             if url.path.rstrip("/") not in ("/search", "/reverse"):

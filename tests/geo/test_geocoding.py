@@ -98,6 +98,26 @@ def test_the_address_of_a_position(app, ban):
     assert (float(params["lat"]), float(params["lon"])) == (TOWN_HALL.lat, TOWN_HALL.lon)
 
 
+def test_the_geocoder_is_built_once_and_keeps_its_connection_open(app, ban):
+    ban.addresses = [TOWN_HALL]
+
+    for _ in range(3):
+        with app.app_context():  # as three requests of one process
+            assert reverse_address(TOWN_HALL.lat, TOWN_HALL.lon) == TOWN_HALL.label
+
+    assert len(ban.requests) == 3
+    assert ban.connections == 1
+
+
+def test_another_configuration_gets_its_own_geocoder(app, ban):
+    first = geocoder()
+    app.config["GEOCODER_OPTIONS"] = {**ban.options, "domain": "127.0.0.1:9"}
+    second = geocoder()
+    assert second is not first and second.domain == "127.0.0.1:9"
+    app.config["GEOCODER_OPTIONS"] = ban.options
+    assert geocoder() is first
+
+
 def test_a_position_without_a_known_address_has_none(app, ban):
     assert reverse_address(*ILE_SAINT_GERMAIN) is None
 
