@@ -272,7 +272,7 @@ class Staff:
     actor_id: int | None
     label: str
     assignees: list[int]
-    managers: str
+    managers: list[str]
 
 
 class CityPlan:
@@ -360,7 +360,7 @@ class CityPlan:
                 self.routes[category.id, zone_id] = Route(
                     routing.department.id,
                     routing.zone.id if routing.zone else None,
-                    f"Routed to {routing.department.name} ({routing.reason})",
+                    "",  # the decision is data, said in the reader's language (reports.history)
                     {"routing": routing.data},
                 )
 
@@ -382,7 +382,7 @@ class CityPlan:
                 actor.id if actor else None,
                 (actor.name or actor.email) if actor else "system",
                 [u.id for u in members],
-                ", ".join(managers) or "no manager",
+                managers,
             )
 
 
@@ -775,8 +775,12 @@ class Seeder:
                         report,
                         EventType.ESCALATION,
                         escalated.timestamp(),
-                        text=f"Overdue since {due:%Y-%m-%d %H:%M} UTC: escalated to "
-                        f"{staff.managers if staff else 'no manager'}",
+                        data={  # the format reports.history says in the reader's language
+                            "message": "escalation",
+                            "due_at": due.isoformat(),
+                            "contacts": staff.managers if staff else [],
+                            "via": "managers",
+                        },
                         actor_label="SLA escalation",
                     )
                 )

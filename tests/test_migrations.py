@@ -1,10 +1,13 @@
 """The schema is made by migrations: from an empty database they build exactly the models'
 schema, with its constraints, and they unwind to nothing."""
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from tellcity import create_app
@@ -130,3 +133,122 @@ def test_downgrade_to_base_removes_every_table(empty_app):
     assert table_names() <= {"alembic_version"}
     upgrade()  # and the way back up still works
     assert set(db.metadata.tables) <= table_names()
+
+
+OLD_EVENTS = [
+    # (type, to_value, text, data): events as the code before 0007 wrote them.
+    ("created", None, "Routed to Voirie (default department of pothole)", {"routing": {}}),
+    ("transfer", "proprete", "Rerouted (rule #3: pothole in any zone)", {"routing": {}}),
+    ("transfer", "proprete", "Rerouted (typed by an agent)", None),
+    ("merge", None, "Merged with ISS-2026-000002, ISS-2026-000003", {"merged": ["X"]}),
+    ("merge", None, "Fusionné avec ISS-2026-000002", {"merged": ["X"]}),
+    (
+        "status_change",
+        "duplicate",
+        "Merged into ISS-2026-000001, which follows the same problem.",
+        {"duplicate_of": 1},
+    ),
+    ("status_change", "duplicate", "Ce problème est déjà suivi dans ISS-2026-000001.", None),
+    ("status_change", "duplicate", "Merged into the other one, see there", None),
+    ("escalation", None, "Overdue since 2026-12-04 13:00 UTC: escalated to a@x.org, b@y.org", None),
+    ("escalation", None, "Overdue since 2026-12-04 13:00 UTC: escalated to no manager", None),
+    ("escalation", None, "Overdue, call Marc", None),
+    ("edit", None, "category", None),
+    ("public_reply", None, "Routed to the right team", None),
+]
+EVENTS = sa.table(
+    "report_events",
+    sa.column("id", sa.BigInteger),
+    sa.column("report_id", sa.BigInteger),
+    sa.column("type", sa.String),
+    sa.column("actor_label", sa.String),
+    sa.column("to_value", sa.String),
+    sa.column("text", sa.Text),
+    sa.column("data", sa.JSON().with_variant(JSONB(), "postgresql")),
+    sa.column("is_public", sa.Boolean),
+    sa.column("is_hidden", sa.Boolean),
+    sa.column("created_at", sa.DateTime),
+)
+
+
+def test_events_written_as_english_sentences_become_codes(empty_app):
+    """Migration 0007: no system-made sentence stays in an event's text; the words a person
+    typed, and a text that does not parse, stay as they were."""
+    upgrade(revision="0006")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(INSERT_CITY.format(version="config_version")))
+        connection.execute(sa.text(INSERT_DEPARTMENT))
+        connection.execute(sa.text(INSERT_CATEGORY))
+        connection.execute(sa.text(INSERT_REPORT))
+        connection.execute(
+            EVENTS.insert(),
+            [
+                {
+                    "report_id": 1,
+                    "type": type_,
+                    "actor_label": "x",
+                    "to_value": to,
+                    "text": text,
+                    "data": data,
+                    "is_public": False,
+                    "is_hidden": False,
+                    "created_at": datetime(2026, 12, 4, 14, 0),
+                }
+                for type_, to, text, data in OLD_EVENTS
+            ],
+        )
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.select(EVENTS.c.text, EVENTS.c.data).order_by(EVENTS.c.id))
+        migrated = [tuple(row) for row in rows]
+    assert migrated == [
+        ("", {"routing": {}}),
+        ("", {"routing": {}}),
+        ("Rerouted (typed by an agent)", None),
+        ("", {"merged": ["X"]}),
+        ("", {"merged": ["X"]}),
+        ("", {"duplicate_of": 1, "message": "merged_into", "reference": "ISS-2026-000001"}),
+        ("", {"message": "already_followed", "reference": "ISS-2026-000001"}),
+        ("Merged into the other one, see there", None),
+        (
+            "",
+            {
+                "message": "escalation",
+                "due_at": "2026-12-04T13:00:00+00:00",
+                "contacts": ["a@x.org", "b@y.org"],
+                "via": "managers",
+            },
+        ),
+        (
+            "",
+            {
+                "message": "escalation",
+                "due_at": "2026-12-04T13:00:00+00:00",
+                "contacts": [],
+                "via": "managers",
+            },
+        ),
+        ("Overdue, call Marc", None),
+        ("", {"field": "category"}),
+        ("Routed to the right team", None),
+    ]
+
+
+INSERT_DEPARTMENT = (
+    "INSERT INTO departments (id, city_id, slug, name, delivery_method, is_external, is_triage,"
+    " is_imported, created_at) VALUES (1, 1, 'voirie', 'Voirie', 'dashboard', false, true,"
+    " false, CURRENT_TIMESTAMP)"
+)
+INSERT_CATEGORY = (
+    "INSERT INTO categories (id, city_id, kind, code, name_fr, name_en, description_fr,"
+    " description_en, group_fr, group_en, keywords, default_priority, attributes, is_active,"
+    " is_imported, position, created_at) VALUES (1, 1, 'problem', 'pothole', 'Nid', 'Hole', '',"
+    " '', '', '', '', 3, '[]', true, false, 0, CURRENT_TIMESTAMP)"
+)
+INSERT_REPORT = (
+    "INSERT INTO reports (id, city_id, reference, kind, category_id, status, priority,"
+    " department_id, lat, lon, address, description, support_count, source, notify_reporter,"
+    " locale, is_hidden, created_at, updated_at) VALUES (1, 1, 'ISS-2026-000001', 'problem', 1,"
+    " 'new', 3, 1, 48.82, 2.27, '', '', 0, 'web', true, 'fr', false, CURRENT_TIMESTAMP,"
+    " CURRENT_TIMESTAMP)"
+)

@@ -39,6 +39,7 @@ from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
 from tellcity.notify.queries import Follower, report_followers
+from tellcity.reports import history
 from tellcity.reports.links import reporter_action_url, reporter_unsubscribe_url, tracking_url
 from tellcity.reports.models import Report, ReportEvent, Subscription
 from tellcity.reports.states import STATUS_LABELS, EventType, Priority, Status
@@ -122,14 +123,20 @@ def notify_acknowledgement(report: Report, *, is_new: bool = False) -> list[Outb
 
 def notify_transfer(report: Report, event: ReportEvent) -> list[OutboxMessage]:
     """Tell the department the report was just transferred to (`report.department`) that it
-    now has it, and why (`event.text`)."""
+    now has it, and why: the staff's words (`event.text`), else, for a rerouting, the routing
+    decision in the city's language."""
     department = report.department
+    if event.text:
+        why = event.text
+    else:
+        with force_locale(_locale(report.city.locale)):
+            why = history.describe(event)
     return _notify_department(
         department,
         report,
         "transfer",
         key=f"transfer:{event.id}",
-        reason=event.text,
+        reason=why,
         contact=_department_contact(department, report),
     )
 

@@ -14,6 +14,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.departments.models import Department
 from tellcity.extensions import db
+from tellcity.reports.history import note_of
 from tellcity.reports.models import Photo, Report, ReportEvent
 from tellcity.reports.queries import is_public, public_event_filter
 from tellcity.reports.states import OPEN_STATUSES, STATUS_EVENTS, Status
@@ -221,12 +222,13 @@ def public_report(city: City, reference: str) -> RequestRow | None:
 
 def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
     """For each report, the public text of the move that gave it its current status, when
-    that move came with one: one query for all of them."""
+    that move came with one (or the system's note, in the request's language): one query for
+    all of them."""
     ids = [report.id for report in reports]
     if not ids:
         return {}
     rows = db.session.execute(
-        sa.select(ReportEvent.report_id, ReportEvent.text)
+        sa.select(ReportEvent.report_id, ReportEvent.text, ReportEvent.type, ReportEvent.data)
         .where(
             ReportEvent.report_id.in_(ids),
             # `|| ''` keeps SQLite (no statistics) on the report_id index, not on (type, ...)
@@ -235,8 +237,9 @@ def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
         )
         .order_by(ReportEvent.report_id, ReportEvent.id)
     )
-    latest = {report_id: text for report_id, text in rows}  # the last one of each report wins
-    return {report_id: text for report_id, text in latest.items() if text}
+    latest = {row.report_id: row for row in rows}  # the last one of each report wins
+    told = {report_id: row.text or note_of(row.type, row.data) for report_id, row in latest.items()}
+    return {report_id: text for report_id, text in told.items() if text}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from tellcity.categories import questions
 from tellcity.core.db import utcnow
 from tellcity.core.text import DEFAULT_REGION, contact_region, mask_contacts, public_text
 from tellcity.open311.queries import RequestFilter, RequestRow
+from tellcity.reports.history import told_text
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
 from tellcity.reports.schemas import public_answers
@@ -221,7 +222,7 @@ def _extended(report: Report, timezone: ZoneInfo) -> dict:
                 "datetime": w3c(event.created_at, timezone),
                 "type": event.type,
                 "status": event.to_value if event.type in STATUS_EVENTS else None,
-                "description": mask_contacts(event.text, region) or None,
+                "description": mask_contacts(told_text(event), region) or None,
             }
             for event in public_events(report)
         ],
@@ -266,7 +267,7 @@ class UpdateSchema(Schema):
         return w3c(update.event.created_at, self.timezone)
 
     def _description(self, update) -> str:
-        return mask_contacts(update.event.text, self.region)
+        return mask_contacts(told_text(update.event), self.region)
 
 
 def discovery_document(base_url: str, changeset: str, contact: str, key_service: str) -> dict:

@@ -119,9 +119,12 @@ def transition(
     reason: str | None = None,
     duplicate_of: Report | None = None,
     referred_to: Department | None = None,
+    note: dict | None = None,
     now: datetime | None = None,
 ) -> ReportEvent:
     """Move `report` to `to_status` as `actor`, write the event and queue its notifications.
+    `text` is what the actor wrote; `note`, what the system says of the move (a message code
+    and its parameters, told in the reader's language by reports.history.system_note).
 
     Raises NotAllowed when the move does not exist from the current status or the actor may not
     make it, and Invalid when what the move requires is missing (a public text to resolve, the
@@ -136,7 +139,7 @@ def transition(
     _check_requirements(report, to_status, text, reason, duplicate_of, referred_to)
 
     _apply(report, to_status, reason, duplicate_of, referred_to, now)
-    event = _record(report, actor, from_status, to_status, text, reason, reopening, now)
+    event = _record(report, actor, from_status, to_status, text, reason, reopening, now, note)
     _notify(report, event, to_status, reopening, actor)
     return event
 
@@ -252,8 +255,8 @@ def _apply(report, to, reason, duplicate_of, referred_to, now) -> None:
     report.status = to
 
 
-def _record(report, actor, from_status, to, text, reason, reopening, now) -> ReportEvent:
-    data = {"reason": reason} if reason else {}
+def _record(report, actor, from_status, to, text, reason, reopening, now, note) -> ReportEvent:
+    data = {**(note or {}), **({"reason": reason} if reason else {})}
     if report.duplicate_of_id:
         data["duplicate_of"] = report.duplicate_of_id
     if report.referred_to_id:

@@ -7,6 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from tellcity.categories import questions
 from tellcity.core.text import contact_region, mask_contacts, public_text
+from tellcity.reports.history import told_text
 from tellcity.reports.links import tracking_url
 from tellcity.reports.models import Report
 from tellcity.reports.queries import public_events
@@ -36,7 +37,7 @@ def public_timeline(report: Report) -> list[dict]:
         {
             "type": event.type,
             "status": event.to_value if event.type in STATUS_EVENTS else None,
-            "text": mask_contacts(event.text, contact_region(report.city)),
+            "text": mask_contacts(told_text(event), contact_region(report.city)),
             "at": event.created_at.isoformat(),
         }
         for event in public_events(report)

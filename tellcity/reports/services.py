@@ -183,7 +183,7 @@ def correct(
                 report,
                 actor,
                 EventType.EDIT,
-                text="category",
+                data={"field": "category"},
                 from_value=report.category.code,
                 to_value=category.code,
             )
@@ -196,7 +196,7 @@ def correct(
                 report,
                 actor,
                 EventType.EDIT,
-                text="position",
+                data={"field": "position"},
                 from_value=f"{report.lat},{report.lon}",
                 to_value=f"{lat},{lon}",
             )
@@ -213,8 +213,8 @@ def _reroute(report: Report, actor: Actor) -> list[ReportEvent]:
     report.zone = routing.zone
     if routing.department.id == report.department_id:
         return []
-    why = f"Rerouted ({routing.reason})"
-    return [_move_to(report, routing.department, actor, why, data={"routing": routing.data})]
+    # No text: the routing decision is the why, said in the reader's language (reports.history).
+    return [_move_to(report, routing.department, actor, "", data={"routing": routing.data})]
 
 
 def add_support(

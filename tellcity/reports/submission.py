@@ -334,8 +334,7 @@ def submit_report(
         report.id,  # not the report: that would add the event to the report's pending changes
         actor,
         EventType.CREATED,
-        text=f"Routed to {routing.department.name} ({routing.reason})",
-        data={"routing": routing.data},
+        data={"routing": routing.data},  # said in the reader's language (reports.history)
         now=now,
     )
     write_new(db.session, created, keep=False)  # read again only through report.events

@@ -22,6 +22,9 @@ class Routing:
     zone: Zone | None
     rule: RoutingRule | None
     reason: str
+    #: "rule", "default" (the category's department) or "triage".
+    basis: str = "rule"
+    category_code: str = ""
 
     @property
     def data(self) -> dict:
@@ -30,7 +33,11 @@ class Routing:
             "department": self.department.slug,
             "zone": self.zone.slug if self.zone else None,
             "rule_id": self.rule.id if self.rule else None,
-            "reason": self.reason,
+            # Why, as data: reports.history.routing_reason says it in the reader's language.
+            "basis": self.basis,
+            "category": self.category_code,
+            # A zone's rule matched: the report's zone is the rule's.
+            "rule_zone": self.zone.slug if self.rule and self.rule.zone_id and self.zone else None,
         }
 
 
@@ -48,12 +55,14 @@ def route(city: City, category: Category, lat: float | None, lon: float | None) 
     if rule is not None:
         where = f"in {zone.name}" if rule.zone_id else "in any zone"
         reason = f"rule #{rule.id}: {category.code} {where}"
-        return Routing(rule.department, zone, rule, reason)
+        return Routing(rule.department, zone, rule, reason, "rule", category.code)
     if category.department is not None:
-        return Routing(category.department, zone, None, f"default department of {category.code}")
+        reason = f"default department of {category.code}"
+        return Routing(category.department, zone, None, reason, "default", category.code)
     desk = config.attach(config.triage_desk)
     if desk is None:
         raise Conflict(
             _("%(city)s has no triage desk to route reports to", city=city.name), code="no_triage"
         )
-    return Routing(desk, zone, None, "no rule and no default department: triage")
+    reason = "no rule and no default department: triage"
+    return Routing(desk, zone, None, reason, "triage", category.code)

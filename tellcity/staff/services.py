@@ -18,6 +18,7 @@ from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports import services as reports
 from tellcity.reports.events import record
+from tellcity.reports.history import ALREADY_FOLLOWED, MERGED_INTO
 from tellcity.reports.lifecycle import transition
 from tellcity.reports.models import Report, ReportEvent, Subscription, Support
 from tellcity.reports.states import EventType, Status
@@ -50,21 +51,18 @@ def merge(target: Report, duplicates: list[Report], actor: Actor) -> ReportEvent
             )
         _carry_supporters(duplicate, target)
         _carry_followers(duplicate, target)
-        note = _(
-            "Merged into %(reference)s, which follows the same problem.", reference=target.reference
-        )
-        transition(duplicate, Status.DUPLICATE, actor, text=note, duplicate_of=target)
+        # The note is a code, said in each reader's language when read (reports.history).
+        note = {"message": MERGED_INTO, "reference": target.reference}
+        transition(duplicate, Status.DUPLICATE, actor, note=note, duplicate_of=target)
     target.support_count = db.session.scalar(
         sa.select(sa.func.count()).select_from(Support).where(Support.report_id == target.id)
     )
-    merged = ", ".join(d.reference for d in duplicates)
     return record(
         target,
         actor,
         EventType.MERGE,
         is_public=True,
-        text=_("Merged with %(references)s", references=merged),
-        data={"merged": [d.reference for d in duplicates]},
+        data={"merged": [d.reference for d in duplicates]},  # said by reports.history
     )
 
 
@@ -279,8 +277,8 @@ def _bulk_one(report, action, actor, assignee, department, original, reason) -> 
     elif original is None:
         raise Invalid(_("give the reference of the original report"), field="original")
     else:
-        note = _("This problem is already followed in %(reference)s.", reference=original.reference)
-        transition(report, Status.DUPLICATE, actor, text=note, duplicate_of=original)
+        note = {"message": ALREADY_FOLLOWED, "reference": original.reference}
+        transition(report, Status.DUPLICATE, actor, note=note, duplicate_of=original)
 
 
 def can_see_original(actor: Actor, report: Report) -> bool:

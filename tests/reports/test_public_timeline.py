@@ -72,9 +72,12 @@ def page_timeline(client, reference: str) -> list[tuple[str, str | None]]:
 
 def test_every_front_end_shows_the_same_public_events_in_the_same_order(client, lived):
     reference = lived.reference
-    api = client.get(f"/api/v1/reports/{reference}").get_json()["timeline"]
-    [request] = client.get(f"/open311/v2/requests/{reference}.json?extensions=true").get_json()
-    updates = client.get("/open311/v2/servicerequestupdates.json").get_json()
+    # Each in the reader's language: a merge's note is said in English to all of them.
+    api = client.get(f"/api/v1/reports/{reference}", headers=ENGLISH).get_json()["timeline"]
+    [request] = client.get(
+        f"/open311/v2/requests/{reference}.json?extensions=true", headers=ENGLISH
+    ).get_json()
+    updates = client.get("/open311/v2/servicerequestupdates.json", headers=ENGLISH).get_json()
 
     events = [(entry["type"], entry["text"] or None) for entry in api]
     assert [kind for kind, _text in events] == [

@@ -3,6 +3,7 @@ default department, then the triage desk."""
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from shapely.geometry import shape
 
 from tellcity.categories.models import Category
@@ -10,6 +11,7 @@ from tellcity.cities.models import Zone
 from tellcity.core.errors import Invalid
 from tellcity.extensions import db
 from tellcity.geo.places import is_inside, zone_id_at
+from tellcity.reports.history import describe
 from tellcity.routing.models import RoutingRule
 from tellcity.routing.services import route
 from tests.reports.helpers import (
@@ -134,7 +136,16 @@ def test_the_routing_decision_is_in_the_first_event_for_staff(demo_city):
     )
     first = report.events[0]
     assert first.type == "created" and not first.is_public
-    assert first.text.startswith("Routed to Parcs, jardins et espaces verts (rule #")
+    assert first.text == ""  # the decision is data, said in the reader's language
+    with force_locale("en"):
+        assert describe(first).startswith(
+            "Received and routed to Parcs, jardins et espaces verts (rule #"
+        )
+        assert ": Fly-tipping in Val de Seine" in describe(first)
+    with force_locale("fr"):
+        assert describe(first).startswith(
+            "Reçu et orienté vers Parcs, jardins et espaces verts (règle n° "
+        )
     assert first.data["routing"]["zone"] == "val-de-seine"
     assert report.department.slug == "espaces-verts"
     assert report.zone.slug == "val-de-seine"

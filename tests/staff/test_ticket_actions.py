@@ -131,7 +131,11 @@ def test_merging_carries_supporters_and_followers(client, login_as, demo_city):
     for reference in (first, second):
         duplicate = fresh(reference)
         assert duplicate.status == "duplicate" and duplicate.duplicate_of_id == merged.id
-        assert target in duplicate.events[-1].text
+        # The note is said in each reader's language, not in the one the agent used.
+        page = client.get(f"/reports/{reference}").get_data(as_text=True)
+        assert f"Fusionné dans {target}, qui suit le même problème." in page
+        english = client.get(f"/reports/{reference}", headers={"Accept-Language": "en"})
+        assert f"Merged into {target}, which follows the same problem." in english.text
     followers = set(
         db.session.scalars(sa.select(Subscription.email).where(Subscription.report_id == merged.id))
     )

@@ -27,7 +27,7 @@ from tellcity.core.params import float_param, page_param
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
 from tellcity.extensions import limiter
-from tellcity.reports import queries, services
+from tellcity.reports import history, queries, services
 from tellcity.reports.forms import FollowForm
 from tellcity.reports.models import Report
 from tellcity.reports.schemas import MarkerSchema
@@ -36,6 +36,11 @@ bp = Blueprint("reports", __name__)
 # For every template: `{% if report is open %}` and `{% for event in public_events(report) %}`.
 bp.add_app_template_test(lambda report: report.is_open, "open")
 bp.add_app_template_global(queries.public_events)
+# An event in words, in the page's language: `describe_event(event)` and the others of history.
+bp.add_app_template_global(history.describe, "describe_event")
+bp.add_app_template_global(history.system_note, "event_note")
+bp.add_app_template_global(history.told_text, "event_text")
+bp.add_app_template_global(history.actor_name, "event_actor")
 bp.add_app_template_global(
     lambda report: questions.labelled(report.category, report.attributes, str(get_locale())),
     "answers_of",
