@@ -138,7 +138,32 @@ class RequestClient(FlaskClient):
     database session leaks from one request to the next. Commit what a request must see."""
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:  # read later, in that context as a server would
+            response.response = _InContext(context, response.response)
+        return response
+
+
+class _InContext:
+    """A streamed body read in the context of the request that made it: a generator under
+    Flask's stream_with_context (Flask-Compress compresses streamed answers so) pushes the
+    request's context when it starts and pops it when it ends, which must happen in the same
+    context."""
+
+    def __init__(self, context: contextvars.Context, body):
+        self.context, self.body = context, iter(body)
+        self.closing = body
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.context.run(next, self.body)
+
+    def close(self) -> None:
+        if hasattr(self.closing, "close"):
+            self.context.run(self.closing.close)
 
 
 @pytest.fixture
@@ -166,11 +191,17 @@ def demo_city(app):
 @pytest.fixture
 def staff(demo_city):
     """The demo city's accounts by email prefix: admin, cabinet (the mayor's office),
-    chef.voirie, agent.voirie, chef.proprete, agent.proprete, agent.accueil, resident."""
+    chef.voirie, agent.voirie, chef.proprete, agent.proprete, agent.accueil, resident. The
+    administrator has set up two-factor sign-in (which administrators must), with the secret
+    tests.accounts.helpers.SECRET."""
     from tellcity.accounts.models import User
+    from tests.accounts.helpers import enrol
 
     users = db.session.scalars(sa.select(User).where(User.city_id == demo_city.id)).all()
-    return {user.email.split("@")[0]: user for user in users}
+    by_name = {user.email.split("@")[0]: user for user in users}
+    enrol(by_name["admin"])
+    db.session.commit()
+    return by_name
 
 
 @pytest.fixture
@@ -218,3 +249,31 @@ def login_as(client, staff):
         return staff[name] if name else None
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's standalone S3 server, one process on a free loopback port for the whole session
+    (tests/photos/s3_server.py): `.endpoint_url`, `.env` (the AWS_* variables pointing at it),
+    `.new_bucket()`, `.client()`. An app server started by a test uses it with
+    `env={**os.environ, **moto_server.env, "TELLCITY_PHOTO_STORAGE": f"s3://{bucket}/photos"}`."""
+    from tests.photos.s3_server import MotoServer
+
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(app, moto_server, monkeypatch):
+    """The app keeps its photos in a new bucket of `moto_server`, configured as a city would
+    (PHOTO_STORAGE, and boto3's standard AWS_* variables); returns the bucket to look into."""
+    from tests.photos.s3_server import UNSET, Bucket
+
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in moto_server.env.items():
+        monkeypatch.setenv(name, value)
+    bucket = Bucket(moto_server, moto_server.new_bucket(), "photos")
+    app.config["PHOTO_STORAGE"] = bucket.url
+    return bucket

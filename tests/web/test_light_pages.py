@@ -5,8 +5,11 @@ language. (The bytes a real browser transfers are measured in tests/e2e/test_pho
 import gzip
 import re
 
+import brotli
 import pytest
 
+from tellcity.extensions import db
+from tests.reports.helpers import submit
 from tests.web.helpers import form_tokens
 
 STATIC = re.compile(r'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{12})"')
@@ -118,3 +121,30 @@ def test_too_many_sign_in_attempts_are_explained_in_french(app, client):
     assert "<h1>Trop de demandes</h1>" in page
     assert "Attendez une minute, puis réessayez." in page
     assert "per 1 minute" not in page
+
+
+ANSWERS = [
+    ("/", "text/html"),
+    ("/open311/v2/services.json", "application/json"),
+    ("/open311/v2/requests.json", "application/json"),
+    ("/open311/v2/requests.xml", "text/xml"),
+    ("/api/v1/categories", "application/json"),
+    ("/reports/markers.json?bbox=2.2,48.8,2.3,48.85", "application/json"),
+    ("/open-data/reports.geojson", "application/geo+json"),  # streamed
+    ("/open-data/reports.csv", "text/csv"),  # streamed
+]
+
+
+@pytest.mark.parametrize("path, mimetype", ANSWERS)
+def test_every_kind_of_answer_travels_compressed(client, demo_city, path, mimetype):
+    for n in range(12):
+        submit(demo_city, description=f"Nid-de-poule n° {n} devant le numéro {n + 1}")
+    db.session.commit()
+    plain = client.get(path)
+    compressed = client.get(path, headers={"Accept-Encoding": "br"})
+    assert plain.status_code == compressed.status_code == 200, path
+    assert compressed.mimetype == mimetype
+    assert plain.headers.get("Content-Encoding") is None
+    assert compressed.headers["Content-Encoding"] == "br", path
+    assert brotli.decompress(compressed.data) == plain.data
+    assert len(compressed.data) < len(plain.data) / 2
