@@ -56,6 +56,27 @@ DEFAULTS = {
     # Chromium accepts) makes it 45.5 KB and gzip 42.7 KB; a 10 KB page takes 0.5 ms at level 6.
     "COMPRESS_ALGORITHM": ["br", "gzip", "zstd", "deflate"],
     "COMPRESS_BR_LEVEL": 6,
+    # Every kind of answer the app writes: pages, JSON (the APIs, GeoJSON), XML (Open311), CSV
+    # (exports, open data), feeds, and the static files' types. Streamed answers (the exports)
+    # are compressed too, with Brotli, zstd or deflate (the library streams no gzip).
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/csv",
+        "text/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/geo+json",
+        "application/manifest+json",
+        "application/xml",
+        "application/atom+xml",
+        "application/rss+xml",
+        "image/svg+xml",
+        "image/x-icon",
+    ],
+    "COMPRESS_ALGORITHM_STREAMING": ["br", "zstd", "deflate"],
     # The public map's tiles (OpenStreetMap by default); pages stay usable when they cannot load.
     "MAP_TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "MAP_TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
