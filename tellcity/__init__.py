@@ -55,8 +55,19 @@ def _init_extensions(app: Flask) -> None:
     import tellcity.accounts.services
     import tellcity.cities.versions
     import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
-    from tellcity.core import caches, i18n, params, private_pages, security, static_files
+    from tellcity.core import (
+        caches,
+        i18n,
+        metrics,
+        params,
+        private_pages,
+        request_log,
+        security,
+        static_files,
+    )
 
+    request_log.init_app(app)  # first: its clock starts before any other hook runs
+    metrics.init_app(app)
     params.init_app(app)  # before any route: `<int:...>` reads ASCII digits within bounds
     db.init_app(app)
     csrf.init_app(app)

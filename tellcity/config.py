@@ -45,7 +45,8 @@ DEFAULTS = {
     # which rate limits count by, is then the peer's.
     "TRUSTED_PROXIES": 0,
     # Rate limits on public writes; use a shared store (redis://host:6379) with several processes.
-    # process:// counts in this process's memory (tellcity.core.ratelimit).
+    # process:// counts in this process's memory (tellcity.core.ratelimit). RATELIMIT_KEY_PREFIX
+    # sets the counters apart when several sites share one Redis.
     "RATELIMIT_STORAGE_URI": "process://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SUBMIT": "10 per minute;100 per day",
@@ -109,6 +110,11 @@ DEFAULTS = {
     # seconds ago (shared by every process through the stats_snapshots table; the worker
     # recomputes the views the pages open by default before they expire). 0: always compute.
     "STATS_CACHE_SECONDS": 300,
+    # The operator's signals (tellcity.core.metrics, tellcity.core.request_log): GET /metrics
+    # answers a Prometheus scraper sending "Authorization: Bearer <METRICS_TOKEN>", and is a
+    # 404 while the token is empty; "json" writes one JSON line per request to standard error.
+    "METRICS_TOKEN": "",
+    "LOG_FORMAT": "text",
 }
 
 SECRET_FILE = "secret_key"

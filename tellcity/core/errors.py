@@ -77,7 +77,7 @@ class Conflict(TellCityError):
     code = "conflict"
 
 
-JSON_PREFIXES = ("/api/", "/open311/", "/healthz")
+JSON_PREFIXES = ("/api/", "/open311/", "/healthz", "/readyz")
 API_PREFIX = "/api/v1/"
 
 

@@ -1,4 +1,4 @@
-"""The health check."""
+"""The health and readiness checks."""
 
 import logging
 
@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from tellcity.core.queries import ping_database
+from tellcity.core.readiness import check_services
 
 bp = Blueprint("core", __name__)
 log = logging.getLogger(__name__)
@@ -24,6 +25,16 @@ def healthz():
         body = {"status": "error", "database": "unavailable"}
         return _no_store(jsonify(body)), 503
     return _no_store(jsonify(status="ok", database="ok"))
+
+
+@bp.get("/readyz")
+def readyz():
+    """200 when every service the app depends on answers, 503 naming those that do not (see
+    tellcity.core.readiness): {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}."""
+    checks = check_services()
+    ready = all(outcome == "ok" for outcome in checks.values())
+    body = {"status": "ok" if ready else "error", "checks": checks}
+    return _no_store(jsonify(body)), 200 if ready else 503
 
 
 def _no_store(response):

@@ -39,6 +39,7 @@ from tellcity.categories.models import Category
 from tellcity.categories.questions import check_answers
 from tellcity.cities.models import City
 from tellcity.cities.queries import active_category
+from tellcity.core import metrics
 from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Invalid, Malformed
 from tellcity.core.permissions import Actor
@@ -340,6 +341,7 @@ def submit_report(
     write_new(db.session, created, keep=False)  # read again only through report.events
     notify.notify_new_report(report, is_new=True)
     notify.notify_acknowledgement(report, is_new=True)
+    metrics.SUBMISSIONS.inc()
     return report, True
 
 

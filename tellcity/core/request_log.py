@@ -1,0 +1,98 @@
+"""Each request's id, and its log line in JSON for the operator's log collector.
+
+Every request gets an id: the X-Request-ID its proxy or load balancer sent, when it looks like
+one (at most 64 letters, digits, and `-_.:`; anything else could forge log lines), or a new
+one. The id is sent back in the X-Request-ID header and written into the outbox messages the
+request queued (OutboxMessage.request_id), so an email that went astray leads back to the
+request that wrote it.
+
+With LOG_FORMAT = "json", each request also writes one line to standard error: the time, the
+id, the method, the endpoint and its URL rule (`/track/<token>`, never the path, which can hold
+a tracking token, nor the query string, which can hold an email address), the status and the
+duration. Nothing of the request's body, headers or sender is logged.
+"""
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, current_app, g, has_app_context, request
+
+HEADER = "X-Request-ID"
+#: What an incoming request id may look like to be kept.
+SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+log = logging.getLogger("tellcity.requests")
+
+
+def init_app(app: Flask) -> None:
+    """Give each request its id and, with LOG_FORMAT = "json", its log line."""
+    log_format = app.config["LOG_FORMAT"]
+    if log_format not in ("text", "json"):
+        raise ValueError(f'LOG_FORMAT must be "text" or "json", not {log_format!r}')
+    if log_format == "json":
+        _log_lines_to_stderr()
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being answered; None outside a request (the worker)."""
+    return g.get("request_id") if has_app_context() else None
+
+
+def request_duration() -> float | None:
+    """Seconds since the request began, when it is one that began."""
+    started = g.get("request_started_at")
+    return None if started is None else time.perf_counter() - started
+
+
+def _start() -> None:
+    g.request_started_at = time.perf_counter()
+    given = request.headers.get(HEADER, "")
+    g.request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _finish(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id is None:  # a request that failed before it began
+        return response
+    response.headers[HEADER] = request_id
+    if current_app.config["LOG_FORMAT"] == "json":
+        log.info(json.dumps(_line(response, request_id)))
+    return response
+
+
+def _line(response: Response, request_id: str) -> dict:
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "request_id": request_id,
+        "method": request.method,
+        "endpoint": request.endpoint,
+        "rule": request.url_rule.rule if request.url_rule else None,
+        "status": response.status_code,
+        "duration_ms": round((request_duration() or 0) * 1000, 2),
+    }
+
+
+class _JsonLines(logging.Handler):
+    """The request lines, as they are (each message is a JSON object already), to whatever
+    standard error is when written."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(record.getMessage() + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def _log_lines_to_stderr() -> None:
+    if not any(isinstance(handler, _JsonLines) for handler in log.handlers):
+        log.addHandler(_JsonLines())
+    log.setLevel(logging.INFO)
+    log.propagate = False  # one line, not a second one through the app's logger
