@@ -15,6 +15,11 @@ DEFAULTS = {
     # The city pages and APIs serve when the request names none (its slug).
     "DEFAULT_CITY": "issy-les-moulineaux",
     "UPLOAD_FOLDER": "",
+    # Where photos are kept: empty for UPLOAD_FOLDER (instance/uploads), or s3://bucket/prefix
+    # for an S3-compatible store shared by several machines, through boto3 and its standard
+    # AWS_* configuration (tellcity.photos.storage); seconds to wait for that store.
+    "PHOTO_STORAGE": "",
+    "PHOTO_STORAGE_TIMEOUT": 5,
     # Photo uploads: refused past this many bytes, or this many pixels (read before decoding).
     "PHOTO_MAX_BYTES": 15 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 40_000_000,

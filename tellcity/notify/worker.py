@@ -253,6 +253,9 @@ def _record_failure(message: OutboxMessage, error: str, now: datetime) -> str:
         message.locked_until = None
         if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             message.status = OutboxStatus.DEAD
+            # A dead message is never tried again: its next_attempt_at says when it died,
+            # which the outbox page and the staff's warning read (by its index).
+            message.next_attempt_at = now
             outcome = "dead"
         else:
             message.status = OutboxStatus.PENDING

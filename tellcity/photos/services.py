@@ -1,33 +1,35 @@
 """Photos: an upload is judged by its content, cleaned (orientation applied, every piece of
-metadata dropped, resized, thumbnail made) and stored under the upload folder with a random name.
+metadata dropped, resized, thumbnail made) and stored with a random name in the photo store
+(storage.py: the upload folder, or an S3-compatible bucket).
 
 The GPS position a photo carries is read before cleaning so the form can offer it to place the
 pin; it is never stored. Refusals raise PhotoRefused, whose message is for the resident.
 `store_photo` flushes; the caller commits. Should the transaction be rolled back instead (a
 refusal after the photos, a commit that fails), the files are removed with it, so that no file
-outlives its row.
+outlives its row; and once a photo's row is deleted and committed (with its report, say), its
+files are removed from the store too.
 """
 
 import hashlib
 import io
 import math
-import os
 import re
 import secrets
 import struct
-import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import current_app
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 from tellcity.core.errors import Invalid, TellCityError
-from tellcity.core.transaction import on_rollback
+from tellcity.core.transaction import after_commit, on_rollback
 from tellcity.extensions import db
+from tellcity.photos.storage import StorageFull, StorageUnavailable, store
 from tellcity.reports.models import Photo, Report, ReportEvent
 
 #: The stored photo fits in this square, the thumbnail in the smaller one (pixels).
@@ -68,9 +70,6 @@ _EXIF_ERRORS = (
 NOT_A_PHOTO = "Ce fichier n'est pas une photo JPEG, PNG ou WebP."
 EMPTY = "Ce fichier est vide : choisissez une photo."
 DAMAGED = "Cette photo est abîmée ou incomplète : essayez de l'envoyer à nouveau."
-STORAGE_FULL = (
-    "La photo n'a pas pu être enregistrée : le serveur manque de place. Réessayez plus tard."
-)
 
 
 class PhotoRefused(Invalid):
@@ -80,13 +79,6 @@ class PhotoRefused(Invalid):
 
     def __init__(self, message: str):
         super().__init__(message, field="photos")
-
-
-class StorageFull(TellCityError):
-    """The photo could not be written (disk full, most likely); nothing of it was kept."""
-
-    status = 507
-    code = "storage_full"
 
 
 @dataclass(frozen=True)
@@ -301,16 +293,17 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
 
 
 def store_photo(report: Report, photo: ProcessedPhoto, event: ReportEvent | None = None) -> Photo:
-    """Write the photo and its thumbnail under UPLOAD_FOLDER with random names, add its row to
+    """Write the photo and its thumbnail to the photo store with random names, add its row to
     the report (and to the event that added it, if any) and flush.
 
-    Each file is written whole to a temporary file then renamed into place. Raises StorageFull
-    when a file cannot be written, after removing whatever was written. The caller commits; if
-    the transaction is rolled back instead (a failed commit too), the files are removed.
+    Each file is written whole (storage.py). Raises StorageFull (the disk) or
+    StorageUnavailable (the object store) when a file cannot be written, after removing
+    whatever was written. The caller commits; if the transaction is rolled back instead (a
+    failed commit too), the files are removed.
     """
     extension = EXTENSIONS[photo.content_type]
     storage_key, thumbnail_key = _new_key(extension), _new_key(extension)
-    _write_files({thumbnail_key: photo.thumbnail, storage_key: photo.image})
+    _write_files({thumbnail_key: photo.thumbnail, storage_key: photo.image}, photo.content_type)
     # The keys, not the row: a row rolled back is no longer the session's to read.
     on_rollback(lambda: _remove_files(storage_key, thumbnail_key))
     if event is not None and event.id is None:
@@ -355,13 +348,20 @@ def discard_files(photo: Photo) -> None:
 
 
 def _remove_files(*keys: str) -> None:
-    for key in keys:
-        _remove(key)
+    store().delete(file_path(key) for key in keys)
+
+
+@event.listens_for(Photo, "after_delete")
+def _deleted(_mapper, _connection, photo: Photo) -> None:
+    """A photo's row deleted through the session (alone, or with its report): its files go
+    once that is committed. (A bulk SQL DELETE bypasses this: delete rows one by one.)"""
+    keys = photo.storage_key, photo.thumbnail_key
+    after_commit(lambda: _remove_files(*keys))
 
 
 def file_path(key: str) -> str:
-    """Where the file of a storage or thumbnail key lives, relative to UPLOAD_FOLDER: in a
-    subfolder named after the key's first two characters, so no folder grows too large."""
+    """The name of the file of a storage or thumbnail key in the photo store: in a subfolder
+    named after the key's first two characters, so no folder grows too large."""
     if not KEY_PATTERN.fullmatch(key):
         raise ValueError(f"not a storage key: {key!r}")
     return f"{key[:2]}/{key}"
@@ -371,46 +371,13 @@ def _new_key(extension: str) -> str:
     return f"{secrets.token_urlsafe(24)}.{extension}"
 
 
-def _absolute(key: str) -> str:
-    return os.path.join(current_app.config["UPLOAD_FOLDER"], file_path(key))
-
-
-def _write_files(files: dict[str, bytes]) -> None:
+def _write_files(files: dict[str, bytes], content_type: str) -> None:
     """Write each file whole, or none of them."""
     written = []
     try:
         for key, content in files.items():
-            _write(_absolute(key), content)
+            store().write(file_path(key), content, content_type)
             written.append(key)
-    except OSError as error:
-        current_app.logger.error("Could not store a photo: %s", error)
-        for key in written:
-            _remove(key)
-        raise StorageFull(STORAGE_FULL) from error
-
-
-def _write(path: str, content: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place: a reader never
-    sees half a file, and a failed write leaves nothing behind."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
+    except (StorageFull, StorageUnavailable):
+        _remove_files(*written)
         raise
-
-
-def _remove(key: str) -> None:
-    try:
-        os.unlink(_absolute(key))
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        current_app.logger.warning("Could not remove photo file %s: %s", key, error)

@@ -1,9 +1,12 @@
-"""Serving stored photos and thumbnails to the public."""
+"""Serving stored photos and thumbnails to the public, from the photo store through these URLs
+(streamed, never a redirect to the bucket: see storage.py), so that hiding a photo or its report
+takes effect at once."""
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort
 
 from tellcity.photos.queries import public_photo
 from tellcity.photos.services import KEY_PATTERN, file_path
+from tellcity.photos.storage import store
 
 bp = Blueprint("photos", __name__)
 
@@ -24,18 +27,13 @@ def thumbnail(key: str):
 
 def _send(key: str, *, thumbnail: bool):
     """The file of a visible photo, as the type it was stored as. Anything that is not exactly
-    a storage key is a 404 before the disk is touched."""
+    a storage key is a 404 before the store is asked."""
     if not KEY_PATTERN.fullmatch(key):
         abort(404)
     photo = public_photo(key, thumbnail=thumbnail)
     if photo is None:
         abort(404)
-    response = send_from_directory(
-        current_app.config["UPLOAD_FOLDER"],
-        file_path(key),
-        mimetype=photo.content_type,
-        max_age=CACHE_SECONDS,
-    )
+    response = store().send(file_path(key), photo.content_type, CACHE_SECONDS)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
