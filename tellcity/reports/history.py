@@ -116,17 +116,17 @@ def actor_name(event: ReportEvent) -> str:
     return label
 
 
-def routing_reason(routing: dict, report: Report | None = None) -> str:
-    """Why routing chose its department, from the decision stored in a report's first event
-    (routing.services.Routing.data). Decisions stored before it said its basis are read from
-    their rule id and English reason."""
+def routing_reason(routing: dict, city_id: int) -> str:
+    """Why routing chose its department, from its decision (routing.services.Routing.data, as
+    stored in a report's first event) in `city_id`. Decisions stored before they said their
+    basis are read from their rule id and English reason."""
     reason = routing.get("reason") or ""
     basis = routing.get("basis") or (
         "rule" if routing.get("rule_id") else "default" if reason.startswith("default") else ""
     )
-    category = _category_name(report, routing.get("category") or _code_in(reason))
+    category = _category_name(city_id, routing.get("category") or _code_in(reason))
     if basis == "rule":
-        zone = _zone_of_rule(report, routing, reason)
+        zone = _zone_of_rule(city_id, routing, reason)
         if zone:
             return _(
                 "rule #%(rule)s: %(category)s in %(zone)s",
@@ -154,10 +154,10 @@ def _code_in(reason: str) -> str | None:
     return None
 
 
-def _zone_of_rule(report: Report | None, routing: dict, reason: str) -> str | None:
+def _zone_of_rule(city_id: int, routing: dict, reason: str) -> str | None:
     if "basis" in routing:
         slug = routing.get("rule_zone")
-        return _zone_name(report, slug) if slug else None
+        return _zone_name(city_id, slug) if slug else None
     where = reason.split(" in ", 1)[1] if " in " in reason else ""
     return None if where in ("", "any zone") else where  # the zone's name, as it was
 
@@ -165,16 +165,18 @@ def _zone_of_rule(report: Report | None, routing: dict, reason: str) -> str | No
 # Names, looked up when read
 
 
-def _department_name(report: Report | None, slug_or_id) -> str:
+def _department_name(city_id: int, slug_or_id) -> str:
+    """A department named by its slug (a transfer, a routing) or its id (a referral)."""
     if slug_or_id in (None, ""):
         return _("no department")
     if isinstance(slug_or_id, int) or str(slug_or_id).isdigit():
         department = db.session.get(Department, int(slug_or_id))
     else:
-        query = sa.select(Department).where(Department.slug == str(slug_or_id))
-        if report is not None:
-            query = query.where(Department.city_id == report.city_id)
-        department = db.session.scalar(query.limit(1))
+        department = db.session.scalar(
+            sa.select(Department).where(
+                Department.city_id == city_id, Department.slug == str(slug_or_id)
+            )
+        )
     return department.name if department is not None else _("a department since deleted")
 
 
@@ -185,21 +187,16 @@ def _user_name(user_id) -> str:
     return user.name or user.email
 
 
-def _category_name(report: Report | None, code: str | None) -> str:
-    if report is not None and not code:
-        return report.category.name(_locale())
-    query = sa.select(Category).where(Category.code == (code or ""))
-    if report is not None:
-        query = query.where(Category.city_id == report.city_id)
-    category = db.session.scalar(query.limit(1))
+def _category_name(city_id: int, code: str | None) -> str:
+    category = db.session.scalar(
+        sa.select(Category).where(Category.city_id == city_id, Category.code == (code or ""))
+    )
     return category.name(_locale()) if category is not None else _("a category since deleted")
 
 
-def _zone_name(report: Report | None, slug: str) -> str:
-    query = sa.select(Zone.name).where(Zone.slug == slug)
-    if report is not None:
-        query = query.where(Zone.city_id == report.city_id)
-    return db.session.scalar(query.limit(1)) or _("a zone since deleted")
+def _zone_name(city_id: int, slug: str) -> str:
+    name = db.session.scalar(sa.select(Zone.name).where(Zone.city_id == city_id, Zone.slug == slug))
+    return name or _("a zone since deleted")
 
 
 def _report_reference(report_id) -> str:
@@ -230,8 +227,8 @@ def _created(event: ReportEvent) -> str:
         return _("Report received")
     return _(
         "Received and routed to %(department)s (%(reason)s)",
-        department=_department_name(event.report, routing.get("department")),
-        reason=routing_reason(routing, event.report),
+        department=_department_name(event.report.city_id, routing.get("department")),
+        reason=routing_reason(routing, event.report.city_id),
     )
 
 
@@ -246,7 +243,7 @@ def _status_change(event: ReportEvent) -> str:
 
 def _closure_details(event: ReportEvent) -> list[str]:
     """What a closing move names: the reason, the original, the outside body."""
-    data = event.data or {}
+    data, city_id = event.data or {}, event.report.city_id
     details = []
     if data.get("reason"):
         label = REASON_LABELS.get(data["reason"])
@@ -257,7 +254,7 @@ def _closure_details(event: ReportEvent) -> list[str]:
         )
     if data.get("referred_to"):
         details.append(
-            _("referred to %(body)s", body=_department_name(event.report, data["referred_to"]))
+            _("referred to %(body)s", body=_department_name(city_id, data["referred_to"]))
         )
     return details
 
@@ -267,15 +264,15 @@ def _reopen(event: ReportEvent) -> str:
 
 
 def _transfer(event: ReportEvent) -> str:
-    old = _department_name(event.report, event.from_value)
-    new = _department_name(event.report, event.to_value)
+    old = _department_name(event.report.city_id, event.from_value)
+    new = _department_name(event.report.city_id, event.to_value)
     routing = (event.data or {}).get("routing")
     if routing:
         return _(
             "Rerouted from %(old)s to %(new)s (%(reason)s)",
             old=old,
             new=new,
-            reason=routing_reason(routing, event.report),
+            reason=routing_reason(routing, event.report.city_id),
         )
     return _("Transferred from %(old)s to %(new)s", old=old, new=new)
 
@@ -328,8 +325,8 @@ def _edit(event: ReportEvent) -> str:
     if field == "category":
         return _(
             "Category changed from %(old)s to %(new)s",
-            old=_category_name(event.report, event.from_value),
-            new=_category_name(event.report, event.to_value),
+            old=_category_name(event.report.city_id, event.from_value),
+            new=_category_name(event.report.city_id, event.to_value),
         )
     if field == "position":
         return _("Position moved")

@@ -21,10 +21,10 @@ class Routing:
     department: Department
     zone: Zone | None
     rule: RoutingRule | None
-    reason: str
-    #: "rule", "default" (the category's department) or "triage".
-    basis: str = "rule"
-    category_code: str = ""
+    #: "rule", "default" (the category's department) or "triage": why, said in the reader's
+    #: language by reports.history.routing_reason.
+    basis: str
+    category_code: str
 
     @property
     def data(self) -> dict:
@@ -33,7 +33,6 @@ class Routing:
             "department": self.department.slug,
             "zone": self.zone.slug if self.zone else None,
             "rule_id": self.rule.id if self.rule else None,
-            # Why, as data: reports.history.routing_reason says it in the reader's language.
             "basis": self.basis,
             "category": self.category_code,
             # A zone's rule matched: the report's zone is the rule's.
@@ -53,16 +52,12 @@ def route(city: City, category: Category, lat: float | None, lon: float | None) 
     zone = config.zone(zone_id)
     rule = config.first_rule(category.id, zone_id)
     if rule is not None:
-        where = f"in {zone.name}" if rule.zone_id else "in any zone"
-        reason = f"rule #{rule.id}: {category.code} {where}"
-        return Routing(rule.department, zone, rule, reason, "rule", category.code)
+        return Routing(rule.department, zone, rule, "rule", category.code)
     if category.department is not None:
-        reason = f"default department of {category.code}"
-        return Routing(category.department, zone, None, reason, "default", category.code)
+        return Routing(category.department, zone, None, "default", category.code)
     desk = config.attach(config.triage_desk)
     if desk is None:
         raise Conflict(
             _("%(city)s has no triage desk to route reports to", city=city.name), code="no_triage"
         )
-    reason = "no rule and no default department: triage"
-    return Routing(desk, zone, None, reason, "triage", category.code)
+    return Routing(desk, zone, None, "triage", category.code)

@@ -30,7 +30,7 @@ def test_the_tester_follows_a_zone_rule_and_saves_nothing(client, login_as, demo
     assert "<dt>Department</dt><dd>Parcs, jardins et espaces verts</dd>" in page
     assert "<dt>Zone</dt><dd>Val de Seine (secteur de démo)</dd>" in page
     assert f"<dt>Rule</dt><dd>#{rule.id}</dd>" in page
-    assert f"rule #{rule.id}: illegal-dumping in Val de Seine" in page
+    assert f"rule #{rule.id}: Fly-tipping in Val de Seine" in page  # names, not codes
     assert "Nothing was saved." in page
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RoutingRule)) == rules_before
@@ -41,7 +41,7 @@ def test_the_tester_says_when_the_default_department_decides(client, login_as, d
     login_as("admin")
     page = try_point(client, demo_city, "illegal-dumping", TOWN_HALL)
     assert "<dt>Department</dt><dd>Propreté urbaine</dd>" in page
-    assert "default department of illegal-dumping" in page
+    assert "default department of Fly-tipping" in page
 
 
 def test_the_tester_asks_for_a_position(client, login_as, demo_city):

@@ -41,6 +41,7 @@ bp.add_app_template_global(history.describe, "describe_event")
 bp.add_app_template_global(history.system_note, "event_note")
 bp.add_app_template_global(history.told_text, "event_text")
 bp.add_app_template_global(history.actor_name, "event_actor")
+bp.add_app_template_global(history.routing_reason)
 bp.add_app_template_global(
     lambda report: questions.labelled(report.category, report.attributes, str(get_locale())),
     "answers_of",
