@@ -26,6 +26,12 @@ DEFINITIONS = {
         "Reports open at the end of the range (now, when the range ends today): created "
         "before it and either open now or closed after it."
     ),
+    "closed_undated": _l(
+        "Reports created in the range that are closed, at a time nobody knows: imported with a "
+        "closed status and no usable closing time. They are neither closed in any range nor in "
+        "the backlog: received = closed + closed, date unknown + backlog, over a range that "
+        "covers every report."
+    ),
     "backlog_ages": _l(
         "Age of the backlog at the end of the range, in days: under 2, 2 to 7, 7 to 30, "
         "30 to 90, 90 and more (each bucket includes its lower bound)."

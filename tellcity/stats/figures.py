@@ -1,6 +1,6 @@
 """What the statistics queries return: plain values, with the few ratios derived from them."""
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from typing import get_type_hints
 
@@ -25,6 +25,7 @@ COUNTS = (
     "resolved",
     "confirmed",
     "backlog",
+    "closed_undated",
 )
 
 
@@ -41,6 +42,10 @@ class Figures:
     resolved: int = 0
     confirmed: int = 0
     backlog: int = 0
+    #: Received, and closed at a time nobody knows (imported with a closed status and no
+    #: usable closing time): neither closed in any range nor ever in the backlog. With them,
+    #: received = closed + closed_undated + backlog over a range that covers every report.
+    closed_undated: int = 0
     backlog_ages: list[int] = field(default_factory=lambda: [0] * len(AGE_BUCKETS))
     time_to_acknowledge: Spread = field(default_factory=Spread)
     time_to_close: Spread = field(default_factory=Spread)
@@ -55,7 +60,7 @@ class Figures:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.received or self.closed or self.backlog)
+        return not (self.received or self.closed or self.backlog or self.closed_undated)
 
     def add(self, other: "Figures") -> None:
         """Add another group's counts (not its durations, which do not add up)."""
@@ -182,10 +187,13 @@ def as_plain(value):
 
 
 def from_plain(cls, data: dict):
-    """The `cls` (a dataclass above) that as_plain gave `data` for."""
+    """The `cls` (a dataclass above) that as_plain gave `data` for. A figure added since
+    `data` was written (a snapshot kept by an older version) takes its default."""
     types = get_type_hints(cls)
     values = {}
     for item in fields(cls):
+        if item.name not in data and item.default is not MISSING:
+            continue
         kind, value = types[item.name], data[item.name]
         if is_dataclass(kind):
             value = from_plain(kind, value)

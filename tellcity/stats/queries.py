@@ -466,10 +466,18 @@ def _cell_counts(filters: StatsFilters, as_of: datetime, now: datetime) -> dict[
     def at(cell) -> Figures:
         return cells.setdefault(tuple(cell), Figures())
 
-    for *cell, received, duplicates in _grouped(
-        filters.created_in_range(), sa.func.count(), _count_if(Report.status == Status.DUPLICATE)
+    for *cell, received, duplicates, closed_undated in _grouped(
+        filters.created_in_range(),
+        sa.func.count(),
+        _count_if(Report.status == Status.DUPLICATE),
+        _count_if(sa.and_(Report.status.not_in(OPEN), Report.closed_at.is_(None))),
     ):
-        at(cell).received, at(cell).duplicates = received, duplicates
+        figures = at(cell)
+        figures.received, figures.duplicates, figures.closed_undated = (
+            received,
+            duplicates,
+            closed_undated,
+        )
     for *cell, closed, with_deadline, on_time, resolved, confirmed in _grouped(
         filters.closed_in_range(), *_closed_counts()
     ):

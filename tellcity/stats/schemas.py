@@ -5,8 +5,10 @@ aggregate or a public reference: no schema here has a field for anything about a
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import get_timezone
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from tellcity.core.i18n import iso_local
 from tellcity.reports.states import Kind
 from tellcity.stats.definitions import DEFINITIONS
 from tellcity.stats.figures import AGE_BUCKETS, Headline
@@ -39,6 +41,7 @@ COUNT_FIELDS = {
     "received": (fields.Integer, "received"),
     "closed": (fields.Integer, "closed"),
     "backlog": (fields.Integer, "backlog"),
+    "closed_undated": (fields.Integer, "closed_undated"),
     "duplicates": (fields.Integer, "duplicates"),
     "closed_with_deadline": (fields.Integer, "closed_with_deadline"),
     "closed_on_time": (fields.Integer, "closed_on_time"),
@@ -122,12 +125,20 @@ class HotspotSchema(Schema):
     open = fields.Integer()
 
 
+class LocalDateTime(fields.DateTime):
+    """A time in the city's time zone with its offset, as the CSV exports write times
+    (tellcity.core.csv): the table's two formats say the same."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else iso_local(value, get_timezone())
+
+
 class SuggestionSchema(Schema):
     reference = fields.String()
     category = fields.String()
     status = fields.String()
     support_count = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = LocalDateTime()
     summary = fields.String()
 
 
