@@ -45,6 +45,13 @@ from tellcity.imports.services import BATCH_SIZE, ImportFailed, import_file
     show_default=True,
     help="Rows written per commit.",
 )
+@click.option(
+    "--rejects",
+    "rejects_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write each skipped row to this CSV file, as it was, with its line and the reason; "
+    "fix the rows and import the file again.",
+)
 @with_appcontext
 def import_311_command(
     file: Path,
@@ -53,6 +60,7 @@ def import_311_command(
     city_slug: str | None,
     city_name: str | None,
     batch_size: int,
+    rejects_file: Path | None,
 ):
     """Import the 311 export FILE (CSV) as reports, through a column mapping: a shipped
     --profile or a --mapping file. The city is created, marked imported, if it does not exist;
@@ -71,6 +79,7 @@ def import_311_command(
                 city_name=city_name,
                 batch_size=batch_size,
                 progress=progress,
+                rejects=rejects_file,
             )
         except ImportFailed as error:
             raise click.ClickException(str(error)) from error

@@ -203,6 +203,9 @@ def _encoding(name: str, source: str) -> str:
         codecs.lookup(name)
     except LookupError:
         raise MappingError(f"{source}: unknown encoding {name!r}") from None
+    # Files are split into lines before they are decoded (tellcity.imports.records).
+    if "a,\n".encode(name).removeprefix(codecs.BOM_UTF8) != b"a,\n":
+        raise MappingError(f"{source}: encoding {name!r} does not write ASCII as ASCII")
     return name
 
 

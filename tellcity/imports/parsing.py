@@ -13,6 +13,7 @@ from tellcity.imports.mapping import (
     ImportMapping,
     MappingError,
 )
+from tellcity.imports.rejects import is_rejects, unescaped
 from tellcity.reports.states import OPEN_STATUSES, Status
 
 #: Column widths of the reports table the values must fit in.
@@ -24,6 +25,7 @@ NAME_MAX = 200
 class Skip(StrEnum):
     """Why a row of the file did not become a report."""
 
+    UNDECODABLE = "undecodable"
     MALFORMED = "malformed"
     NO_ID = "no_id"
     ID_TOO_LONG = "id_too_long"
@@ -32,6 +34,7 @@ class Skip(StrEnum):
     UNKNOWN_STATUS = "unknown_status"
     NO_POSITION = "no_position"
     OUTSIDE_CITY = "outside_city"
+    STRAY_POSITION = "stray_position"
 
 
 class Change(StrEnum):
@@ -48,6 +51,7 @@ class Change(StrEnum):
 
 
 SKIP_MESSAGES = {
+    Skip.UNDECODABLE: "with bytes the mapping's encoding cannot read",
     Skip.MALFORMED: "malformed (not as many fields as the header)",
     Skip.NO_ID: "without an id",
     Skip.ID_TOO_LONG: f"with an id longer than {EXTERNAL_ID_MAX} characters",
@@ -56,6 +60,7 @@ SKIP_MESSAGES = {
     Skip.UNKNOWN_STATUS: "with a status the mapping does not list",
     Skip.NO_POSITION: "without a position (empty, unreadable or a placeholder)",
     Skip.OUTSIDE_CITY: "outside the city limits",
+    Skip.STRAY_POSITION: "far from the positions of the other rows",
 }
 CHANGE_MESSAGES = {
     Change.CLOSED_BEFORE_OPENED: "closed before they were opened (closing date dropped)",
@@ -102,6 +107,9 @@ class Row:
     address: str
     description: str
     changes: tuple[Change, ...]
+    #: The line of the file the row starts on, and its fields as read (for the rejects file).
+    line: int = 0
+    fields: list[str] | None = None
 
 
 class RowParser:
@@ -121,6 +129,8 @@ class RowParser:
         #: are not case-folded to be compared.
         self.missing_length = max(map(len, self.missing))
         self.dates = DateParser(mapping.date_formats, ZoneInfo(mapping.city.timezone))
+        #: A rejects file imported again: its cells lose the apostrophe put before formulas.
+        self.is_rejects = is_rejects(header)
 
     def values(self, fields: list[str]) -> list[str]:
         """Every field of the mapping, in FIELDS order, stripped; "" for a field the mapping
@@ -132,7 +142,22 @@ class RowParser:
             if len(value) <= length and value.casefold() in missing:
                 value = ""
             values.append(value)
+        if self.is_rejects:
+            return [unescaped(value) for value in values]
         return values
+
+    def position(self, fields: list[str]) -> tuple[float, float] | None:
+        """The position of a row, or None when it has none (or is malformed)."""
+        if len(fields) != self.width:
+            return None
+        lat, lon = FIELDS.index("lat"), FIELDS.index("lon")
+        values = [fields[self.index[lat]].strip(), fields[self.index[lon]].strip()]
+        if self.is_rejects:
+            values = [unescaped(value) for value in values]
+        try:
+            return self._position(*values)
+        except Skipped:
+            return None
 
     def parse(self, fields: list[str]) -> Row:
         """The report values of one row. Raises Skipped when it cannot be a report."""

@@ -7,17 +7,15 @@ import skips the ids the city already holds, running it again after a failure ca
 it stopped.
 """
 
-import csv
 import gc
-import io
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
 
 import sqlalchemy as sa
 
@@ -34,6 +32,9 @@ from tellcity.imports.parsing import (
     Skip,
     Skipped,
 )
+from tellcity.imports.records import Records
+from tellcity.imports.rejects import RejectsFile
+from tellcity.imports.strays import Bulk
 from tellcity.imports.writer import ReportWriter
 
 BATCH_SIZE = 5_000
@@ -59,6 +60,11 @@ class ImportResult:
     changes: Counter[Change] = field(default_factory=Counter)
     #: The source statuses behind Skip.UNKNOWN_STATUS, with their counts.
     unknown_statuses: Counter[str] = field(default_factory=Counter)
+    #: The departments and categories the import created, as (name, slug or code).
+    new_departments: list[tuple[str, str]] = field(default_factory=list)
+    new_categories: list[tuple[str, str]] = field(default_factory=list)
+    #: Where the skipped rows are written, if anywhere.
+    rejects: RejectsFile | None = None
     seconds: float = 0.0
 
     def summary(self) -> list[str]:
@@ -81,12 +87,30 @@ class ImportResult:
             lines.append(f"Statuses missing from the mapping: {statuses}.")
         if self.changes:
             lines.append(f"Imported with changes: {_counted(self.changes, CHANGE_MESSAGES)}.")
+        for what, created in (
+            ("departments", self.new_departments),
+            ("categories", self.new_categories),
+        ):
+            if created:
+                listed = ", ".join(f"{name} ({code})" for name, code in created)
+                lines.append(f"New {what} in {self.city_name}: {listed}.")
+        if self.rejects is not None:
+            rows = "row" if self.rejects.rows == 1 else "rows"
+            lines.append(
+                f"Skipped rows ({self.rejects.rows:,} {rows}) written to {self.rejects.path}."
+            )
         return lines
 
-    def skip(self, skipped: Skipped) -> None:
+    def skip(self, skipped: Skipped, line: int, fields: list[str]) -> None:
+        """Count a row skipped, and write it to the rejects file if there is one."""
         self.skipped[skipped.reason] += 1
         if skipped.reason == Skip.UNKNOWN_STATUS:
             self.unknown_statuses[skipped.detail] += 1
+        if self.rejects is not None:
+            reason = SKIP_MESSAGES[skipped.reason]
+            if skipped.detail:
+                reason += f": {skipped.detail}"
+            self.rejects.write(line, reason, fields)
 
 
 def _counted(counts: Counter, messages: dict) -> str:
@@ -103,18 +127,21 @@ def import_file(
     city_name: str | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    rejects: Path | None = None,
 ) -> ImportResult:
     """Import the 311 export at `path` into the city `city_slug` (the mapping's city when not
     given), creating the city, marked imported, when it does not exist yet (named `city_name`,
     else the mapping's name for it). Unknown agencies and categories are created, marked
-    imported. Rows already imported (same external id in the city) are left alone.
+    imported, one for each distinct name. Rows already imported (same external id in the city)
+    are left alone. In an imported city, rows far from the bulk of the file are skipped
+    (tellcity.imports.strays). Every skipped row is written to the file `rejects`, if given.
 
     Commits after each batch; `progress` is called after each with the bytes read so far.
     Returns the counts of what was imported and skipped, by reason. Raises ImportFailed.
     """
     started = time.perf_counter()
     with _young_collections_only():
-        result = _import(path, mapping, city_slug, city_name, batch_size, progress)
+        result = _import(path, mapping, city_slug, city_name, batch_size, progress, rejects)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -126,25 +153,60 @@ def _import(
     city_name: str | None,
     batch_size: int,
     progress: Callable[[int], None] | None,
+    rejects: Path | None,
 ) -> ImportResult:
     slug = city_slug or mapping.city.slug
     city = db.session.scalar(sa.select(City).where(City.slug == slug))
     if city is None:
         _check_new_city(slug, mapping.city.reference_prefix)
     result = ImportResult(city_slug=slug, city_name=city.name if city else "")
-    with _open_csv(path, mapping) as (header, records, binary):
+    # A city configured by hand has limits of its own; an imported one grows to its reports.
+    bulk = _bulk(path, mapping) if city is None or city.is_imported else None
+    with _open_csv(path, mapping) as (header, records):
+        parser = _parser(path, mapping, header)
+        if rejects is not None:
+            result.rejects = _rejects_file(rejects, header, mapping)
         try:
-            parser = RowParser(mapping, header)
-        except MappingError as error:
-            raise ImportFailed(f"{path.name}: {error}") from error
-        writer = ReportWriter(mapping, city, result, city_name=city_name)
-        for batch in _batches(_rows(records, parser, result), batch_size):
-            _write(writer, batch)
-            if progress:
-                progress(binary.tell())
-        with unit_of_work():
-            writer.finish()
+            writer = ReportWriter(mapping, city, result, city_name=city_name)
+            for batch in _batches(_rows(records, parser, result, bulk), batch_size):
+                _write(writer, batch)
+                if progress:
+                    progress(records.offset)
+            with unit_of_work():
+                writer.finish()
+        finally:
+            if result.rejects is not None:
+                result.rejects.close()
     return result
+
+
+def _parser(path: Path, mapping: ImportMapping, header: list[str]) -> RowParser:
+    try:
+        return RowParser(mapping, header)
+    except MappingError as error:
+        raise ImportFailed(f"{path.name}: {error}") from error
+
+
+def _rejects_file(path: Path, header: list[str], mapping: ImportMapping) -> RejectsFile:
+    try:
+        return RejectsFile(path, header, mapping.encoding, mapping.delimiter)
+    except OSError as error:
+        raise ImportFailed(f"cannot write the rejects file {path}: {error.strerror}") from error
+
+
+def _bulk(path: Path, mapping: ImportMapping) -> Bulk | None:
+    """Where the positions of the file lie (a first reading of it, positions only)."""
+    lats, lons = array("d"), array("d")
+    with _open_csv(path, mapping) as (header, records):
+        parser = _parser(path, mapping, header)
+        for _, fields, bad_byte in records:
+            if fields is None or bad_byte is not None:
+                continue
+            position = parser.position(fields)
+            if position is not None:
+                lats.append(position[0])
+                lons.append(position[1])
+    return Bulk.of(lats, lons)
 
 
 @contextmanager
@@ -188,58 +250,58 @@ def _check_new_city(slug: str, prefix: str) -> None:
 
 
 @contextmanager
-def _open_csv(
-    path: Path, mapping: ImportMapping
-) -> Iterator[tuple[list[str], Iterator[list[str]], BinaryIO]]:
-    """The header, a reader of the records that follow, and the binary file under them (its
-    position is how far the import has read). Raises ImportFailed when the file cannot be read
-    as text in the mapping's encoding."""
+def _open_csv(path: Path, mapping: ImportMapping) -> Iterator[tuple[list[str], Records]]:
+    """The header and a reader of the records that follow. Raises ImportFailed when the file
+    cannot be read or its header is not text in the mapping's encoding."""
     try:
         binary = path.open("rb")
     except OSError as error:
         raise ImportFailed(f"cannot read {path}: {error.strerror}") from error
-    text = io.TextIOWrapper(binary, encoding=mapping.encoding, newline="")
-    try:
-        records = csv.reader(text, delimiter=mapping.delimiter)
-        header = next(records, None)
+    with binary:
+        records = Records(binary, mapping.encoding, mapping.delimiter)
+        header, bad_byte = records.header()
         if not header:
             raise ImportFailed(f"{path.name} is empty: no header row")
-        yield [name.strip() for name in header], records, binary
-    except UnicodeDecodeError as error:
-        raise ImportFailed(
-            f"{path.name} is not {mapping.encoding} text (near byte {binary.tell():,}); set "
-            f"`encoding` in the mapping. The rows before it are imported: run again when fixed."
-        ) from error
-    finally:
-        text.close()
+        if bad_byte is not None:
+            raise ImportFailed(
+                f"{path.name} is not {mapping.encoding} text (its header, at byte "
+                f"{bad_byte:,}); set `encoding` in the mapping"
+            )
+        yield [name.strip() for name in header], records
 
 
-def _rows(records: Iterator[list[str]], parser: RowParser, result: ImportResult) -> Iterator[Row]:
+def _rows(
+    records: Records, parser: RowParser, result: ImportResult, bulk: Bulk | None
+) -> Iterator[Row]:
     """The rows that can become reports, in file order: the first of each id. Every other
     record is counted in `result` by the reason it is not imported."""
     seen: set[str] = set()
-    while True:
-        try:
-            fields = next(records)
-        except StopIteration:
-            return
-        except csv.Error:  # e.g. a field over the csv module's size limit
-            result.rows += 1
-            result.skipped[Skip.MALFORMED] += 1
-            continue
-        if not fields:  # a blank line is no record
-            continue
+    for line, fields, bad_byte in records:
         result.rows += 1
+        if fields is None:  # e.g. a field over the csv module's size limit
+            result.skip(Skipped(Skip.MALFORMED), line, [records.text])
+            continue
+        if bad_byte is not None:
+            result.skip(Skipped(Skip.UNDECODABLE, f"byte {bad_byte:,}"), line, fields)
+            continue
         try:
             row = parser.parse(fields)
         except Skipped as skipped:
-            result.skip(skipped)
+            result.skip(skipped, line, fields)
             continue
         if row.external_id in seen:
-            result.skipped[Skip.DUPLICATE_ID] += 1
+            result.skip(Skipped(Skip.DUPLICATE_ID), line, fields)
+            continue
+        if bulk is not None and bulk.is_far(row.lat, row.lon):
+            result.skip(Skipped(Skip.STRAY_POSITION, _far(bulk)), line, fields)
             continue
         seen.add(row.external_id)
+        row.line, row.fields = line, fields
         yield row
+
+
+def _far(bulk: Bulk) -> str:
+    return f"over {bulk.radius_km:,.0f} km from their median position"
 
 
 def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:

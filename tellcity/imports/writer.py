@@ -23,14 +23,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
-from tellcity.core.slugs import slugify
+from tellcity.core.slugs import free_slug
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.geo.places import zone_id_at
 from tellcity.geo.shapes import to_geojson
 from tellcity.imports.bulk import BulkInsert
 from tellcity.imports.mapping import ImportMapping
-from tellcity.imports.parsing import Change, Row, Skip
+from tellcity.imports.parsing import Change, Row, Skip, Skipped
 from tellcity.reports.lifecycle import REASON_CODES
 from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import Kind, Priority, Source, Status
@@ -130,10 +130,10 @@ class ReportWriter:
         #: Convex hull of the positions imported into an imported city (its boundary grows
         #: to cover them).
         self.hull = None
-        #: The city's departments by slug and categories by code, then the same by the names
-        #: the export uses.
-        self.departments: dict[str, int] = {}
-        self.categories: dict[str, _Category] = {}
+        #: The slugs of the city's departments and the codes of its categories (taken), then
+        #: both by the names the export uses.
+        self.departments: set[str] = set()
+        self.categories: set[str] = set()
         self.department_by_name: dict[str, int] = {}
         self.category_by_name: dict[str, _Category] = {}
         self.triage_id: int | None = None
@@ -152,20 +152,33 @@ class ReportWriter:
         self.city_id = city_id = self.city.id
         self.prefix, self.locale = self.city.reference_prefix, self.city.locale
         self.is_imported = self.city.is_imported
-        self.departments = dict(
-            db.session.execute(
-                sa.select(Department.slug, Department.id).where(Department.city_id == city_id)
-            ).all()
-        )
+        # An export's name is that of a department or category, else its slug or code (a
+        # file that names them by code); a new name is a new one, never one merged by slug.
+        departments = db.session.execute(
+            sa.select(Department.slug, Department.name, Department.id).where(
+                Department.city_id == city_id
+            )
+        ).all()
+        self.departments = {slug for slug, _, _ in departments}
+        self.department_by_name = {slug: id for slug, _, id in departments}
+        self.department_by_name.update({name: id for _, name, id in departments})
         self.triage_id = db.session.scalar(
             sa.select(Department.id).where(Department.city_id == city_id, Department.is_triage)
         )
         rows = db.session.execute(
-            sa.select(Category.code, Category.id, Category.kind, Category.default_priority).where(
-                Category.city_id == city_id
-            )
-        )
-        self.categories = {code: _Category(*values) for code, *values in rows}
+            sa.select(
+                Category.code,
+                Category.name_en,
+                Category.name_fr,
+                Category.id,
+                Category.kind,
+                Category.default_priority,
+            ).where(Category.city_id == city_id)
+        ).all()
+        self.categories = {code for code, *_ in rows}
+        self.category_by_name = {code: _Category(*values) for code, _, _, *values in rows}
+        for _, name_en, name_fr, *values in rows:
+            self.category_by_name[name_fr] = self.category_by_name[name_en] = _Category(*values)
         self.has_zones = (
             db.session.scalar(sa.select(Zone.id).where(Zone.city_id == city_id).limit(1))
             is not None
@@ -235,7 +248,9 @@ class ReportWriter:
         lats = np.fromiter((row.lat for row in rows), float, len(rows))
         lons = np.fromiter((row.lon for row in rows), float, len(rows))
         inside = shapely.intersects_xy(self.area, lons, lats)
-        self.result.skipped[Skip.OUTSIDE_CITY] += int((~inside).sum())
+        for row, keep in zip(rows, inside, strict=True):
+            if not keep:
+                self.result.skip(Skipped(Skip.OUTSIDE_CITY), row.line, row.fields or [])
         return [row for row, keep in zip(rows, inside, strict=True) if keep]
 
     def _create_city(self, rows: list[Row]) -> None:
@@ -339,59 +354,58 @@ class ReportWriter:
             return bound
 
     def _add_departments(self, rows: list[Row]) -> None:
-        """Create, with one flush, the departments of the agencies `rows` name that the city
-        lacks (matched by slug), and note every agency's department id."""
-        agencies = {row.agency for row in rows} - self.department_by_name.keys()
+        """Create, with one flush, a department for each agency `rows` name that the city
+        lacks (see _load_city), with a slug of its own, and note every agency's department."""
+        known = self.department_by_name
+        agencies = [name for name in dict.fromkeys(row.agency for row in rows) if name not in known]
         if "" in agencies:
-            agencies.discard("")
+            agencies.remove("")
             self.department_by_name[""] = self._triage()
         created = {}
         for name in agencies:
-            slug = slugify(name)
-            if slug not in self.departments and slug not in created:
-                created[slug] = Department(
-                    city_id=self.city_id, slug=slug, name=name, is_imported=True
-                )
+            slug = free_slug(name, self.departments)
+            self.departments.add(slug)
+            created[name] = Department(city_id=self.city_id, slug=slug, name=name, is_imported=True)
         if created:
             db.session.add_all(created.values())
             db.session.flush()
-            self.departments.update({slug: dept.id for slug, dept in created.items()})
-        for name in agencies:
-            self.department_by_name[name] = self.departments[slugify(name)]
+            for name, department in created.items():
+                self.department_by_name[name] = department.id
+                self.result.new_departments.append((name, department.slug))
 
     def _add_categories(self, rows: list[Row]) -> None:
-        """Create, with one flush, the categories `rows` name that the city lacks (matched by
-        code): problems, in the department of the first row's agency."""
+        """Create, with one flush, a category for each name `rows` give that the city lacks
+        (see _load_city), with a code of its own: problems, in the department of the first
+        row's agency."""
         names = {row.category: row.agency for row in reversed(rows)}
-        names = {
-            name: agency for name, agency in names.items() if name not in self.category_by_name
-        }
+        known = self.category_by_name
         created = {}
-        for name, agency in names.items():
-            code = slugify(name)
-            if code not in self.categories and code not in created:
-                created[code] = Category(
-                    city_id=self.city_id,
-                    kind=Kind.PROBLEM,
-                    code=code,
-                    name_fr=name,
-                    name_en=name,
-                    department_id=self.department_by_name[agency],
-                    default_priority=Priority.NORMAL,
-                    is_imported=True,
-                )
+        for name in dict.fromkeys(row.category for row in rows):
+            if name in known:
+                continue
+            code = free_slug(name, self.categories)
+            self.categories.add(code)
+            created[name] = Category(
+                city_id=self.city_id,
+                kind=Kind.PROBLEM,
+                code=code,
+                name_fr=name,
+                name_en=name,
+                department_id=self.department_by_name[names[name]],
+                default_priority=Priority.NORMAL,
+                is_imported=True,
+            )
         if created:
             db.session.add_all(created.values())
             db.session.flush()
-            for code, category in created.items():
-                self.categories[code] = _Category(category.id, Kind.PROBLEM, Priority.NORMAL)
-        for name in names:
-            self.category_by_name[name] = self.categories[slugify(name)]
+            for name, category in created.items():
+                self.category_by_name[name] = _Category(category.id, Kind.PROBLEM, Priority.NORMAL)
+                self.result.new_categories.append((name, category.code))
 
     def _triage(self) -> int:
         """The city's triage department, created ("Unassigned") if it has none."""
         if self.triage_id is None and TRIAGE[0] in self.departments:
-            self.triage_id = self.departments[TRIAGE[0]]
+            self.triage_id = self.department_by_name[TRIAGE[0]]
         if self.triage_id is None:
             slug, name = TRIAGE
             department = Department(
@@ -399,5 +413,7 @@ class ReportWriter:
             )
             db.session.add(department)
             db.session.flush()
-            self.triage_id = self.departments[slug] = department.id
+            self.departments.add(slug)
+            self.triage_id = self.department_by_name[name] = department.id
+            self.result.new_departments.append((name, slug))
         return self.triage_id
