@@ -13,6 +13,7 @@ from tellcity.notify.models import OutboxMessage
 from tellcity.reports import services
 from tellcity.reports.lifecycle import transition
 from tellcity.reports.models import Subscription
+from tests.notify.helpers import composed
 from tests.reports.helpers import ILE_SAINT_GERMAIN, TOWN_HALL, category, department, submit
 
 
@@ -132,6 +133,7 @@ def test_a_fix_cannot_be_confirmed_by_others_or_too_late(demo_city, pothole, sta
 
 def test_a_corrected_category_reroutes_on_request(demo_city, staff):
     report = submit(demo_city, "pothole", at=ILE_SAINT_GERMAIN)
+    department(demo_city, "espaces-verts").delivery_method = "email"
     events = services.correct(
         report,
         as_(staff, "agent.voirie"),
@@ -140,7 +142,16 @@ def test_a_corrected_category_reroutes_on_request(demo_city, staff):
     )
     assert [e.type for e in events] == ["edit", "transfer"]
     assert report.department.slug == "espaces-verts"
-    assert "rule #" in events[1].text
+    # Why it moved is the routing decision, said in the reader's language: the department's
+    # email (in the city's French) gives it, not an English sentence stored in the event.
+    assert events[1].text == ""
+    [email] = composed(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == f"transfer:{events[1].id}")
+        ).all()
+    )
+    assert "Réorienté de Voirie et travaux vers Parcs, jardins et espaces verts" in email.body
+    assert "(règle n° " in email.body and "Rerouted" not in email.body
 
 
 def test_a_corrected_position_outside_the_city_is_refused(demo_city, pothole, staff):
