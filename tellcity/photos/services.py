@@ -302,7 +302,7 @@ def store_photo(report: Report, photo: ProcessedPhoto, event: ReportEvent | None
     failed commit too), the files are removed.
     """
     extension = EXTENSIONS[photo.content_type]
-    storage_key, thumbnail_key = _new_key(extension), _new_key(extension)
+    storage_key, thumbnail_key = new_key(extension), new_key(extension)
     _write_files({thumbnail_key: photo.thumbnail, storage_key: photo.image}, photo.content_type)
     # The keys, not the row: a row rolled back is no longer the session's to read.
     on_rollback(lambda: _remove_files(storage_key, thumbnail_key))
@@ -367,7 +367,8 @@ def file_path(key: str) -> str:
     return f"{key[:2]}/{key}"
 
 
-def _new_key(extension: str) -> str:
+def new_key(extension: str) -> str:
+    """A new storage key (KEY_PATTERN): random, never derived from the uploader's file name."""
     return f"{secrets.token_urlsafe(24)}.{extension}"
 
 
