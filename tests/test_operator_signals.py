@@ -166,3 +166,13 @@ def test_json_log_lines_follow_a_submission_to_its_emails_and_keep_contacts_out(
 def test_the_log_format_is_checked(tmp_path):
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         create_app({"INSTANCE_PATH": str(tmp_path), "LOG_FORMAT": "yaml"})
+
+
+def test_readiness_asks_the_object_store_when_photos_are_kept_there(app, client, s3_store):
+    response = client.get("/readyz")
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "object_store": "ok"}}
+    app.config["PHOTO_STORAGE"] = "s3://no-such-bucket-here/photos"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": "ok", "object_store": "unavailable"}
+    assert "no-such-bucket" not in response.get_data(as_text=True)

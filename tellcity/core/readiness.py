@@ -60,7 +60,8 @@ def _rate_limit_storage() -> bool:
 
 
 def _object_store() -> None:
-    """Hook for the photos' object store (tellcity.photos.storage): a cheap request to it."""
+    """One listing of an empty prefix of the photos' bucket (tellcity.photos.storage): cheap,
+    and it fails when the store is unreachable, refuses the keys or has no such bucket."""
     from tellcity.photos.storage import store
 
-    store().check()
+    next(store().listing("readyz/"), None)
