@@ -2,7 +2,9 @@
 and the audit log."""
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,6 +15,7 @@ from tellcity.audit.models import AuditEntry
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.core.errors import Invalid
+from tellcity.core.i18n import datetime_local
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.geo.places import is_inside
@@ -236,6 +239,8 @@ class Change:
 
 #: Values longer than this are cut in the log's page (zone boundaries, long texts).
 SHOWN_LENGTH = 160
+#: A time as the log keeps it (tellcity.audit.services), shown as the city's clock read it.
+KEPT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d")
 
 
 def changes(entry: AuditEntry) -> list[Change]:
@@ -255,5 +260,7 @@ def changes(entry: AuditEntry) -> list[Change]:
 def _shown(value, present: bool) -> str:
     if not present or value is None:
         return ""
+    if isinstance(value, str) and KEPT_TIME.fullmatch(value):
+        return datetime_local(datetime.fromisoformat(value))
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"

@@ -9,6 +9,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.caches import caches, is_changed
 from tellcity.core.errors import NotFound
+from tellcity.core.i18n import show_times_of
 from tellcity.extensions import db
 from tellcity.routing.configuration import configuration
 
@@ -53,7 +54,14 @@ def current_city(slug: str | None = None, *, own_city_id: int | None = None) -> 
     """The city a request is about, found the same way by every front end: the one `slug`
     names (a ?city= parameter, Open311's jurisdiction_id), else the caller's own city (staff
     or an API key tied to one city), else the default city. Whether the caller may read that
-    city is theirs to check. Raises NotFound when there is no such city."""
+    city is theirs to check. The request's times are shown in its time zone from then on
+    (tellcity.core.i18n). Raises NotFound when there is no such city."""
+    city = _found_city(slug, own_city_id)
+    show_times_of(city)
+    return city
+
+
+def _found_city(slug: str | None, own_city_id: int | None) -> City:
     if slug:
         city = city_by_slug(slug)
         if city is None:

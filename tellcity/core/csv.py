@@ -7,13 +7,22 @@ sign is a fullwidth or small form (U+FF1D, U+FE66 for `=`) read as the ASCII one
 report's description, a reporter's name, a category's name) is written with a leading
 apostrophe, as OWASP advises ("CSV injection"). Numbers are left alone: a longitude of -1.5 is
 a number, not a formula.
+
+Times are written as the city's clerks read them: in the time zone times are shown in
+(tellcity.core.i18n, the city's), in ISO 8601 with their offset, 2026-01-15T00:00:00-05:00.
 """
 
 import csv
 import io
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, tzinfo
 from decimal import Decimal
+
+from flask import has_app_context
+from flask_babel import get_timezone
+
+from tellcity.core.i18n import iso_local
 
 #: What a formula may start with, after NFKC (which reads the fullwidth and small forms as the
 #: ASCII signs), and the minus sign U+2212, which NFKC leaves as it is.
@@ -27,11 +36,13 @@ SKIPPED_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
 CHUNK = 64_000
 
 
-def cell(value):
-    """`value` as a CSV cell: "" for None, ISO 8601 for dates and times, and text that a
-    spreadsheet would run as a formula after an apostrophe."""
+def cell(value, zone: tzinfo | None = None):
+    """`value` as a CSV cell: "" for None, ISO 8601 for dates and times (a time in `zone`, to
+    the second), and text that a spreadsheet would run as a formula after an apostrophe."""
     if value is None:
         return ""
+    if isinstance(value, datetime) and zone is not None:
+        return iso_local(value, zone)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, (bool, int, float, Decimal)):
@@ -52,13 +63,18 @@ def is_formula(text: str) -> bool:
 def csv_chunks(columns: Sequence[str], rows: Iterable) -> Iterator[str]:
     """The CSV text of a header of `columns` and `rows`, in chunks of about 64 kB for a
     streamed answer. A row is a sequence in the columns' order, or a mapping read by column
-    name (other keys are left out)."""
+    name (other keys are left out). The time zone is read now: the chunks are written after
+    the request has ended."""
+    return _chunks(columns, rows, get_timezone() if has_app_context() else None)
+
+
+def _chunks(columns: Sequence[str], rows: Iterable, zone: tzinfo | None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
         values = (row.get(c) for c in columns) if isinstance(row, Mapping) else row
-        writer.writerow([cell(value) for value in values])
+        writer.writerow([cell(value, zone) for value in values])
         if buffer.tell() > CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -1,18 +1,34 @@
 """Languages: French by default, English by choice — the visible switch (a cookie), then a
-signed-in user's preference, then the browser's languages."""
+signed-in user's preference, then the browser's languages.
+
+Time zones: every time shown to a person is in the time zone of the city it is about (see
+select_timezone), through Flask-Babel's formatting and the filters below."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     has_request_context,
     redirect,
     request,
     session,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    get_locale,
+    get_timezone,
+    refresh,
+    to_user_timezone,
+)
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 
@@ -66,13 +82,78 @@ def switch(code: str):
     return response
 
 
+#: Where `g` keeps the time zone named for the request or the work at hand.
+_TIMEZONE = "shown_timezone"
+
+
+def select_timezone() -> str | None:
+    """The time zone times are shown in (Flask-Babel's selector): the one named for the work
+    at hand (show_times_of: the city a page is about; times_in: the city an email or an
+    export is about), else the signed-in user's city's, else the default city's. None (no
+    city at all) leaves the configured BABEL_DEFAULT_TIMEZONE."""
+    named = g.get(_TIMEZONE)
+    if named:
+        return named
+    if not has_request_context():
+        return None
+    user = _signed_in_user()
+    if user is not None and user.city is not None:
+        return user.city.timezone
+    from tellcity.cities.queries import default_city  # cities' queries name a page's city here
+
+    city = default_city()
+    return city.timezone if city is not None else None
+
+
+def show_times_of(city) -> None:
+    """Show the rest of this request's times in `city`'s time zone: the city its page is
+    about (cities.queries.current_city names it; a page about one report names the report's)."""
+    _name_timezone(city.timezone)
+
+
+@contextmanager
+def times_in(timezone: str | None) -> Iterator[None]:
+    """Times formatted inside the block are shown in `timezone`, as flask_babel.force_locale
+    does for the language: for work about one city outside a request about it (the worker's
+    emails, a command's export). None leaves the usual choice (select_timezone)."""
+    before = g.get(_TIMEZONE)
+    _name_timezone(timezone)
+    try:
+        yield
+    finally:
+        _name_timezone(before)
+
+
+def shown_zone() -> ZoneInfo:
+    """The time zone times are shown in now, for code that works out local days itself."""
+    return ZoneInfo(get_timezone().zone)
+
+
+def iso_local(moment: datetime, zone: tzinfo) -> str:
+    """`moment` in `zone`, in ISO 8601 with its offset, to the second: 2026-01-15T00:00:00-05:00,
+    the local time a reader (or a spreadsheet's clerk) expects, and still the exact moment."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _name_timezone(timezone: str | None) -> None:
+    # Flask-Babel keeps the time zone it selected until refresh() (which also drops the
+    # language it selected, chosen again at once, and keeps a forced one).
+    if g.get(_TIMEZONE) != timezone:
+        setattr(g, _TIMEZONE, timezone)
+        refresh()
+
+
 def datetime_local(moment, format: str = "d MMM y, HH:mm") -> str:
     """A date and time in the city's time zone and the page's language."""
     return format_datetime(moment, format) if moment else ""
 
 
 def date_local(moment, format: str = "d MMMM y") -> str:
-    return format_date(moment, format) if moment else ""
+    """A day in the page's language; a moment's day is the city's (Babel would take its day
+    in UTC: a report made at 0:30 in Paris is of the day before there)."""
+    if not moment:
+        return ""
+    return format_date(to_user_timezone(moment) if isinstance(moment, datetime) else moment, format)
 
 
 def translated(labels: dict) -> dict:

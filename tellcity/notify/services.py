@@ -23,7 +23,6 @@ import functools
 import hashlib
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -34,6 +33,7 @@ from tellcity.accounts.models import User
 from tellcity.categories.questions import labelled
 from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Conflict, TellCityError
+from tellcity.core.i18n import datetime_local, times_in
 from tellcity.core.text import contact_region, mask_contacts, public_text
 from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
@@ -65,7 +65,7 @@ PRIORITY_LABELS = {
     },
     "en": Priority.NAMES,
 }
-DATE_FORMATS = {"fr": "%d/%m/%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
+DATE_FORMATS = {"fr": "dd/MM/y HH:mm", "en": "y-MM-dd HH:mm"}
 
 
 class MessageNotFound(TellCityError):
@@ -334,7 +334,9 @@ def compose_email(message: OutboxMessage) -> tuple[str, str, str | None]:
     message queued with its text already written is read as it is.)"""
     email = (message.payload or {}).get("email")
     if email is not None and not message.body:
-        rendered = render_email(email["template"], email["locale"], email["context"])
+        report = db.session.get(Report, message.report_id) if message.report_id else None
+        with times_in(report.city.timezone if report is not None else None):
+            rendered = render_email(email["template"], email["locale"], email["context"])
         message.subject, message.body, message.html_body = rendered
     return message.subject, message.body, message.html_body
 
@@ -644,4 +646,5 @@ def _local_time(report: Report, moment: datetime | None, locale: str) -> str:
     """`moment` in the city's timezone, as people there write it."""
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(report.city.timezone)).strftime(DATE_FORMATS[locale])
+    with times_in(report.city.timezone):
+        return datetime_local(moment, DATE_FORMATS[locale])

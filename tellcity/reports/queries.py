@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.core.db import utcnow
+from tellcity.core.i18n import iso_local
 from tellcity.core.text import contact_region, public_text
 from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent, Subscription
@@ -271,7 +273,8 @@ def latest_public(
 
 def open_data_rows(city: City, *, zone: str = "", category: str = "") -> Iterator[dict]:
     """Every public report of `city` (of a zone slug, of a category code) as a row of the open
-    data (OPEN_DATA_COLUMNS: contacts masked, times in ISO 8601), oldest first.
+    data (OPEN_DATA_COLUMNS: contacts masked, times in ISO 8601 in the city's time zone, with
+    its offset), oldest first.
 
     The rows are read lazily, on a connection of their own through a server-side cursor, while
     the caller iterates (a response streaming them): a million never sit in memory, and the
@@ -300,10 +303,10 @@ def open_data_rows(city: City, *, zone: str = "", category: str = "") -> Iterato
         query = query.where(Zone.slug == zone)
     if category:
         query = query.where(Category.code == category)
-    return _streamed(db.engine, query, contact_region(city))
+    return _streamed(db.engine, query, contact_region(city), ZoneInfo(city.timezone))
 
 
-def _streamed(engine: sa.Engine, query: sa.Select, region: str) -> Iterator[dict]:
+def _streamed(engine: sa.Engine, query: sa.Select, region: str, zone: ZoneInfo) -> Iterator[dict]:
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
         for row in result:
@@ -314,6 +317,6 @@ def _streamed(engine: sa.Engine, query: sa.Select, region: str) -> Iterator[dict
                 "open311_status": open311_status(row.status),
                 "address": text.address,
                 "description": text.description,
-                "created_at": row.created_at.isoformat(),
-                "closed_at": row.closed_at.isoformat() if row.closed_at else "",
+                "created_at": iso_local(row.created_at, zone),
+                "closed_at": iso_local(row.closed_at, zone) if row.closed_at else "",
             }

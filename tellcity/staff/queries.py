@@ -17,6 +17,7 @@ from tellcity.cities.models import Zone
 from tellcity.core.bodies import load_json
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Malformed
+from tellcity.core.i18n import shown_zone
 from tellcity.core.params import id_param, int_param
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -158,7 +159,7 @@ def _assignee(user: User, assignee: str) -> list:
 
 def _dates(user: User, filters: QueueFilters) -> list:
     """Whole local days of the city, from the first to the last included."""
-    zone = ZoneInfo(user.city.timezone if user.city else "Europe/Paris")
+    zone = ZoneInfo(user.city.timezone) if user.city else shown_zone()
     conditions = []
     if filters.created_from:
         conditions.append(Report.created_at >= datetime.combine(filters.created_from, time(), zone))

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from tellcity.accounts.models import User
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Invalid, NotAllowed, TellCityError
+from tellcity.core.i18n import date_local, times_in
 from tellcity.core.permissions import Actor, can_handle, can_manage
 from tellcity.core.transaction import savepoint
 from tellcity.departments.models import Department
@@ -219,7 +219,7 @@ def fill_template(template: ReplyTemplate, report: Report) -> str:
         "reference": report.reference,
         "category": report.category.name(report.locale),
         "address": report.address or "",
-        "due_date": format_date(report.due_at, "d MMMM y") if report.due_at else "",
+        "due_date": _due_date(report),
         "department": report.department.name,
         "city": report.city.name,
     }
@@ -227,6 +227,11 @@ def fill_template(template: ReplyTemplate, report: Report) -> str:
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text
+
+
+def _due_date(report: Report) -> str:
+    with times_in(report.city.timezone):
+        return date_local(report.due_at)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from tellcity.accounts.models import Role
 from tellcity.core.actions import attempt
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.errors import Invalid
+from tellcity.core.i18n import show_times_of
 from tellcity.core.params import float_param, id_param, int_param
 from tellcity.core.permissions import can_handle, can_manage, can_transfer
 from tellcity.notify.queries import report_followers
@@ -37,6 +38,7 @@ def _ticket(reference: str):
     report = queries.ticket(current_user, reference)
     if report is None:
         abort(404)
+    show_times_of(report.city)  # an administrator of every city reads each in its own time
     return report
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 from tellcity.categories import questions
 from tellcity.cities.queries import categories_by_group, current_city, default_city
 from tellcity.core.actions import attempt
+from tellcity.core.i18n import show_times_of
 from tellcity.core.params import float_param, page_param
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
@@ -41,7 +42,6 @@ bp.add_app_template_global(history.describe, "describe_event")
 bp.add_app_template_global(history.system_note, "event_note")
 bp.add_app_template_global(history.told_text, "event_text")
 bp.add_app_template_global(history.actor_name, "event_actor")
-bp.add_app_template_global(history.routing_reason)
 bp.add_app_template_global(
     lambda report: questions.labelled(report.category, report.attributes, str(get_locale())),
     "answers_of",
@@ -54,6 +54,7 @@ def home():
     if city is None:
         slug = current_app.config["DEFAULT_CITY"]
         return render_template("reports/no_city.html", slug=slug)
+    show_times_of(city)  # not a signed-in agent's city: the one this site serves
     recent = queries.recent_public(city, limit=10)
     return render_template("reports/home.html", city=city, recent=recent)
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from tellcity.core.actions import attempt
 from tellcity.core.errors import Invalid
-from tellcity.core.i18n import date_local
+from tellcity.core.i18n import date_local, show_times_of
 from tellcity.core.permissions import Actor
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries, services
@@ -32,6 +32,7 @@ def _tracked(reference: str, token: str) -> Report:
     report = queries.report_by_reference(reference)
     if report is None or not check_tracking_token(report, token):
         abort(404)
+    show_times_of(report.city)  # the link reaches a report of any city
     return report
 
 
@@ -157,6 +158,7 @@ def _report_from_link(reference: str, action: str) -> tuple[Report, str]:
     report = queries.report_by_reference(reference)
     if report is None:
         abort(404)
+    show_times_of(report.city)
     try:
         report_id, token_action = load_reporter_action(token)
     except ExpiredLink:
