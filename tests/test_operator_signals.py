@@ -176,3 +176,18 @@ def test_readiness_asks_the_object_store_when_photos_are_kept_there(app, client,
     assert response.status_code == 503
     assert response.json["checks"] == {"database": "ok", "object_store": "unavailable"}
     assert "no-such-bucket" not in response.get_data(as_text=True)
+
+
+def test_metrics_are_served_while_the_database_is_down(tmp_path, caplog):
+    port = closed_port()
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/nowhere",
+            "METRICS_TOKEN": TOKEN,
+        }
+    )
+    samples = scrape(app.test_client())
+    assert any(name == "tellcity_http_requests_total" for name, _labels in samples)
+    assert not any(name == "tellcity_outbox_messages" for name, _labels in samples)
+    assert "the outbox could not be read" in caplog.text

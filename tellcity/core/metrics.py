@@ -19,6 +19,7 @@ answered it.
 """
 
 import hmac
+import logging
 import os
 
 from flask import Flask, Response, abort, current_app, request
@@ -32,8 +33,12 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy.exc import SQLAlchemyError
 
 from tellcity.core.request_log import request_duration
+from tellcity.extensions import db
+
+log = logging.getLogger(__name__)
 
 #: Latency buckets, in seconds: pages take milliseconds, a submission with photos a second.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -118,7 +123,13 @@ class OutboxCollector:
     def collect(self):
         from tellcity.notify.queries import outbox_depth
 
-        depth = outbox_depth()
+        try:
+            depth = outbox_depth()
+        except SQLAlchemyError as error:
+            # The other metrics matter most when the database is down: they are still served.
+            db.session.rollback()
+            log.error("Metrics: the outbox could not be read: %s", getattr(error, "orig", error))
+            return
         counts = GaugeMetricFamily(
             "tellcity_outbox_messages",
             "Outbox messages not sent yet, by status (pending, sending, dead).",
