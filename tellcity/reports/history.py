@@ -12,6 +12,7 @@ the words typed, else that note. `actor_name` says who acted, `routing_reason` w
 went where it went. Names are looked up when read, and a department, user or category
 deleted since is named as such rather than by its code."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,7 +22,8 @@ from flask_babel import lazy_gettext as _l
 
 from tellcity.accounts.models import User
 from tellcity.categories.models import Category
-from tellcity.cities.models import Zone
+from tellcity.cities.models import City, Zone
+from tellcity.core.caches import caches
 from tellcity.core.i18n import datetime_local
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -116,17 +118,17 @@ def actor_name(event: ReportEvent) -> str:
     return label
 
 
-def routing_reason(routing: dict, city_id: int) -> str:
+def routing_reason(routing: dict, city: City) -> str:
     """Why routing chose its department, from its decision (routing.services.Routing.data, as
-    stored in a report's first event) in `city_id`. Decisions stored before they said their
+    stored in a report's first event) in `city`. Decisions stored before they said their
     basis are read from their rule id and English reason."""
     reason = routing.get("reason") or ""
     basis = routing.get("basis") or (
         "rule" if routing.get("rule_id") else "default" if reason.startswith("default") else ""
     )
-    category = _category_name(city_id, routing.get("category") or _code_in(reason))
+    category = _category_name(city, routing.get("category") or _code_in(reason))
     if basis == "rule":
-        zone = _zone_of_rule(city_id, routing, reason)
+        zone = _zone_of_rule(city, routing, reason)
         if zone:
             return _(
                 "rule #%(rule)s: %(category)s in %(zone)s",
@@ -154,10 +156,10 @@ def _code_in(reason: str) -> str | None:
     return None
 
 
-def _zone_of_rule(city_id: int, routing: dict, reason: str) -> str | None:
+def _zone_of_rule(city: City, routing: dict, reason: str) -> str | None:
     if "basis" in routing:
         slug = routing.get("rule_zone")
-        return _zone_name(city_id, slug) if slug else None
+        return _zone_name(city, slug) if slug else None
     where = reason.split(" in ", 1)[1] if " in " in reason else ""
     return None if where in ("", "any zone") else where  # the zone's name, as it was
 
@@ -165,19 +167,12 @@ def _zone_of_rule(city_id: int, routing: dict, reason: str) -> str | None:
 # Names, looked up when read
 
 
-def _department_name(city_id: int, slug_or_id) -> str:
+def _department_name(city: City, slug_or_id) -> str:
     """A department named by its slug (a transfer, a routing) or its id (a referral)."""
     if slug_or_id in (None, ""):
         return _("no department")
-    if isinstance(slug_or_id, int) or str(slug_or_id).isdigit():
-        department = db.session.get(Department, int(slug_or_id))
-    else:
-        department = db.session.scalar(
-            sa.select(Department).where(
-                Department.city_id == city_id, Department.slug == str(slug_or_id)
-            )
-        )
-    return department.name if department is not None else _("a department since deleted")
+    name = _names(city).departments.get(str(slug_or_id))
+    return name or _("a department since deleted")
 
 
 def _user_name(user_id) -> str:
@@ -187,16 +182,55 @@ def _user_name(user_id) -> str:
     return user.name or user.email
 
 
-def _category_name(city_id: int, code: str | None) -> str:
-    category = db.session.scalar(
-        sa.select(Category).where(Category.city_id == city_id, Category.code == (code or ""))
-    )
+def _category_name(city: City, code: str | None) -> str:
+    category = _names(city).categories.get(code or "")
     return category.name(_locale()) if category is not None else _("a category since deleted")
 
 
-def _zone_name(city_id: int, slug: str) -> str:
-    name = db.session.scalar(sa.select(Zone.name).where(Zone.city_id == city_id, Zone.slug == slug))
-    return name or _("a zone since deleted")
+def _zone_name(city: City, slug: str) -> str:
+    return _names(city).zones.get(slug) or _("a zone since deleted")
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The names a city's history refers to by code: its departments (by slug and by id),
+    zones (by slug) and categories (by code; rows outside any session, for Category.name)."""
+
+    departments: dict[str, str]
+    zones: dict[str, str]
+    categories: dict[str, Category]
+
+
+def _names(city: City) -> _Names:
+    """The city's names, read once per configuration version and kept by the process
+    (core.caches): a ticket's history does not look each one up. A department, zone or
+    category deleted since is not there."""
+    session = db.session()
+    return caches(session).get(
+        session, "history", city.id, city.config_version, lambda is_kept: _load_names(city.id)
+    )
+
+
+def _load_names(city_id: int) -> _Names:
+    departments = db.session.execute(
+        sa.select(Department.id, Department.slug, Department.name).where(
+            Department.city_id == city_id
+        )
+    ).all()
+    zones = db.session.execute(sa.select(Zone.slug, Zone.name).where(Zone.city_id == city_id))
+    categories = db.session.execute(
+        sa.select(Category.code, Category.name_fr, Category.name_en).where(
+            Category.city_id == city_id
+        )
+    )
+    return _Names(
+        departments={str(key): name for id_, slug, name in departments for key in (id_, slug)},
+        zones=dict(zones.all()),
+        categories={
+            code: Category(code=code, name_fr=name_fr, name_en=name_en)
+            for code, name_fr, name_en in categories
+        },
+    )
 
 
 def _report_reference(report_id) -> str:
@@ -227,8 +261,8 @@ def _created(event: ReportEvent) -> str:
         return _("Report received")
     return _(
         "Received and routed to %(department)s (%(reason)s)",
-        department=_department_name(event.report.city_id, routing.get("department")),
-        reason=routing_reason(routing, event.report.city_id),
+        department=_department_name(event.report.city, routing.get("department")),
+        reason=routing_reason(routing, event.report.city),
     )
 
 
@@ -243,7 +277,7 @@ def _status_change(event: ReportEvent) -> str:
 
 def _closure_details(event: ReportEvent) -> list[str]:
     """What a closing move names: the reason, the original, the outside body."""
-    data, city_id = event.data or {}, event.report.city_id
+    data, city = event.data or {}, event.report.city
     details = []
     if data.get("reason"):
         label = REASON_LABELS.get(data["reason"])
@@ -253,9 +287,7 @@ def _closure_details(event: ReportEvent) -> list[str]:
             _("duplicate of %(reference)s", reference=_report_reference(data["duplicate_of"]))
         )
     if data.get("referred_to"):
-        details.append(
-            _("referred to %(body)s", body=_department_name(city_id, data["referred_to"]))
-        )
+        details.append(_("referred to %(body)s", body=_department_name(city, data["referred_to"])))
     return details
 
 
@@ -264,15 +296,15 @@ def _reopen(event: ReportEvent) -> str:
 
 
 def _transfer(event: ReportEvent) -> str:
-    old = _department_name(event.report.city_id, event.from_value)
-    new = _department_name(event.report.city_id, event.to_value)
+    old = _department_name(event.report.city, event.from_value)
+    new = _department_name(event.report.city, event.to_value)
     routing = (event.data or {}).get("routing")
     if routing:
         return _(
             "Rerouted from %(old)s to %(new)s (%(reason)s)",
             old=old,
             new=new,
-            reason=routing_reason(routing, event.report.city_id),
+            reason=routing_reason(routing, event.report.city),
         )
     return _("Transferred from %(old)s to %(new)s", old=old, new=new)
 
@@ -325,8 +357,8 @@ def _edit(event: ReportEvent) -> str:
     if field == "category":
         return _(
             "Category changed from %(old)s to %(new)s",
-            old=_category_name(event.report.city_id, event.from_value),
-            new=_category_name(event.report.city_id, event.to_value),
+            old=_category_name(event.report.city, event.from_value),
+            new=_category_name(event.report.city, event.to_value),
         )
     if field == "position":
         return _("Position moved")

@@ -27,7 +27,7 @@ from tests.reports.helpers import (
 def reason(decision) -> str:
     """Why, as an administrator reading English is told."""
     with force_locale("en"):
-        return routing_reason(decision.data, decision.department.city_id)
+        return routing_reason(decision.data, decision.department.city)
 
 
 def zone(city, slug):
