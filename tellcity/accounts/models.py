@@ -56,7 +56,9 @@ class User(UserMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("departments.id", ondelete="RESTRICT"), index=True
     )
-    locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
+    #: The language the user chose (the switch, signed in); None until they do: their pages
+    #: then follow their browser (tellcity.core.i18n), their emails their city.
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

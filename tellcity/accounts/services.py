@@ -46,9 +46,11 @@ def create_user(
     password: str | None = None,
     city: City | None = None,
     department: Department | None = None,
+    locale: str | None = None,
 ) -> tuple[User, str]:
     """Add a user and flush. Returns the user and their password (generated when none is
-    given), which the caller shows once: only its hash is kept.
+    given), which the caller shows once: only its hash is kept. `locale`: the language they
+    chose, if they did; without one their pages follow their browser's.
 
     Raises AccountError for an unknown role, a taken email, or a department role without a
     department.
@@ -65,7 +67,7 @@ def create_user(
     if department is not None:
         city = department.city
     password = password or generate_password()
-    user = User(email=email, name=name, role=role, city=city, department=department)
+    user = User(email=email, name=name, role=role, city=city, department=department, locale=locale)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -138,6 +140,12 @@ def update_account(user: User, data: Mapping, *, actor: Actor) -> None:
     user.role = data["role"]
     user.department = department
     record(actor, "update", user, before)
+
+
+def choose_language(user: User, code: str) -> None:
+    """Keep the language `user` chose (one of tellcity.core.i18n.LANGUAGES) for their pages
+    and emails; until they choose, they follow their browser's (see core/i18n.py)."""
+    user.locale = code
 
 
 def set_account_active(user: User, is_active: bool, *, actor: Actor) -> None:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from tellcity.accounts.forms import SignInForm, SignUpForm
 from tellcity.accounts.services import AccountError, AccountLocked, authenticate, create_user
 from tellcity.cities.queries import default_city
+from tellcity.core.i18n import chosen_by_switch
 from tellcity.core.urls import safe_next
 from tellcity.extensions import db, limiter
 from tellcity.reports.queries import reports_of
@@ -30,6 +31,7 @@ def signup():
                 name=form.name.data or "",
                 password=form.password.data,
                 city=default_city(),
+                locale=chosen_by_switch(),
             )
         except AccountError:  # the 422 answer rolls back
             form.email.errors.append(_("An account already exists for this address."))

@@ -1,5 +1,7 @@
-"""Languages: French by default, English by choice — the visible switch (a cookie), then a
-signed-in user's preference, then the browser's languages.
+"""Languages: French by default, English by choice — the visible switch (a cookie), then the
+language a signed-in user chose, then the browser's languages, then (for a signed-in user) their
+city's language. A user who never chose one (User.locale is None) reads the pages in their
+browser's language, not in French because their account was made so.
 
 Time zones: every time shown to a person is in the time zone of the city it is about (see
 select_timezone), through Flask-Babel's formatting and the filters below."""
@@ -32,6 +34,7 @@ from flask_babel import (
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 
+from tellcity.accounts.services import choose_language
 from tellcity.core.urls import safe_next
 
 LANGUAGES = ("fr", "en")
@@ -59,7 +62,17 @@ def _chosen_language() -> str:
     user = _signed_in_user()
     if user is not None and user.locale in LANGUAGES:
         return user.locale
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+    browser = request.accept_languages.best_match(LANGUAGES)
+    if browser is not None:
+        return browser
+    city = user.city if user is not None else None
+    return city.locale if city is not None and city.locale in LANGUAGES else LANGUAGES[0]
+
+
+def chosen_by_switch() -> str | None:
+    """The language this browser chose with the switch, if it did (a new account keeps it)."""
+    chosen = request.cookies.get(COOKIE)
+    return chosen if chosen in LANGUAGES else None
 
 
 def _signed_in_user():
@@ -75,10 +88,16 @@ def _signed_in_user():
 
 @bp.get("/lang/<code>")
 def switch(code: str):
-    """Remember the chosen language and go back to the page the switch was on."""
+    """Remember the chosen language and go back to the page the switch was on: in a cookie,
+    and for a signed-in user in their account too, so that it follows them to other browsers.
+    A link, not a form, so that it works anywhere; a page elsewhere that links here can at
+    most change the language someone reads, which the switch undoes."""
     response = redirect(safe_next(request.args.get("next"), url_for("reports.home")))
     if code in LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+        user = _signed_in_user()
+        if user is not None:
+            choose_language(user, code)
     return response
 
 

@@ -1,14 +1,15 @@
-"""The page's language: the switch (a cookie) first, then the signed-in user's preference,
-then the browser's languages, French by default."""
+"""The page's language: the switch (a cookie) first, then the language a signed-in user chose,
+then the browser's languages, then a signed-in user's city's, French by default."""
 
 import re
 
 import pytest
 import sqlalchemy as sa
 
+from tellcity.accounts.models import User
 from tellcity.extensions import db
 from tellcity.reports.models import Report
-from tests.web.helpers import post_form, text
+from tests.web.helpers import form_tokens, post_form, text
 
 
 def language(response) -> str:
@@ -70,3 +71,44 @@ def test_an_app_submission_is_kept_in_the_language_of_its_request(client, demo_c
         reference = response.json["reference"]
         locale = db.session.scalar(sa.select(Report.locale).where(Report.reference == reference))
         assert locale == expected
+
+
+def test_an_account_that_never_chose_follows_the_browser_then_its_city(client, demo_city, staff):
+    """Accounts are made without a language: an English-speaking browser reads English, a
+    French one French, one of neither the language of the user's city."""
+    agent = staff["agent.voirie"]
+    assert agent.locale is None
+    [account] = [a for a in demo_city.accounts if a.email == agent.email]
+    sign_in(client, account)
+    assert language(client.get("/staff/", headers={"Accept-Language": "en-GB,en;q=0.9"})) == "en"
+    assert language(client.get("/staff/", headers={"Accept-Language": "fr-FR"})) == "fr"
+    demo_city.locale = "en"
+    db.session.commit()
+    assert language(client.get("/staff/", headers={"Accept-Language": "de-DE"})) == "en"
+    assert language(client.get("/", headers={"Accept-Language": "fr"})) == "fr"
+
+
+def test_the_switch_keeps_a_signed_in_users_choice_for_their_other_browsers(
+    client, app, demo_city, staff
+):
+    agent = staff["agent.voirie"]
+    [account] = [a for a in demo_city.accounts if a.email == agent.email]
+    sign_in(client, account)
+    client.get("/lang/en")
+    db.session.expire_all()
+    assert db.session.get(User, agent.id).locale == "en"
+    client.delete_cookie("lang")  # another browser, a French one
+    assert language(client.get("/staff/", headers={"Accept-Language": "fr"})) == "en"
+
+
+def test_an_account_opened_after_choosing_a_language_keeps_it(client, demo_city):
+    form = {"email": "{}@example.org", "password": "un mot de passe solide"}
+    form["confirm"] = form["password"]
+    for name, chosen in (("sans", None), ("with", "en")):
+        if chosen:
+            client.get(f"/lang/{chosen}")
+        answer = post_form(client, "/account/signup", {**form, "email": f"{name}@example.org"})
+        assert answer.status_code == 302
+        client.post("/account/signout", data=form_tokens(client, "/"))
+        user = db.session.scalar(sa.select(User).where(User.email == f"{name}@example.org"))
+        assert user.locale == chosen
