@@ -50,7 +50,11 @@ COMPONENTS = {
         "properties": {
             "type": STRING,
             "status": {**NULLABLE_STRING, "description": "the new status, for status changes"},
-            "text": STRING,
+            "text": {
+                **STRING,
+                "description": "what the city or the reporter wrote; else what TellCity says of"
+                " the step (a merge, the original of a duplicate), in the request's language",
+            },
             "at": DATETIME,
         },
         "required": ["type", "status", "text", "at"],
