@@ -130,6 +130,14 @@ class DepartmentForm(AdminForm):
         _l("Triage desk"),
         description=_l("Gets what no rule routes. A city has only one triage desk."),
     )
+    escalation_email = StringField(
+        _l("Escalation address"),
+        validators=[Optional(), Length(max=254)],
+        description=_l(
+            "Told of overdue tickets when the department has no manager and the city no"
+            " administrator. Managers, then administrators, come first."
+        ),
+    )
 
 
 class CategorySettingsForm(AdminForm):

@@ -33,6 +33,7 @@ AUDITED_ENTITIES = (
     "users",
     "reply_templates",
     "api_keys",
+    "outbox_messages",
 )
 
 

@@ -47,6 +47,9 @@ class Department(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(64))
     name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Who hears of an overdue ticket when the department has no manager and its city no
+    #: administrator (tellcity.departments.escalation).
+    escalation_email: Mapped[str | None] = mapped_column(sa.String(254))
     delivery_method: Mapped[str] = mapped_column(sa.String(16), default=Delivery.DASHBOARD)
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
     #: Key of the HMAC-SHA256 signature sent with each webhook call.

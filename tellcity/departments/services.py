@@ -25,7 +25,15 @@ from tellcity.reports.models import Report
 from tellcity.routing.models import RoutingRule
 from tellcity.staff.models import ReplyTemplate
 
-DEPARTMENT_FIELDS = ("name", "email", "delivery_method", "webhook_url", "is_external", "is_triage")
+DEPARTMENT_FIELDS = (
+    "name",
+    "email",
+    "delivery_method",
+    "webhook_url",
+    "is_external",
+    "is_triage",
+    "escalation_email",
+)
 
 
 def create_department(city: City, data: Mapping, *, actor: Actor) -> tuple[Department, str | None]:
@@ -60,7 +68,8 @@ def update_department(
 def _apply_department(department: Department, data: Mapping, new_secret: bool) -> str | None:
     values = {key: data[key] for key in DEPARTMENT_FIELDS}
     values["name"] = (values["name"] or "").strip()
-    values["email"] = (values["email"] or "").strip().lower() or None
+    for field in ("email", "escalation_email"):
+        values[field] = (values[field] or "").strip().lower() or None
     values["webhook_url"] = (values["webhook_url"] or "").strip() or None
     _check_department(department, values)
     for key, value in values.items():
@@ -78,8 +87,9 @@ def _check_department(department: Department, values: dict) -> None:
         raise Invalid(_("Give a name."), field="name")
     if values["delivery_method"] not in set(Delivery):
         raise Invalid(_("Choose one of the list."), field="delivery_method")
-    if values["email"] is not None and "@" not in values["email"]:
-        raise Invalid(_("This is not an email address."), field="email")
+    for field in ("email", "escalation_email"):
+        if values[field] is not None and "@" not in values[field]:
+            raise Invalid(_("This is not an email address."), field=field)
     if values["delivery_method"] == Delivery.EMAIL and values["email"] is None:
         raise Invalid(_("Email delivery needs an email address."), field="email")
     url = values["webhook_url"]

@@ -1,7 +1,7 @@
 """Reads of the notify feature: a report's followers, subscriptions by token, and the state of
 the outbox for staff."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from tellcity.core.db import utcnow
 from tellcity.extensions import db
 from tellcity.notify.models import OutboxMessage, OutboxStatus
 from tellcity.reports.models import Report, Subscription
+from tellcity.staff.queries import decode_cursor, encode_cursor
 
 
 class Follower(NamedTuple):
@@ -103,3 +104,97 @@ def outbox_depth(now: datetime | None = None) -> OutboxDepth:
     )
     waited = (now - oldest).total_seconds() if oldest is not None else 0.0
     return OutboxDepth(counts, max(waited, 0.0))
+
+
+# The outbox page and the staff's warning. Both read by the (status, next_attempt_at) index:
+# a pending message's next_attempt_at is its next try, a dead one's the time it died (worker).
+
+#: The lists of the outbox page: their statuses, and whether the latest comes first.
+OUTBOX_LISTS = {
+    "pending": ((OutboxStatus.PENDING, OutboxStatus.SENDING), False),
+    "dead": ((OutboxStatus.DEAD,), True),
+}
+OUTBOX_PAGE_SIZE = 50
+
+
+class OutboxRow(NamedTuple):
+    message: OutboxMessage
+    #: The reference of the report the message is about (None when it was deleted since).
+    reference: str | None
+
+
+def outbox_page(
+    city_id: int | None, shown: str, after: str | None = None, limit: int = OUTBOX_PAGE_SIZE
+) -> tuple[list[OutboxRow], str | None]:
+    """A page of the outbox list `shown` (a key of OUTBOX_LISTS): messages waiting to be sent
+    by next try, or the dead ones latest first; those of the city `city_id`'s reports (None:
+    every message). Returns the rows and the cursor of the next page (None on the last)."""
+    statuses, latest_first = OUTBOX_LISTS[shown]
+    when, key = OutboxMessage.next_attempt_at, OutboxMessage.id
+    query = _of_city(
+        sa.select(OutboxMessage, Report.reference).where(OutboxMessage.status.in_(statuses)),
+        city_id,
+    )
+    cursor = _outbox_cursor(after)
+    if cursor is not None:
+        bound = sa.tuple_(when, key)
+        query = query.where(
+            bound < sa.tuple_(*cursor) if latest_first else bound > sa.tuple_(*cursor)
+        )
+    order = (when.desc(), key.desc()) if latest_first else (when, key)
+    rows = [OutboxRow(*row) for row in db.session.execute(query.order_by(*order).limit(limit + 1))]
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1].message
+    return rows[:limit], encode_cursor([last.next_attempt_at, last.id])
+
+
+def outbox_message(message_id: int, city_id: int | None) -> OutboxMessage | None:
+    """The message `message_id` if it is about a report of the city `city_id` (None: any)."""
+    query = _of_city(sa.select(OutboxMessage).where(OutboxMessage.id == message_id), city_id)
+    return db.session.scalar(query)
+
+
+def failing_messages(
+    city_id: int | None,
+    now: datetime,
+    *,
+    dead_within: timedelta = timedelta(hours=24),
+    late_by: timedelta = timedelta(minutes=30),
+    cap: int = 100,
+) -> int:
+    """How many of the city's messages (None: of every city) are failing, counted up to `cap`:
+    those that died within `dead_within`, and those still waiting `late_by` past their next
+    try (the worker is stopped, or cannot keep up). Cheap enough for every staff page: two
+    ranges of the index, each stopped at `cap`."""
+    dead = sa.and_(
+        OutboxMessage.status == OutboxStatus.DEAD,
+        OutboxMessage.next_attempt_at >= now - dead_within,
+    )
+    late = sa.and_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at < now - late_by,
+    )
+    total = 0
+    for condition in (dead, late):
+        found = _of_city(sa.select(OutboxMessage.id).where(condition), city_id).limit(cap)
+        total += db.session.scalar(sa.select(sa.func.count()).select_from(found.subquery()))
+    return min(total, cap)
+
+
+def _of_city(query: sa.Select, city_id: int | None) -> sa.Select:
+    """`query` of outbox messages, with their report, kept to the city `city_id`'s reports
+    (None: every message, those of deleted reports too)."""
+    query = query.outerjoin(Report, Report.id == OutboxMessage.report_id)
+    return query if city_id is None else query.where(Report.city_id == city_id)
+
+
+def _outbox_cursor(after: str | None) -> tuple[datetime, int] | None:
+    """The (next_attempt_at, id) a page starts after; None for a link not made here."""
+    values = decode_cursor(after) if after else None
+    if not values or len(values) != 2:
+        return None
+    when, message_id = values
+    if not isinstance(when, datetime) or type(message_id) is not int:
+        return None
+    return when, message_id

@@ -27,14 +27,19 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from jinja2 import TemplateNotFound
 
 from tellcity.accounts.models import User
+from tellcity.admin.access import CLI
+from tellcity.audit.services import record, snapshot
 from tellcity.categories.questions import labelled
 from tellcity.core.db import utcnow, write_new
 from tellcity.core.errors import Conflict, TellCityError
 from tellcity.core.i18n import datetime_local, times_in
+from tellcity.core.permissions import Actor
 from tellcity.core.text import contact_region, mask_contacts, public_text
+from tellcity.departments.escalation import Contact
 from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
@@ -189,16 +194,17 @@ def notify_status_change(
     return [message for message in queued if message is not None]
 
 
-def notify_escalation(report: Report, managers: list[User]) -> list[OutboxMessage]:
-    """Email each manager that the ticket is overdue. Queued once per deadline: a ticket given
-    a new due date can escalate again."""
+def notify_escalation(report: Report, contacts: list[Contact]) -> list[OutboxMessage]:
+    """Email each of the department's escalation contacts (tellcity.departments.escalation)
+    that the ticket is overdue. Queued once per deadline and address: a ticket given a new
+    due date can escalate again."""
     deadline = int(report.due_at.timestamp()) if report.due_at else "none"
     queued = []
-    for manager in managers:
-        locale = _locale(manager.locale)
-        context = {**_ticket_facts(report, locale), "manager_name": manager.name}
-        key = f"escalation:{report.id}:{deadline}:{manager.id}"
-        queued.append(_queue_email(key, manager.email, "escalation", locale, context, report))
+    for contact in contacts:
+        locale = _locale(contact.locale or report.city.locale)
+        context = {**_ticket_facts(report, locale), "manager_name": contact.name}
+        key = f"escalation:{report.id}:{deadline}:{_digest(contact.email)}"
+        queued.append(_queue_email(key, contact.email, "escalation", locale, context, report))
     return [message for message in queued if message is not None]
 
 
@@ -231,22 +237,77 @@ def notify_follow_confirmation(
 
 
 def retry_dead(message_id: int, now: datetime | None = None) -> OutboxMessage:
-    """Put a dead message back in the queue, due now, with a fresh set of attempts (its last
-    error is kept until the next attempt). Flushes; the caller commits.
+    """`retry_message` for the command line: the dead message `message_id`, by the operator.
 
     Raises MessageNotFound for an unknown id and Conflict when the message is not dead.
     """
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise MessageNotFound(f"no outbox message {message_id}")
-    if message.status != OutboxStatus.DEAD:
+    if message.status != OutboxStatus.DEAD:  # the command line speaks English
         raise Conflict(f"outbox message {message_id} is {message.status}, not dead")
+    return retry_message(message, actor=CLI, now=now)
+
+
+def retry_message(
+    message: OutboxMessage, *, actor: Actor, now: datetime | None = None
+) -> OutboxMessage:
+    """Put a dead message back in the queue, due now, with a fresh set of attempts (its last
+    error is kept until the next attempt), and record who did. Flushes; the caller commits.
+
+    Raises Conflict when the message is not dead (sent, dropped, or retried already).
+    """
+    _require_status(message, OutboxStatus.DEAD)
+    before = snapshot(message)
     message.status = OutboxStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = now or utcnow()
     message.locked_until = None
-    db.session.flush()
+    _audit(actor, "retry", message, before)
     return message
+
+
+def drop_message(message: OutboxMessage, *, actor: Actor) -> OutboxMessage:
+    """Make sure a pending or dead message is never sent: it stays in the outbox, dropped, for
+    the record, and who dropped it is recorded. Flushes; the caller commits.
+
+    Raises Conflict when the message is being sent right now, sent, or dropped already.
+    """
+    _require_status(message, OutboxStatus.PENDING, OutboxStatus.DEAD)
+    before = snapshot(message)
+    message.status = OutboxStatus.DROPPED
+    message.locked_until = None
+    _audit(actor, "drop", message, before)
+    return message
+
+
+def _require_status(message: OutboxMessage, *statuses: OutboxStatus) -> None:
+    status = message.status
+    if status in statuses:
+        return
+    if statuses == (OutboxStatus.DEAD,):
+        raise Conflict(
+            _("This message is %(status)s, not dead: it was left as it is.", status=status)
+        )
+    raise Conflict(
+        _(
+            "This message is %(status)s: only a waiting or dead message can be dropped.",
+            status=status,
+        )
+    )
+
+
+#: What the audit log keeps of a message: its state, not its text or payload (a reporter's
+#: contact, a resident's address), which the outbox itself keeps.
+AUDITED_FIELDS = ("status", "attempts", "next_attempt_at", "channel", "report_id")
+
+
+def _audit(actor: Actor, action: str, message: OutboxMessage, before: dict) -> None:
+    report = db.session.get(Report, message.report_id) if message.report_id else None
+    city_id = report.city_id if report is not None else None
+    entry = record(actor, action, message, before, city_id=city_id)
+    entry.before = {field: before[field] for field in AUDITED_FIELDS}
+    entry.after = {field: entry.after[field] for field in AUDITED_FIELDS}
 
 
 def unsubscribe(subscription: Subscription) -> None:

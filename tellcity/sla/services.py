@@ -1,15 +1,20 @@
 """A report's deadlines: counted from its submission, and again from its reopening; escalating
-overdue tickets to their department's managers, once per deadline."""
+overdue tickets to their department's escalation contacts, once per deadline."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from tellcity.accounts.models import Role, User
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.core.permissions import Actor
+from tellcity.departments.escalation import (
+    EscalationContacts,
+    escalation_contacts,
+    is_reachable,
+)
+from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.notify import services as notify
 from tellcity.reports.events import new_event
@@ -41,39 +46,52 @@ def restart_deadlines(report: Report, now: datetime) -> None:
 
 
 def escalate_overdue(now: datetime | None = None, batch: int = 200) -> int:
-    """Escalate up to `batch` overdue tickets not escalated yet: mark them, write an internal
-    event and queue an email to each active manager of the department. Returns how many.
+    """Escalate up to `batch` overdue tickets not escalated yet: queue an email to each of
+    their department's escalation contacts (tellcity.departments.escalation), and once one is
+    queued, mark the ticket and write an internal event. Returns how many were escalated.
+
+    Tickets of a department nobody would hear of are not even read: they stay unescalated
+    (the administration pages warn of their department) until a manager, an administrator or
+    an address is added, and then escalate on the next run. Leaving them out of the query
+    keeps them from filling every batch ahead of the tickets someone can be told of.
 
     On PostgreSQL the tickets are locked with SKIP LOCKED, so workers running this at the same
     time never escalate one ticket twice; SQLite serialises writers. The caller commits.
     """
     now = now or utcnow()
+    reachable = sa.select(Department.id).where(is_reachable())
     query = (
         sa.select(Report)
-        .where(overdue(now), Report.escalated_at.is_(None))
+        .where(overdue(now), Report.escalated_at.is_(None), Report.department_id.in_(reachable))
         .order_by(Report.due_at)
         .limit(batch)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Report)
     reports = db.session.scalars(query).all()
+    contacts: dict[int, EscalationContacts] = {}
+    escalated = 0
     for report in reports:
-        _escalate(report, now)
+        if report.department_id not in contacts:
+            contacts[report.department_id] = escalation_contacts(report.department)
+        escalated += _escalate(report, contacts[report.department_id], now)
     db.session.flush()
-    return len(reports)
+    return escalated
 
 
-def _escalate(report: Report, now: datetime) -> None:
-    managers = db.session.scalars(
-        sa.select(User).where(
-            User.department_id == report.department_id,
-            User.role == Role.MANAGER,
-            User.is_active,
-        )
-    ).all()
+def _escalate(report: Report, contacts: EscalationContacts, now: datetime) -> bool:
+    """Tell `contacts` that `report` is overdue; record it only if they are somebody (their
+    emails are queued now, or were for this deadline already)."""
+    if not contacts.people:
+        return False
+    notify.notify_escalation(report, list(contacts.people))
     report.escalated_at = now
-    names = ", ".join(manager.email for manager in managers) or "no manager"
-    text = f"Overdue since {report.due_at:%Y-%m-%d %H:%M} UTC: escalated to {names}"
+    data = {
+        "message": "escalation",
+        "due_at": report.due_at.astimezone(UTC).isoformat() if report.due_at else None,
+        "contacts": [contact.name or contact.email for contact in contacts.people],
+        "via": contacts.via,
+    }
     # Added, not recorded: the batch is flushed once (escalate_overdue).
-    db.session.add(new_event(report, ESCALATOR, EventType.ESCALATION, text=text, now=now))
-    notify.notify_escalation(report, list(managers))
+    db.session.add(new_event(report, ESCALATOR, EventType.ESCALATION, data=data, now=now))
+    return True

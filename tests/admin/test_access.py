@@ -12,13 +12,14 @@ from tellcity.categories import services as categories
 from tellcity.core.errors import NotAllowed
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
+from tellcity.notify.models import OutboxMessage
 from tellcity.routing import rules
 from tellcity.routing.models import RoutingRule
 from tellcity.staff import reply_templates
 from tellcity.staff.models import ReplyTemplate
 from tests.admin.helpers import csrf, zone
 from tests.factories import make_city, make_department, make_user
-from tests.reports.helpers import ILE_SAINT_GERMAIN, category, department
+from tests.reports.helpers import ILE_SAINT_GERMAIN, category, department, submit
 
 MANAGER = "chef.voirie"
 
@@ -48,6 +49,8 @@ ROUTES = [
     ("GET", "/api-keys", False),
     ("GET", "/api-keys/new", False),
     ("GET", "/audit", False),
+    ("GET", "/outbox", False),
+    ("GET", "/outbox?show=pending", False),
     ("POST", "/departments/new", False),
     ("POST", "/departments/{department}", False),
     ("POST", "/categories/new", False),
@@ -65,6 +68,8 @@ ROUTES = [
     ("POST", "/reply-templates/{other_template}", False),
     ("POST", "/api-keys/new", False),
     ("POST", "/api-keys/{key}/revoke", False),
+    ("POST", "/outbox/{message}/retry", False),
+    ("POST", "/outbox/{message}/drop", False),
     ("POST", "/reply-templates/{other_template}/delete", False),
     ("POST", "/reply-templates/{own_template}/delete", True),
     ("POST", "/rules/{rule}/delete", False),
@@ -85,6 +90,11 @@ def targets(demo_city, staff):
     spare = make_department(demo_city, name="Spare")
     key, _secret = create_api_key("Partner", city=demo_city, actor=CLI)
     rule = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.id)).first()
+    report = submit(demo_city)
+    message = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.report_id == report.id)
+    ).first()
+    message.status = "dead"  # retried, then dropped
     db.session.commit()
     dumping = category(demo_city, "illegal-dumping")
     lat, lon = ILE_SAINT_GERMAIN
@@ -98,6 +108,7 @@ def targets(demo_city, staff):
         "own_template": own.id,
         "other_template": other.id,
         "key": key.id,
+        "message": message.id,
         "tester": f"category_id={dumping.id}&lat={lat}&lon={lon}",
     }
 

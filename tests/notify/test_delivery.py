@@ -233,6 +233,6 @@ def test_counts_per_status_and_dead_messages_for_staff(app, smtp):
     dead.status = "dead"
     db.session.commit()
     deliver_due()
-    assert status_counts() == {"pending": 0, "sending": 0, "sent": 1, "dead": 1}
+    assert status_counts() == {"pending": 0, "sending": 0, "sent": 1, "dead": 1, "dropped": 0}
     assert [m.id for m in dead_messages()] == [second.id]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2

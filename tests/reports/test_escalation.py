@@ -40,7 +40,9 @@ def test_overdue_tickets_escalate_to_their_managers_once(demo_city, staff):
     assert escalate_overdue(now=later + timedelta(days=1)) == 0
     assert report.escalated_at == later and on_time.escalated_at is None
     [event] = [e for e in report.events if e.type == "escalation"]
-    assert not event.is_public and "chef.voirie@issy.example.org" in event.text
+    assert not event.is_public and event.text == ""
+    assert event.data["via"] == "managers"
+    assert event.data["contacts"] == ["Dominique Chef-Voirie"]
     to_manager = composed(
         db.session.scalars(
             sa.select(OutboxMessage).where(

@@ -10,6 +10,7 @@ from tellcity.admin.views import (
     categories,
     departments,
     home,
+    outbox,
     reply_templates,
     rules,
     users,
@@ -52,7 +53,12 @@ ROUTES = (
     ("/api-keys/new", api_keys.api_key_create, FORM),
     ("/api-keys/<int:key_id>/revoke", api_keys.api_key_revoke, POST),
     ("/audit", audit.audit_log, GET),
+    ("/outbox", outbox.outbox_list, GET),
+    ("/outbox/<bigid:message_id>/retry", outbox.outbox_retry, POST),
+    ("/outbox/<bigid:message_id>/drop", outbox.outbox_drop, POST),
 )
 
 for rule, view, methods in ROUTES:
     bp.add_url_rule(rule, view_func=view, methods=methods)
+
+bp.add_app_template_global(outbox.outbox_warning)

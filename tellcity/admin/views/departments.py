@@ -16,6 +16,7 @@ from tellcity.admin.views.common import (
 )
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.departments import services
+from tellcity.departments.escalation import unreachable_departments
 from tellcity.departments.models import Department
 
 TEMPLATE = "admin/department_form.html"
@@ -23,8 +24,10 @@ TEMPLATE = "admin/department_form.html"
 
 @staff_required(Role.ADMIN)
 def department_list():
-    rows = queries.departments(admin_city())
-    return render_template("admin/departments.html", rows=rows)
+    city = admin_city()
+    rows = queries.departments(city)
+    unreachable = unreachable_departments(city.id)
+    return render_template("admin/departments.html", rows=rows, unreachable=unreachable)
 
 
 @staff_required(Role.ADMIN)
@@ -56,7 +59,8 @@ def department_update(department_id: int):
         )
         if ok:
             return _saved(department, secret)
-    return form_page(TEMPLATE, form, department=department)
+    unreachable = [department] if department in unreachable_departments(department.city_id) else []
+    return form_page(TEMPLATE, form, department=department, unreachable=unreachable)
 
 
 def _saved(department: Department, secret: str | None):
