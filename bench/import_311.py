@@ -1,17 +1,22 @@
-"""How fast `tellcity import-311` loads the two 311 exports, against a bare insert.
+"""How fast `tellcity import-311` loads 311 exports, against a bare insert.
 
-    python bench/import_311.py [--database postgresql://postgres@127.0.0.1:5432/test] [--repeat 3]
+    python bench/import_311.py [--database postgresql://postgres@127.0.0.1:5432/test]
+                               [--rows 200000] [--repeat 1]
 
-Each file is imported into a fresh database (a temporary SQLite file; with --database, also a
-scratch database created on that PostgreSQL server and dropped afterwards), migrated to the
-latest schema. The baseline, measured in the same run on the same database, is a bare DB-API
-`executemany` of as many rows into a table as wide as `reports`, without indexes, in the
-import's batches with a commit each: the ratio is what parsing, mapping, the checks and the
-reports table's indexes cost on top of writing the bytes. The best of --repeat runs is kept.
+Each of the two real exports (LA-shaped and Baltimore-shaped, 10,000 rows each) is repeated
+with fresh ids (`-r2`, `-r3`... after the source's) into a file of --rows rows, written to a
+temporary folder; each file is imported into a fresh database (a temporary SQLite file; with
+--database, also a scratch database created on that PostgreSQL server and dropped afterwards),
+migrated to the latest schema. The baseline, measured in the same run on the same database, is
+a bare DB-API `executemany` of as many rows into a table as wide as `reports`, without indexes,
+in the import's batches with a commit each. The ratio printed is the import's rate over the
+bare insert's (goal: at least 0.5): what parsing, mapping, the checks and the reports table's
+indexes cost on top of writing the bytes. The best of --repeat runs is kept.
 """
 
 import argparse
 import contextlib
+import csv
 import io
 import sys
 import tempfile
@@ -26,13 +31,14 @@ from sqlalchemy.engine import make_url
 from tellcity import create_app
 from tellcity.core.migrations import upgrade
 from tellcity.extensions import db
-from tellcity.imports.mapping import load_profile
+from tellcity.imports.mapping import ImportMapping, load_profile
 from tellcity.imports.services import BATCH_SIZE, import_file
 from tellcity.reports.models import Report
 
 DATA = Path(__file__).parent / "data" / "311"
 FILES = [("la_311_requests.csv", "la"), ("baltimore_311_sample.csv", "baltimore")]
-TARGET_SQLITE = 20_000  # rows/s
+#: The import's rate over the bare insert's it should reach on both databases.
+TARGET_RATIO = 0.5
 
 
 @dataclass
@@ -56,24 +62,53 @@ class Timing:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", help="a PostgreSQL URL to run on too (a scratch database)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per file; the best is kept")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per file; the best is kept")
+    parser.add_argument("--rows", type=int, default=200_000, help="rows of each file imported")
     args = parser.parse_args()
     backends = [("sqlite", None)] + ([("postgresql", args.database)] if args.database else [])
-    timings = [
-        best(backend, url, file, profile, args.repeat)
-        for backend, url in backends
-        for file, profile in FILES
-    ]
+    with tempfile.TemporaryDirectory(prefix="tellcity-bench-files-") as folder:
+        files = [
+            (repeated(DATA / file, load_profile(profile), Path(folder), args.rows), profile)
+            for file, profile in FILES
+        ]
+        timings = [
+            best(backend, url, file, profile, args.repeat)
+            for backend, url in backends
+            for file, profile in files
+        ]
     report(timings)
 
 
-def best(backend: str, server_url: str | None, file: str, profile: str, repeat: int) -> Timing:
+def repeated(source: Path, mapping: ImportMapping, folder: Path, rows: int) -> Path:
+    """A file of `rows` rows: those of `source` again and again, each copy's ids (the column
+    `mapping` reads them from) made new."""
+    target = folder / f"{source.stem}_{rows}.csv"
+    with (
+        source.open(newline="", encoding="utf-8-sig") as infile,
+        target.open("w", newline="", encoding="utf-8") as outfile,
+    ):
+        header, *records = csv.reader(infile)
+        key = header.index(mapping.columns["id"])
+        writer = csv.writer(outfile)
+        writer.writerow(header)
+        written, copy = 0, 1
+        while written < rows:
+            for record in records[: rows - written]:
+                if copy > 1:
+                    record = [*record[:key], f"{record[key]}-r{copy}", *record[key + 1 :]]
+                writer.writerow(record)
+            written += min(len(records), rows - written)
+            copy += 1
+    return target
+
+
+def best(backend: str, server_url: str | None, file: Path, profile: str, repeat: int) -> Timing:
     """The fastest of `repeat` imports of `file`, each into a fresh database."""
     runs = [run_once(backend, server_url, file, profile) for _ in range(repeat)]
     return min(runs, key=lambda timing: timing.seconds)
 
 
-def run_once(backend: str, server_url: str | None, file: str, profile: str) -> Timing:
+def run_once(backend: str, server_url: str | None, file: Path, profile: str) -> Timing:
     with (
         tempfile.TemporaryDirectory(prefix="tellcity-bench-") as tmp,
         scratch_database(backend, server_url, Path(tmp)) as url,
@@ -82,11 +117,11 @@ def run_once(backend: str, server_url: str | None, file: str, profile: str) -> T
         with app.app_context():
             with contextlib.redirect_stderr(io.StringIO()):  # Alembic's log lines
                 upgrade()
-            result = import_file(DATA / file, load_profile(profile))
+            result = import_file(file, load_profile(profile))
             baseline = bare_insert_seconds(result.rows)
             db.session.remove()
             db.engine.dispose()
-    return Timing(backend, file, result.rows, result.imported, result.seconds, baseline)
+    return Timing(backend, file.name, result.rows, result.imported, result.seconds, baseline)
 
 
 class scratch_database:
@@ -134,20 +169,25 @@ def bare_insert_seconds(rows: int) -> float:
             f"INSERT INTO bench_baseline ({', '.join(columns)}) "
             f"VALUES ({', '.join([marker] * width)})"
         )
-        values = [tuple(f"value {row} {column}" for column in range(width)) for row in range(rows)]
-        started = time.perf_counter()
+        seconds = 0.0
         for start in range(0, rows, BATCH_SIZE):
-            cursor.executemany(sql, values[start : start + BATCH_SIZE])
+            values = [
+                tuple(f"value {row} {column}" for column in range(width))
+                for row in range(start, min(rows, start + BATCH_SIZE))
+            ]
+            started = time.perf_counter()
+            cursor.executemany(sql, values)
             connection.commit()
-        return time.perf_counter() - started
+            seconds += time.perf_counter() - started
+        return seconds
     finally:
         connection.close()
 
 
 def report(timings: list[Timing]) -> None:
-    """Print one line per backend and file, then the totals, then the SQLite target."""
-    print(f"{'backend':<11}{'file':<27}{'rows':>8}{'imported':>10}{'s':>7}{'rows/s':>9}", end="")
-    print(f"{'bare rows/s':>13}{'ratio':>8}")
+    """Print one line per backend and file, then the totals and whether the goal is met."""
+    print(f"{'backend':<11}{'file':<37}{'rows':>9}{'imported':>10}{'s':>8}{'rows/s':>9}", end="")
+    print(f"{'bare rows/s':>13}{'ratio':>7}")
     for backend in dict.fromkeys(timing.backend for timing in timings):
         mine = [timing for timing in timings if timing.backend == backend]
         total = Timing(
@@ -160,14 +200,13 @@ def report(timings: list[Timing]) -> None:
         )
         for timing in [*mine, total]:
             print(
-                f"{timing.backend:<11}{timing.file:<27}{timing.rows:>8,}{timing.imported:>10,}"
-                f"{timing.seconds:>7.2f}{timing.rate:>9,.0f}{timing.baseline_rate:>13,.0f}"
-                f"{timing.baseline_rate / timing.rate:>7.1f}x"
+                f"{timing.backend:<11}{timing.file:<37}{timing.rows:>9,}{timing.imported:>10,}"
+                f"{timing.seconds:>8.2f}{timing.rate:>9,.0f}{timing.baseline_rate:>13,.0f}"
+                f"{timing.rate / timing.baseline_rate:>7.2f}"
             )
-        if backend == "sqlite":
-            verdict = "met" if total.rate >= TARGET_SQLITE else "NOT met"
-            print(f"{'':<11}target {TARGET_SQLITE:,} rows/s on SQLite: {verdict}")
-    print("ratio: how many times slower than the bare executemany of the same number of rows")
+        verdict = "met" if total.rate / total.baseline_rate >= TARGET_RATIO else "NOT met"
+        print(f"{'':<11}goal: a ratio of {TARGET_RATIO} or more on {backend}: {verdict}")
+    print("ratio: the import's rows/s over the bare executemany's of as many rows")
 
 
 if __name__ == "__main__":

@@ -129,6 +129,8 @@ class RowParser:
         #: are not case-folded to be compared.
         self.missing_length = max(map(len, self.missing))
         self.dates = DateParser(mapping.date_formats, ZoneInfo(mapping.city.timezone))
+        self.lat_index = self.index[FIELDS.index("lat")]
+        self.lon_index = self.index[FIELDS.index("lon")]
         #: A rejects file imported again: its cells lose the apostrophe put before formulas.
         self.is_rejects = is_rejects(header)
 
@@ -150,8 +152,7 @@ class RowParser:
         """The position of a row, or None when it has none (or is malformed)."""
         if len(fields) != self.width:
             return None
-        lat, lon = FIELDS.index("lat"), FIELDS.index("lon")
-        values = [fields[self.index[lat]].strip(), fields[self.index[lon]].strip()]
+        values = [fields[self.lat_index].strip(), fields[self.lon_index].strip()]
         if self.is_rejects:
             values = [unescaped(value) for value in values]
         try:

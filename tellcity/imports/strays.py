@@ -33,6 +33,11 @@ class Bulk:
     lon: float
     radius_km: float
 
+    def __post_init__(self):
+        # Compared in degrees of latitude, squared: no square root or cosine for each row.
+        object.__setattr__(self, "_scale", math.cos(math.radians(self.lat)))
+        object.__setattr__(self, "_limit", (self.radius_km / KM_PER_DEGREE) ** 2)
+
     @classmethod
     def of(cls, lats: array, lons: array) -> "Bulk | None":
         """The bulk of these positions; None when there are none."""
@@ -47,6 +52,5 @@ class Bulk:
 
     def is_far(self, lat: float, lon: float) -> bool:
         """Whether (lat, lon) lies outside the bulk."""
-        scale = math.cos(math.radians(self.lat))
-        distance = KM_PER_DEGREE * math.hypot(lat - self.lat, (lon - self.lon) * scale)
-        return distance > self.radius_km
+        north, east = lat - self.lat, (lon - self.lon) * self._scale
+        return north * north + east * east > self._limit
