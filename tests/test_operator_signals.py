@@ -6,6 +6,7 @@ import socket
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from tellcity import create_app
@@ -161,6 +162,8 @@ def test_json_log_lines_follow_a_submission_to_its_emails_and_keep_contacts_out(
     logged = json.dumps(lines)
     for private in ("zoe.secret", "Secretname", "99 88 77"):
         assert private not in logged
+    queued = db.session.scalars(sa.select(OutboxMessage.request_id)).all()
+    assert queued and set(queued) == {"submission-42"}
 
 
 def test_the_log_format_is_checked(tmp_path):

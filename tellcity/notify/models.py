@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tellcity.core.db import BigId, Json, UTCDateTime, in_list, utcnow
+from tellcity.core.request_log import current_request_id
 from tellcity.extensions import db
 
 
@@ -21,8 +22,6 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     #: Gave up after the last retry; kept for staff to look at and retry.
     DEAD = "dead"
-    #: Dropped by an administrator: never to be sent, kept for the record.
-    DROPPED = "dropped"
 
 
 def _new_message_id() -> str:
@@ -60,6 +59,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The id of the request that queued it (X-Request-ID), to follow a message back to the
+    #: request's log line; None for what the worker queued (tellcity.core.request_log).
+    request_id: Mapped[str | None] = mapped_column(sa.String(64), default=current_request_id)
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.channel} {self.status}>"
