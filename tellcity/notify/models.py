@@ -22,6 +22,8 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     #: Gave up after the last retry; kept for staff to look at and retry.
     DEAD = "dead"
+    #: Dropped by an administrator: never to be sent, kept for the record.
+    DROPPED = "dropped"
 
 
 def _new_message_id() -> str:
