@@ -42,6 +42,22 @@ def redis_is_running() -> bool:
         return probe.connect_ex(("127.0.0.1", 6379)) == 0
 
 
+def ask_readiness(app, tmp_path, rate_limit_storage: str):
+    """GET /readyz of another app on the same database, its rate limits counted in
+    `rate_limit_storage`."""
+    other = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "other"),
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_STORAGE_URI": rate_limit_storage,
+        }
+    )
+    response = other.test_client().get("/readyz")
+    with other.app_context():
+        db.engine.dispose()
+    return response
+
+
 def test_metrics_are_not_public(app, client):
     assert client.get("/metrics").status_code == 404  # no token configured: no endpoint
     app.config["METRICS_TOKEN"] = TOKEN
@@ -101,14 +117,7 @@ def test_readiness_names_what_answers(client):
 
 def test_readiness_says_503_when_redis_is_down_and_the_log_says_which(app, tmp_path, caplog):
     port = closed_port()
-    other = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path / "other"),
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}",
-        }
-    )
-    response = other.test_client().get("/readyz")
+    response = ask_readiness(app, tmp_path, f"redis://127.0.0.1:{port}")
     assert response.status_code == 503
     assert response.json == {
         "status": "error",
@@ -120,14 +129,7 @@ def test_readiness_says_503_when_redis_is_down_and_the_log_says_which(app, tmp_p
 
 @pytest.mark.skipif(not redis_is_running(), reason="needs Redis on 127.0.0.1:6379")
 def test_readiness_asks_redis_when_rate_limits_count_there(app, tmp_path):
-    other = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path / "other"),
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-        }
-    )
-    response = other.test_client().get("/readyz")
+    response = ask_readiness(app, tmp_path, "redis://127.0.0.1:6379")
     assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
