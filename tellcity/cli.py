@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from tellcity.accounts import commands as accounts
+from tellcity.accounts.commands import SET_UP_AT_FIRST_SIGN_IN
 from tellcity.cities.models import City
 from tellcity.core import migrations
 from tellcity.core.db import refresh_planner_statistics
@@ -72,6 +73,7 @@ def demo_command(host: str, port: int, no_serve: bool):
             where = f" ({account.department})" if account.department else ""
             click.echo(f"  {account.role + where:<28} {account.email:<34} {account.password}")
         click.echo("\nForgot one? `tellcity set-password EMAIL` prints a new password.")
+        click.echo(f"The administrator: {SET_UP_AT_FIRST_SIGN_IN}")
     else:
         click.echo("The database already holds a city; staff passwords were printed when it was")
         click.echo("loaded. `tellcity set-password EMAIL` prints a new one.")

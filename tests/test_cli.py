@@ -51,6 +51,7 @@ def test_demo_loads_the_city_once_and_prints_the_accounts_once(fresh_app):
     assert first.exit_code == 0, first.output
     assert "Loaded the demo city Issy-les-Moulineaux" in first.output
     assert "admin@issy.example.org" in first.output
+    assert "asks to set up two-factor sign-in" in first.output
     second = run(fresh_app, "demo", "--no-serve")
     assert second.exit_code == 0, second.output
     assert "already holds a city" in second.output

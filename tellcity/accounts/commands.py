@@ -1,6 +1,7 @@
-"""Commands: `tellcity create-user EMAIL`, `set-password EMAIL`, `create-api-key NAME`,
-`revoke-api-key PREFIX`. They call the same services as the administration pages, as the CLI
-actor: the audit log names them "cli". Their messages are in English."""
+"""Commands: `tellcity create-user EMAIL`, `set-password EMAIL`, `reset-two-factor EMAIL`,
+`create-api-key NAME`, `revoke-api-key PREFIX`. They call the same services as the
+administration pages, as the CLI actor: the audit log names them "cli". Their messages are in
+English."""
 
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from tellcity.accounts import queries
+from tellcity.accounts import queries, two_factor
 from tellcity.accounts.api_keys import SCOPES, create_api_key, revoke_api_key
 from tellcity.accounts.models import Role
 from tellcity.accounts.services import create_account, reset_password
@@ -73,6 +74,15 @@ def create_user_command(email, role, name, department_slug, city_slug, prompt_pa
     click.echo(f"Created {user.role} {user.email}")
     if not prompt_password:
         click.echo(f"Password (shown this once): {password}")
+    if two_factor.is_required(user):
+        click.echo(SET_UP_AT_FIRST_SIGN_IN)
+
+
+#: What a member of staff who must use two-factor sign-in is told before their first sign-in.
+SET_UP_AT_FIRST_SIGN_IN = (
+    "At the first sign-in the site asks to set up two-factor sign-in: have an authenticator "
+    "app on a phone (FreeOTP, Aegis, Google Authenticator...) to scan the QR code it shows."
+)
 
 
 @click.command("set-password")
@@ -85,6 +95,19 @@ def set_password_command(email: str):
         raise click.ClickException(f"no account for {email}")
     password = run(lambda: reset_password(user, actor=CLI))
     click.echo(f"New password for {user.email} (shown this once): {password}")
+
+
+@click.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def reset_two_factor_command(email: str):
+    """Turn off an account's two-factor sign-in (a lost phone, and no other administrator to
+    reset it); they set it up again at their next sign-in if it is required of them."""
+    user = queries.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    run(lambda: two_factor.reset(user, actor=CLI))
+    click.echo(f"Two-factor sign-in of {user.email} is reset.")
 
 
 @click.command("create-api-key")
@@ -131,6 +154,7 @@ def revoke_api_key_command(prefix: str):
 commands = [
     create_user_command,
     set_password_command,
+    reset_two_factor_command,
     create_api_key_command,
     revoke_api_key_command,
 ]

@@ -34,3 +34,13 @@ class SignInForm(PageForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in"))
+
+
+class CodeForm(PageForm):
+    """A code of the two-factor app (6 digits) or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The 6 digits your app shows now, or one of your recovery codes."),
+    )

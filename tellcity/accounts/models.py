@@ -62,7 +62,14 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Two-factor sign-in (tellcity.accounts.two_factor): the TOTP secret, kept as it is (no
+    #: encryption library is among the dependencies), set once a code confirmed it; when that
+    #: was; the last time step whose code was accepted (no code is accepted twice); and the
+    #: SHA-256 hashes of the one-time recovery codes not used yet.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    recovery_code_hashes: Mapped[list | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -78,6 +85,10 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

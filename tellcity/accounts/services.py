@@ -189,7 +189,8 @@ class AccountLocked(Exception):
 def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """The active user with this email and password, or None. Failed attempts are counted and
     lock the account for 15 minutes after 5 in a row (raising AccountLocked, even with the
-    right password while it lasts). The caller commits."""
+    right password while it lasts). A user with a second factor is signed in only once its
+    code is checked too. The caller commits."""
     now = now or utcnow()
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
@@ -199,14 +200,27 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     if user.locked_until is not None and user.locked_until > now:
         raise AccountLocked(user.locked_until)
     if not user.check_password(password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_SIGNINS:
-            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        count_failed_signin(user, now)
         return None
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if needs_rehash(user.password_hash, current_app.config["PASSWORD_HASH_METHOD"]):
         user.set_password(password)  # made by an older method: the one configured now
+    # With a second factor the count goes on until its code is right: else each right password
+    # would give four more tries at the code (tellcity.accounts.two_factor.check_code).
+    if not user.has_two_factor:
+        record_signin(user, now)
     return user
+
+
+def count_failed_signin(user: User, now: datetime) -> None:
+    """A wrong password or code: the 5th in a row locks the account for 15 minutes."""
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_SIGNINS:
+        user.locked_until, user.failed_logins = now + LOCKOUT, 0
+
+
+def record_signin(user: User, now: datetime) -> None:
+    """A complete sign-in: the failed attempts are forgotten."""
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
 
 
 @functools.cache

@@ -1,5 +1,6 @@
 """Recording configuration changes."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -9,14 +10,20 @@ from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 
 #: Columns never copied into the log.
-SECRET_COLUMNS = {"password_hash", "key_hash", "totp_secret", "webhook_secret"}
+SECRET_COLUMNS = {
+    "password_hash",
+    "key_hash",
+    "totp_secret",
+    "recovery_code_hashes",
+    "webhook_secret",
+}
 
 
-def snapshot(row) -> dict:
-    """The row's column values as JSON-ready data, secrets left out."""
+def snapshot(row, columns: Iterable[str] | None = None) -> dict:
+    """The row's column values (or those of `columns`) as JSON-ready data, secrets left out."""
     values = {}
     for column in sa.inspect(type(row)).columns:
-        if column.key in SECRET_COLUMNS:
+        if column.key in SECRET_COLUMNS or (columns is not None and column.key not in columns):
             continue
         value = getattr(row, column.key)
         values[column.key] = value.isoformat() if isinstance(value, datetime | date) else value
@@ -24,10 +31,16 @@ def snapshot(row) -> dict:
 
 
 def record(
-    actor: Actor, action: str, row, before: dict | None = None, city_id: int | None = None
+    actor: Actor,
+    action: str,
+    row,
+    before: dict | None = None,
+    city_id: int | None = None,
+    columns: Iterable[str] | None = None,
 ) -> AuditEntry:
     """Log `action` ("create", "update", "delete") on `row` by `actor`; flush first so a new
-    row has its id. `before` is the snapshot taken before an update or a delete."""
+    row has its id. `before` is the snapshot taken before an update or a delete; `columns`
+    limits the snapshot after to those (a city's setting, not its whole boundary)."""
     db.session.flush()
     entry = AuditEntry(
         city_id=city_id if city_id is not None else getattr(row, "city_id", None),
@@ -35,7 +48,7 @@ def record(
         entity=row.__tablename__,
         entity_id=getattr(row, "id", None),
         before=before,
-        after=None if action == "delete" else snapshot(row),
+        after=None if action == "delete" else snapshot(row, columns),
         **actor.event_fields,
     )
     db.session.add(entry)

@@ -46,6 +46,9 @@ class City(db.Model):
     #: process keeps of them (its copy of the city, the zones' prepared shapes, the routing
     #: configuration) is rebuilt when it next reads the city (see tellcity.core.caches).
     config_version: Mapped[int] = mapped_column(default=1)
+    #: Every member of staff of the city signs in with a second factor (administrators always
+    #: do: tellcity.accounts.two_factor).
+    staff_2fa_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: Created by an import of another city's 311 data, not configured by hand.
     is_imported: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

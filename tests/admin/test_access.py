@@ -17,6 +17,7 @@ from tellcity.routing import rules
 from tellcity.routing.models import RoutingRule
 from tellcity.staff import reply_templates
 from tellcity.staff.models import ReplyTemplate
+from tests.accounts.helpers import enrol
 from tests.admin.helpers import csrf, zone
 from tests.factories import make_city, make_department, make_user
 from tests.reports.helpers import ILE_SAINT_GERMAIN, category, department, submit
@@ -63,6 +64,8 @@ ROUTES = [
     ("POST", "/users/new", False),
     ("POST", "/users/{user}", False),
     ("POST", "/users/{user}/active", False),
+    ("POST", "/users/{user}/two-factor/reset", False),
+    ("POST", "/users/two-factor", False),
     ("POST", "/reply-templates/new", True),
     ("POST", "/reply-templates/{own_template}", True),
     ("POST", "/reply-templates/{other_template}", False),
@@ -157,6 +160,7 @@ def test_an_administrator_reaches_every_page(client, login_as, targets):
 def test_an_administrator_of_another_city_finds_none_of_this_one(client, login_as, targets):
     other = make_city()
     outsider = make_user(email="admin@elsewhere.example.org", role="admin", city=other)
+    enrol(outsider)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = str(outsider.id), True

@@ -57,7 +57,8 @@ def road_ticket(demo_city):
 def test_staff_route_matrix(client, login_as, road_ticket, visitor):
     login_as(None if visitor == "anonymous" else visitor)
     queue_code, ticket_code, post_code = EXPECTED[visitor]
-    for url in ("/staff/", "/staff/map", "/staff/map?format=json", "/staff/export.csv"):
+    queue_pages = ("/staff/", "/staff/map", "/staff/map?format=json", "/staff/export.csv")
+    for url in (*queue_pages, "/account/two-factor"):
         assert client.get(url).status_code == queue_code, (visitor, url)
     for url in TICKET_GETS:
         assert client.get(url.format(ref=road_ticket)).status_code == ticket_code, (visitor, url)

@@ -45,6 +45,8 @@ ROUTES = (
     ("/users/new", users.user_create, FORM),
     ("/users/<int:user_id>", users.user_update, FORM),
     ("/users/<int:user_id>/active", users.user_set_active, POST),
+    ("/users/<int:user_id>/two-factor/reset", users.user_reset_two_factor, POST),
+    ("/users/two-factor", users.staff_two_factor, POST),
     ("/reply-templates", reply_templates.reply_template_list, GET),
     ("/reply-templates/new", reply_templates.reply_template_create, FORM),
     ("/reply-templates/<int:template_id>", reply_templates.reply_template_update, FORM),

@@ -1,10 +1,11 @@
 """Users and roles: list, create (the password is shown once), change role and department,
-deactivate and reactivate."""
+deactivate and reactivate, reset a lost second factor; whether the city's staff must all sign
+in with a second factor."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from tellcity.accounts import services
+from tellcity.accounts import services, two_factor
 from tellcity.accounts.models import Role, User
 from tellcity.admin import queries
 from tellcity.admin.forms import (
@@ -37,7 +38,12 @@ def user_list():
     search = request.args.get("q", "").strip()[:100]
     rows = queries.users(city, role=role or None, search=search)
     return render_template(
-        "admin/users.html", rows=rows, role=role, search=search, roles=ROLE_LABELS.items()
+        "admin/users.html",
+        rows=rows,
+        role=role,
+        search=search,
+        roles=ROLE_LABELS.items(),
+        city=city,
     )
 
 
@@ -92,6 +98,35 @@ def user_set_active(user_id: int):
     )
     return act(
         lambda: services.set_account_active(user, is_active, actor=current_actor()),
+        done,
+        url_for(".user_list"),
+    )
+
+
+@staff_required(Role.ADMIN)
+def user_reset_two_factor(user_id: int):
+    """Turn off a user's second factor (a lost phone): they set it up again at their next
+    sign-in if it is required of them."""
+    user = city_row_or_404(User, user_id, admin_city())
+    return act(
+        lambda: two_factor.reset(user, actor=current_actor()),
+        _("Two-factor sign-in of %(email)s is reset.", email=user.email),
+        url_for(".user_update", user_id=user.id),
+    )
+
+
+@staff_required(Role.ADMIN)
+def staff_two_factor():
+    """Require a second factor of all the city's staff (required=1), or of administrators only."""
+    city = admin_city()
+    is_required = request.form.get("required") == "1"
+    done = (
+        _("Every member of staff now signs in with a second factor.")
+        if is_required
+        else _("Only administrators must now sign in with a second factor.")
+    )
+    return act(
+        lambda: two_factor.require_of_staff(city, is_required, actor=current_actor()),
         done,
         url_for(".user_list"),
     )
