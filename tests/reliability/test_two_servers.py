@@ -6,7 +6,8 @@ Redis for the rate limits, an S3 object store for the photos (moto's server) and
 What a resident or an administrator would notice if the machines did not agree: submissions
 through either server, each email sent exactly once by the two workers together, a photo sent
 through one server shown by the other, the rate limit counted across both servers, an
-administrator's new category and routing rule applied by the other server at its next request,
+administrator's new category, zone and routing rule applied by the other server at its next
+request (each change made through one server, used through the other),
 a session signed in on one valid on the other, and both servers ready (Redis and the object
 store included) with the same outbox figures for the operator.
 
@@ -210,14 +211,38 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
 
-    def submit_form(self, url: str, fields: dict, form_page: str | None = None):
-        """POST `fields` with the CSRF token of the form on `form_page` (default: `url`)."""
+    def submit_form(
+        self, url: str, fields: dict, form_page: str | None = None, files: dict | None = None
+    ):
+        """POST `fields` (and `files`, as multipart) with the CSRF token of the form on
+        `form_page` (default: `url`)."""
         status, _headers, page = self.open(form_page or url)
         found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         assert found, (status, page[:300])
-        token = found.group(1)
-        body = urllib.parse.urlencode({"csrf_token": token, **fields}).encode()
+        fields = {"csrf_token": found.group(1), **fields}
+        if files:
+            body, content_type = multipart(fields, files)
+            return self.open(url, body, {"Content-Type": content_type})
+        body = urllib.parse.urlencode(fields).encode()
         return self.open(url, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def multipart(fields: dict, files: dict[str, tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body of `fields` and `files` (name: (file name, type, content)),
+    and its Content-Type."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for name, (filename, content_type, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def submit(server: str, client_address: str, **fields) -> tuple[int, dict]:
@@ -274,31 +299,17 @@ def test_submissions_through_both_servers_are_each_emailed_exactly_once(site):
 
 def test_a_photo_sent_through_one_server_is_shown_by_the_other(site):
     a, b = site.servers
-    boundary = uuid.uuid4().hex
     fields = {
         "category": "pothole",
         "lat": str(TOWN_HALL[0]),
         "lon": str(TOWN_HALL[1]),
         "description": "Trou, photo jointe",
     }
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="p.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n".encode()
-        + camera_photo()
-        + b"\r\n"
-    )
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    body, content_type = multipart(fields, {"photos": ("p.jpg", "image/jpeg", camera_photo())})
     status, _headers, answer = Browser().open(
         f"{a}/api/v1/reports",
         body,
-        {
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "X-Forwarded-For": "192.0.2.80",
-        },
+        {"Content-Type": content_type, "X-Forwarded-For": "192.0.2.80"},
     )
     assert status == 201, answer
     reference = json.loads(answer)["reference"]
@@ -357,14 +368,36 @@ def test_a_session_and_an_admins_changes_hold_on_both_servers(site):
     status, report = submit(b, "192.0.2.1", category="sinkhole")
     assert status == 201 and report["department"] == "Voirie et travaux"
 
-    sinkhole = site.scalar("SELECT id FROM categories WHERE code = 'sinkhole'")
-    rule = {"category_id": str(sinkhole), "zone_id": "", "department_id": str(proprete)}
+    # A zone around the town hall (in place of the demo's), loaded through B...
+    lat, lon = TOWN_HALL
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)]
+    zone = {
+        "type": "Feature",
+        "properties": {"name": "Autour de la mairie"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[lon + 0.002 * x, lat + 0.002 * y] for x, y in corners]],
+        },
+    }
     status, _headers, page = browser.submit_form(
-        f"{b}/staff/admin/rules/new", rule, form_page=f"{b}/staff/admin/rules"
+        f"{b}/staff/admin/zones/upload",
+        {"replace": "y"},
+        files={"file": ("zone.geojson", "application/geo+json", json.dumps(zone).encode())},
     )
     assert status == 302, page
-    status, report = submit(a, "192.0.2.2", category="sinkhole")
+    # ... a rule sending sinkholes there to Propreté, made through A, which offers the zone...
+    sinkhole = site.scalar("SELECT id FROM categories WHERE code = 'sinkhole'")
+    zone_id = site.scalar("SELECT id FROM zones WHERE name = 'Autour de la mairie'")
+    rule = {"category_id": str(sinkhole), "zone_id": str(zone_id), "department_id": str(proprete)}
+    status, _headers, page = browser.submit_form(
+        f"{a}/staff/admin/rules/new", rule, form_page=f"{a}/staff/admin/rules"
+    )
+    assert status == 302, page
+    # ... and each server routes by both at its next submission.
+    status, report = submit(b, "192.0.2.2", category="sinkhole")
     assert status == 201 and report["department"] == "Propreté urbaine"
+    status, report = submit(a, "192.0.2.3", category="sinkhole", lat=48.8285, lon=2.2580)
+    assert status == 201 and report["department"] == "Voirie et travaux"  # outside the zone
 
 
 def test_both_servers_are_ready_and_show_the_same_outbox(site):
