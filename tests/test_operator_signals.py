@@ -133,9 +133,12 @@ def test_readiness_asks_redis_when_rate_limits_count_there(app, tmp_path):
     assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
-def test_each_answer_carries_a_request_id_kept_from_the_proxy_when_sane(client):
+def test_each_answer_carries_a_request_id_kept_from_the_proxy_when_sane(app, client):
     made = client.get("/healthz").headers["X-Request-ID"]
     assert len(made) == 32 and made != client.get("/healthz").headers["X-Request-ID"]
+    no_proxy = client.get("/healthz", headers={"X-Request-ID": "lb-1234.abc:9"})
+    assert no_proxy.headers["X-Request-ID"] != "lb-1234.abc:9"  # a client's own word
+    app.config["TRUSTED_PROXIES"] = 1
     kept = client.get("/healthz", headers={"X-Request-ID": "lb-1234.abc:9"})
     assert kept.headers["X-Request-ID"] == "lb-1234.abc:9"
     for forged in ("x" * 65, 'a" "status": 200', "é"):
@@ -146,7 +149,7 @@ def test_each_answer_carries_a_request_id_kept_from_the_proxy_when_sane(client):
 def test_json_log_lines_follow_a_submission_to_its_emails_and_keep_contacts_out(
     app, client, demo_city, capsys
 ):
-    app.config["LOG_FORMAT"] = "json"
+    app.config.update(LOG_FORMAT="json", TRUSTED_PROXIES=1)
     from tellcity.core import request_log
 
     request_log._log_lines_to_stderr()  # as create_app does with LOG_FORMAT=json

@@ -1,10 +1,11 @@
 """Each request's id, and its log line in JSON for the operator's log collector.
 
-Every request gets an id: the X-Request-ID its proxy or load balancer sent, when it looks like
-one (at most 64 letters, digits, and `-_.:`; anything else could forge log lines), or a new
-one. The id is sent back in the X-Request-ID header and written into the outbox messages the
-request queued (OutboxMessage.request_id), so an email that went astray leads back to the
-request that wrote it.
+Every request gets an id: the X-Request-ID its proxy or load balancer sent, when the app is
+behind one (TRUSTED_PROXIES, as for X-Forwarded-For: without a proxy, the header is the
+client's word) and it looks like one (at most 64 letters, digits, and `-_.:`; anything else
+could forge log lines), or a new one. The id is sent back in the X-Request-ID header and
+written into the outbox messages the request queued (OutboxMessage.request_id), so an email
+that went astray leads back to the request that wrote it.
 
 With LOG_FORMAT = "json", each request also writes one line to standard error: the time, the
 id, the method, the endpoint and its URL rule (`/track/<token>`, never the path, which can hold
@@ -53,7 +54,7 @@ def request_duration() -> float | None:
 
 def _start() -> None:
     g.request_started_at = time.perf_counter()
-    given = request.headers.get(HEADER, "")
+    given = request.headers.get(HEADER, "") if current_app.config["TRUSTED_PROXIES"] else ""
     g.request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
 
 
