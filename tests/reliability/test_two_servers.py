@@ -7,9 +7,9 @@ What a resident or an administrator would notice if the machines did not agree: 
 through either server, each email sent exactly once by the two workers together, a photo sent
 through one server shown by the other, the rate limit counted across both servers, an
 administrator's new category, zone and routing rule applied by the other server at its next
-request (each change made through one server, used through the other),
-a session signed in on one valid on the other, and both servers ready (Redis and the object
-store included) with the same outbox figures for the operator.
+request (each change made through one server, used through the other), a session signed in on
+one valid on the other, and both servers ready (Redis and the object store included) with the
+same outbox figures for the operator; the worker's own metrics.
 
 PostgreSQL only: SQLite is one machine's file. Redis on 127.0.0.1:6379, under a key prefix of
 this run's own, so two runs never share counters.
