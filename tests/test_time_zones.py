@@ -19,6 +19,7 @@ from tellcity.extensions import db
 from tellcity.notify import services as notify
 from tellcity.notify.worker import deliver_due
 from tellcity.reports.links import tracking_url
+from tellcity.staff.models import ReplyTemplate
 from tests.factories import make_category, make_city, make_department, make_report, make_user
 from tests.web.helpers import text
 
@@ -132,6 +133,23 @@ def test_an_administrator_of_every_city_reads_each_ticket_in_its_city(client, re
     db.session.commit()
     ticket = page(client, f"/staff/tickets/{cities[slug]['report'].reference}")
     assert_midnight(ticket, "15 Jan 2026, 00:00")
+
+
+@pytest.mark.parametrize("slug", ZONES)
+def test_a_reply_template_gives_the_citys_due_date(client, reader, cities, slug):
+    """{due_date} is the day of the deadline there, late in New York (the next day in UTC and
+    Paris), early in Paris (the day before in UTC and New York)."""
+    report, zone = cities[slug]["report"], ZoneInfo(ZONES[slug])
+    late_or_early = {"gotham": time(23, 30), "lutece": time(0, 30)}[slug]
+    report.due_at = datetime.combine(DAY + timedelta(days=5), late_or_early, zone)
+    template = ReplyTemplate(
+        city_id=cities[slug]["city"].id, title="When", body="Expected on {due_date}."
+    )
+    db.session.add(template)
+    db.session.commit()
+    reader(cities[slug]["admin"])
+    filled = client.get(f"/staff/tickets/{report.reference}/templates/{template.id}").json
+    assert filled == {"text": "Expected on 20 January 2026."}
 
 
 @pytest.mark.parametrize("slug", ZONES)

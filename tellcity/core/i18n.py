@@ -29,7 +29,6 @@ from flask_babel import (
     get_locale,
     get_timezone,
     refresh,
-    to_user_timezone,
 )
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME
@@ -168,11 +167,9 @@ def datetime_local(moment, format: str = "d MMM y, HH:mm") -> str:
 
 
 def date_local(moment, format: str = "d MMMM y") -> str:
-    """A day in the page's language; a moment's day is the city's (Babel would take its day
-    in UTC: a report made at 0:30 in Paris is of the day before there)."""
-    if not moment:
-        return ""
-    return format_date(to_user_timezone(moment) if isinstance(moment, datetime) else moment, format)
+    """A day in the page's language; a moment's day is the city's (Flask-Babel moves it into
+    the selected time zone first)."""
+    return format_date(moment, format) if moment else ""
 
 
 def translated(labels: dict) -> dict:
