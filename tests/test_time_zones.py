@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 
-from tellcity.accounts.models import ApiKey, Role, User
+from tellcity.accounts.models import ApiKey, Role
 from tellcity.audit.models import AuditEntry
 from tellcity.core.db import utcnow
 from tellcity.extensions import db
@@ -38,11 +38,13 @@ def midnight(day: date, zone: str) -> datetime:
 
 def administrator(city_id: int | None):
     """An administrator of the city (None: of every city), with the second factor that
-    administrators must have set up where sign-in asks for one (tellcity.accounts)."""
-    second_factor = {"totp_secret": pyotp.random_base32(), "totp_enabled_at": utcnow()}
-    if not hasattr(User, "totp_enabled_at"):
-        second_factor = {}
-    return make_user(role=Role.ADMIN, city_id=city_id, **second_factor)
+    administrators must have set up (tellcity.accounts.two_factor)."""
+    return make_user(
+        role=Role.ADMIN,
+        city_id=city_id,
+        totp_secret=pyotp.random_base32(),
+        totp_enabled_at=utcnow(),
+    )
 
 
 @pytest.fixture
