@@ -17,7 +17,9 @@ import secrets
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask import request
 from flask_babel import gettext as _
+from limits import parse_many
 
 from tellcity.accounts.models import ApiKey
 from tellcity.admin.access import require_admin
@@ -33,6 +35,7 @@ SCOPES = ("open311", "stats")
 PREFIX_BYTES = 6
 SECRET_BYTES = 32
 NAME_MAX = 120
+RATE_LIMIT_MAX = 100  # the column's length
 #: Compared with when no key has the prefix given, so that a wrong prefix costs the same work.
 _NO_KEY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
@@ -47,16 +50,18 @@ def create_api_key(
     *,
     city: City | None = None,
     scopes: Iterable[str] = ("open311",),
+    rate_limit: str | None = None,
     actor: Actor,
 ) -> tuple[ApiKey, str]:
-    """Add a key for the client `name`, limited to `city` (None: every city) and `scopes`.
-    Returns the row and the key itself, which the caller shows once: only its prefix and hash
-    are kept.
+    """Add a key for the client `name`, limited to `city` (None: every city) and `scopes`,
+    with its own budget of submissions (`rate_limit`; None: the setting's). Returns the row and
+    the key itself, which the caller shows once: only its prefix and hash are kept.
 
     Raises NotAllowed (a key for every city is for an administrator of every city); Invalid
-    for an empty or long name, no scope or an unknown one.
+    for an empty or long name, no scope or an unknown one, a budget that does not read.
     """
     require_admin(actor, city.id if city is not None else None)
+    rate_limit = _rate_limit(rate_limit)
     name = " ".join((name or "").split())
     if not name:
         raise Invalid(_("Give a name."), field="name")
@@ -73,6 +78,7 @@ def create_api_key(
         key_hash=hash_key(key),
         city_id=city.id if city is not None else None,
         scopes=scopes,
+        rate_limit=rate_limit,
         created_by_id=actor.user.id if actor.user is not None else None,
     )
     db.session.add(api_key)
@@ -110,6 +116,50 @@ def may_use(api_key: ApiKey, city: City, scope: str = "open311") -> bool:
     """Whether the key may act on `city` within `scope`."""
     in_city = api_key.city_id is None or api_key.city_id == city.id
     return in_city and scope in (api_key.scopes or [])
+
+
+def set_rate_limit(api_key: ApiKey, rate_limit: str | None, *, actor: Actor) -> None:
+    """Give the key a budget of its own (None or "": the setting's, RATELIMIT_API_KEY),
+    effective at its next request. Raises NotAllowed; Invalid for a budget that does not
+    read."""
+    require_admin(actor, api_key.city_id)
+    before = snapshot(api_key)
+    api_key.rate_limit = _rate_limit(rate_limit)
+    record(actor, "update", api_key, before)
+
+
+def _rate_limit(text: str | None) -> str | None:
+    """A budget in the rate limiter's notation ("300 per minute;20000 per day"), normalised,
+    or None; raises Invalid for anything else."""
+    text = " ".join((text or "").split()).strip(" ;")
+    if not text:
+        return None
+    try:
+        limits = parse_many(text)
+    except ValueError:
+        limits = []
+    if not limits or len(text) > RATE_LIMIT_MAX:
+        raise Invalid(
+            _('Write a budget as "300 per minute", or several: "300 per minute;20000 per day".'),
+            field="rate_limit",
+        )
+    return text
+
+
+def presented_key(*, form_parameter: bool = False) -> str | None:
+    """The API key the request carries: in the Authorization header ("Bearer <key>") or the
+    X-Api-Key header; with `form_parameter`, also in the `api_key` parameter of the query
+    string or form (Open311's way). None without one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _space, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    key = request.headers.get("X-Api-Key", "").strip()
+    if not key and form_parameter:
+        key = request.args.get("api_key", "").strip()
+        if not key and request.method == "POST":
+            key = request.form.get("api_key", "").strip()
+    return key or None
 
 
 def revoke_api_key(api_key: ApiKey, *, actor: Actor) -> None:

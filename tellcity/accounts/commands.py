@@ -122,8 +122,15 @@ def reset_two_factor_command(email: str):
     show_default=True,
     help="What the key may do; repeat for several.",
 )
+@click.option(
+    "--rate-limit",
+    metavar="BUDGET",
+    help='Reports its program may send, e.g. "300 per minute;20000 per day" [RATELIMIT_API_KEY].',
+)
 @with_appcontext
-def create_api_key_command(name: str, city_slug: str | None, scopes: tuple[str, ...]):
+def create_api_key_command(
+    name: str, city_slug: str | None, scopes: tuple[str, ...], rate_limit: str | None
+):
     """Create an API key for the client NAME (an Open311 app, say) and print it once: only
     its hash is kept."""
     city = None
@@ -131,7 +138,9 @@ def create_api_key_command(name: str, city_slug: str | None, scopes: tuple[str, 
         city = city_by_slug(city_slug)
         if city is None:
             raise click.BadParameter(f"no city {city_slug!r}", param_hint="--city")
-    api_key, key = run(lambda: create_api_key(name, city=city, scopes=scopes, actor=CLI))
+    api_key, key = run(
+        lambda: create_api_key(name, city=city, scopes=scopes, rate_limit=rate_limit, actor=CLI)
+    )
     where = city.slug if city else "every city"
     click.echo(
         f"Created API key {api_key.prefix} for {api_key.name} ({where}; {', '.join(scopes)})"

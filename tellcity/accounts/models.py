@@ -110,6 +110,9 @@ class ApiKey(db.Model):
     )
     #: What the key may do, e.g. ["open311", "stats"].
     scopes: Mapped[list] = mapped_column(Json, default=list)
+    #: How many reports its program may send, in the rate limiter's notation ("300 per
+    #: minute;20000 per day"); null for RATELIMIT_API_KEY (tellcity.accounts.budgets).
+    rate_limit: Mapped[str | None] = mapped_column(sa.String(100))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

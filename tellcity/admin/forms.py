@@ -317,3 +317,15 @@ class ApiKeyForm(AdminForm):
         choices=[SelectChoice(scope) for scope in SCOPES],
         default=["open311"],
     )
+    rate_limit = StringField(
+        _l("Budget of reports"),
+        validators=[Optional(), Length(max=100)],
+        description=_l(
+            'How many reports its program may send, e.g. "300 per minute;20000 per day", '
+            "counted for this key alone. Empty: the site's budget for every key."
+        ),
+    )
+
+
+class ApiKeyBudgetForm(AdminForm):
+    rate_limit = ApiKeyForm.rate_limit

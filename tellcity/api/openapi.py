@@ -179,7 +179,7 @@ def query(name: str, schema: dict, description: str, required: bool = False) -> 
 
 
 NO_CITY = answer("no city is configured here yet")
-RATE_LIMITED = answer("too many requests from this address: wait and try again")
+RATE_LIMITED = answer("too many requests from this address (or API key): wait and try again")
 LATITUDE = {"type": "number", "minimum": -90, "maximum": 90}
 LONGITUDE = {"type": "number", "minimum": -180, "maximum": 180}
 REFERENCE = {
@@ -244,7 +244,10 @@ PATHS: dict[str, dict] = {
             " makes a retry answer like the first attempt instead of making a second report"
             " (even sent at the same moment as it): 200 with the first answer's body and"
             " `Idempotent-Replayed: true`, where the first was 201."
-            " The answer's tracking_url is for the reporter only.",
+            " The answer's tracking_url is for the reporter only."
+            " A program may send its API key (X-Api-Key, or Authorization: Bearer): its"
+            " reports are then counted against the key's budget, not the public's per"
+            " address, and named after the key in the report's history.",
             "parameters": [
                 {
                     "name": "Idempotency-Key",
@@ -252,7 +255,14 @@ PATHS: dict[str, dict] = {
                     "required": False,
                     "schema": {"type": "string", "maxLength": 100},
                     "description": "any string unique to this submission",
-                }
+                },
+                {
+                    "name": "X-Api-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "the program's API key (optional)",
+                },
             ],
             "requestBody": {
                 "required": True,
@@ -276,6 +286,8 @@ PATHS: dict[str, dict] = {
                         }
                     },
                 },
+                "401": answer("the API key sent is not valid (`invalid_api_key`)"),
+                "403": answer("the API key sent may not send reports to this city"),
                 "404": NO_CITY,
                 "413": answer("the request is too large"),
                 "422": answer("invalid input: `error.fields` names each field at fault"),

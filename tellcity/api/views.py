@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from tellcity.accounts import api_keys, budgets
 from tellcity.api.openapi import describe, openapi_document
 from tellcity.cities.queries import categories_by_group, current_city
-from tellcity.core.errors import Invalid, api_error
+from tellcity.core.errors import Invalid, NotAllowed, Unauthenticated, api_error
 from tellcity.core.params import float_param
 from tellcity.core.permissions import Actor
 from tellcity.extensions import csrf, limiter
@@ -54,17 +55,14 @@ def categories():
     return jsonify(categories=CategorySchema(many=True).dump(found))
 
 
-def _submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
-
-
 @bp.post("/reports")
-@limiter.limit(_submit_limit)
+@limiter.limit(budgets.submissions, key_func=budgets.submitter)
 def create_report():
     """A report from an app: JSON, or multipart with up to 3 `photos` files: 201. An
     Idempotency-Key header makes a retry return the first answer, never a second report: 200,
     the same body, and `Idempotent-Replayed: true`."""
     city = current_city()
+    actor = _submitter(city)
     data = report_input.load(_payload())
     uploads = [upload for upload in _files("photos") if upload.filename]
     check_photo_count(len(uploads))
@@ -76,9 +74,24 @@ def create_report():
         source=Source.API,
         idempotency_key=f"api:{key}" if key else None,
     )
-    report, created = submit_report(city, submission, Actor.api("public"))
+    report, created = submit_report(city, submission, actor)
     status, headers = (201, {}) if created else (200, REPLAYED_HEADERS)
     return jsonify(created_report.dump(report)), status, headers
+
+
+def _submitter(city) -> Actor:
+    """An app that sends an API key (it then has the key's budget, tellcity.accounts.budgets)
+    is named by it in the report's history; without one, "public". A key that is not valid,
+    or not for this city's reports, is refused rather than ignored: its program would
+    otherwise count against the public's budget without knowing why."""
+    if api_keys.presented_key() is None:
+        return Actor.api("public")
+    api_key = budgets.request_api_key()
+    if api_key is None:
+        raise Unauthenticated(_("This API key is not valid."))
+    if not api_keys.may_use(api_key, city):
+        raise NotAllowed(_("This API key may not send reports to this city."), code="forbidden")
+    return Actor.api(api_key.name)
 
 
 def _payload() -> dict:
@@ -180,7 +193,7 @@ def _position_args() -> tuple[float, float] | tuple[None, None]:
 
 
 @bp.post("/photos/gps")
-@limiter.limit(_submit_limit)
+@limiter.limit(budgets.submissions, key_func=budgets.submitter)
 def photo_gps():
     """The position stored in a photo, to offer it for the pin. The photo is not kept."""
     upload = request.files.get("photo")

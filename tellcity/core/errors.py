@@ -42,6 +42,13 @@ class TellCityError(Exception):
         return body
 
 
+class Unauthenticated(TellCityError):
+    """The credentials given (an API key) are not valid: no such key, or revoked."""
+
+    status = 401
+    code = "invalid_api_key"
+
+
 class NotAllowed(TellCityError):
     """The actor may not do this."""
 

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from tellcity.accounts import api_keys
+from tellcity.accounts import api_keys, budgets
 from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
 from tellcity.core.errors import NotFound, TellCityError
@@ -123,12 +123,8 @@ def service_definition(service_code: str, fmt: str):
 # --- requests ---------------------------------------------------------------------------------
 
 
-def _submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
-
-
 @bp.post(f"/v2/requests.{FMT}")
-@limiter.limit(_submit_limit)
+@limiter.limit(budgets.submissions, key_func=budgets.submitter)
 def create_request(fmt: str):
     """A new service request, through the same submission as the web form: form-encoded, or
     multipart with photos in `media`. Needs an API key for the city. An Idempotency-Key header
@@ -259,11 +255,11 @@ def _city() -> City:
 
 
 def _api_key(city: City):
-    """The live API key sent, allowed for the city; raises Open311Error 403 otherwise."""
-    key = _param("api_key")
-    if not key:
+    """The live API key sent (in `api_key`, or a header), allowed for the city; raises
+    Open311Error 403 otherwise."""
+    if not api_keys.presented_key(form_parameter=True):
         raise Open311Error(403, "api_key is required to post a service request")
-    api_key = api_keys.authenticate(key)
+    api_key = budgets.request_api_key()
     if api_key is None or not api_keys.may_use(api_key, city):
         raise Open311Error(403, "invalid api_key: unknown, revoked, or not for this jurisdiction")
     return api_key

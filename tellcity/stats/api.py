@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from tellcity.accounts.api_keys import authenticate, may_use
+from tellcity.accounts.api_keys import authenticate, may_use, presented_key
 from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
 from tellcity.stats import services
@@ -38,7 +38,7 @@ def _allowed_city() -> City:
     """The city asked for, if the caller may read its statistics: 401 without credentials or
     with a key that is not valid, 403 for anyone else than the mayor's office, administrators
     and keys with the stats scope, and for another city than theirs; 404 for no such city."""
-    key = _presented_key()
+    key = presented_key()
     if key is not None:
         api_key = authenticate(key)
         if api_key is None:
@@ -61,14 +61,6 @@ def _requested_city(own_city_id: int | None) -> City:
     if own_city_id is not None and city.id != own_city_id:
         abort(403, description=_("These statistics are of another city."))
     return city
-
-
-def _presented_key() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _space, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return request.headers.get("X-Api-Key", "").strip() or None
 
 
 def _unauthorized(message: str) -> None:

@@ -53,6 +53,7 @@ ROUTES = (
     ("/reply-templates/<int:template_id>/delete", reply_templates.reply_template_delete, POST),
     ("/api-keys", api_keys.api_key_list, GET),
     ("/api-keys/new", api_keys.api_key_create, FORM),
+    ("/api-keys/<int:key_id>/budget", api_keys.api_key_budget, FORM),
     ("/api-keys/<int:key_id>/revoke", api_keys.api_key_revoke, POST),
     ("/audit", audit.audit_log, GET),
     ("/outbox", outbox.outbox_list, GET),

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from tellcity.accounts import budgets
 from tellcity.categories import questions
 from tellcity.cities.queries import current_city
 from tellcity.core.errors import api_error
@@ -39,13 +40,9 @@ bp = Blueprint("offline", __name__)
 report_input = ReportInputSchema()
 
 
-def _submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
-
-
 @bp.post("/report/send")
 @csrf.exempt
-@limiter.limit(_submit_limit)
+@limiter.limit(budgets.submissions, key_func=budgets.submitter)
 def send_report():
     """File a report kept on the phone: 201 with its reference and tracking link (200 and
     `Idempotent-Replayed: true` when that key was filed before); a refusal in the JSON shape

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tellcity.accounts import budgets
 from tellcity.categories import questions
 from tellcity.cities.queries import active_category, categories_by_group, current_city
 from tellcity.core.actions import attempt
@@ -36,18 +37,14 @@ bp = Blueprint("submit", __name__)
 FIELD_OF = {"position": "address", "photos": "photos", "attributes": None}
 
 
-def _submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
-
-
 @bp.route("/report", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"])
+@limiter.limit(budgets.submissions, key_func=budgets.submitter, methods=["POST"])
 def report_problem():
     return _report_form(Kind.PROBLEM)
 
 
 @bp.route("/idea", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"])
+@limiter.limit(budgets.submissions, key_func=budgets.submitter, methods=["POST"])
 def suggest_idea():
     return _report_form(Kind.SUGGESTION)
 
