@@ -55,6 +55,9 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "process://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SUBMIT": "10 per minute;100 per day",
+    # A program's reports, counted per API key (tellcity.accounts.budgets); an administrator
+    # can give a key its own budget in the admin pages.
+    "RATELIMIT_API_KEY": "300 per minute;20000 per day",
     "RATELIMIT_SUPPORT": "30 per minute",
     "RATELIMIT_SIGNIN": "10 per minute;50 per hour",
     # Responses compressed by Flask-Compress (tellcity.core.static_files): Brotli first, which
