@@ -159,7 +159,7 @@ def root(login_as, staff):
 def test_departments_nobody_would_hear_of_are_shown_with_what_to_do(client, root, demo_city):
     listing = text(client.get("/staff/admin/departments"))
     assert "Nobody would hear of an overdue ticket of these departments" in listing
-    assert "Add a manager to the department" in listing
+    assert "Add a manager to the department" in listing and "<strong>nobody</strong>" in listing
     lighting = department(demo_city, "eclairage")
     assert lighting.name in listing and "escalation-warning" in text(client.get("/staff/admin/"))
     form = text(client.get(f"/staff/admin/departments/{lighting.id}"))
@@ -180,3 +180,10 @@ def test_departments_nobody_would_hear_of_are_shown_with_what_to_do(client, root
     assert saved.status_code == 302
     assert fresh(Department, lighting.id).escalation_email == "astreinte@issy.example.org"
     assert "escalation-warning" not in text(client.get(f"/staff/admin/departments/{lighting.id}"))
+
+
+def test_the_department_list_says_who_hears_of_overdue_tickets(client, admin):
+    listing = text(client.get("/staff/admin/departments"))
+    assert "escalation-warning" not in listing  # the city has an administrator
+    assert 'the department\'s managers<br><span class="hint">Dominique Chef-Voirie' in listing
+    assert 'the city\'s administrators<br><span class="hint">Camille Admin' in listing

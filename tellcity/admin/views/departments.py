@@ -1,4 +1,5 @@
-"""Departments: list, create, edit (delivery and its webhook secret, shown once), delete."""
+"""Departments: list (with who hears of their overdue tickets), create, edit (delivery and its
+webhook secret, shown once), delete."""
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -16,18 +17,25 @@ from tellcity.admin.views.common import (
 )
 from tellcity.core.auth import current_actor, staff_required
 from tellcity.departments import services
-from tellcity.departments.escalation import unreachable_departments
+from tellcity.departments.escalation import escalation_contacts, unreachable_departments
 from tellcity.departments.models import Department
+from tellcity.reports.history import ESCALATED_VIA
 
 TEMPLATE = "admin/department_form.html"
 
 
 @staff_required(Role.ADMIN)
 def department_list():
-    city = admin_city()
-    rows = queries.departments(city)
-    unreachable = unreachable_departments(city.id)
-    return render_template("admin/departments.html", rows=rows, unreachable=unreachable)
+    rows = queries.departments(admin_city())
+    escalations = {row.department.id: escalation_contacts(row.department) for row in rows}
+    unreachable = [row.department for row in rows if not escalations[row.department.id].via]
+    return render_template(
+        "admin/departments.html",
+        rows=rows,
+        escalations=escalations,
+        escalated_via=ESCALATED_VIA,
+        unreachable=unreachable,
+    )
 
 
 @staff_required(Role.ADMIN)
