@@ -204,6 +204,29 @@ def test_the_sweep_removes_abandoned_form_photos_after_a_day_page_by_page(
     assert client.get(f"/media/{report.photos[0].storage_key}").status_code == 200
 
 
+def test_the_store_is_chosen_by_environment_variables_alone(tmp_path, moto_server, monkeypatch):
+    from tellcity import create_app
+
+    bucket = moto_server.new_bucket()
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in moto_server.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TELLCITY_PHOTO_STORAGE", f"s3://{bucket}/city/photos")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "tests"})
+
+    with app.app_context():
+        token = pending.stash(process_upload(camera_photo()))
+        [kept] = pending.load([token])
+
+    listed = moto_server.client().list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(obj["Key"] for obj in listed) == [
+        f"city/photos/pending/{token}.{end}" for end in ("image", "json", "thumb")
+    ]
+    assert kept.photo.content_type == "image/jpeg" and kept.photo.width == 400
+    assert files_under(tmp_path / "uploads") == []
+
+
 @pytest.fixture
 def s3_down(app, monkeypatch):
     """The app's photos are in an object store nothing answers for (a closed port)."""
@@ -246,6 +269,39 @@ def test_with_the_store_down_the_api_answers_503_and_files_nothing(client, demo_
     assert "photos" in error["fields"]
     assert reports() == []
     assert client.post("/api/v1/reports", json=form(description="Trou")).status_code == 201
+
+
+def test_with_the_store_down_a_photo_added_on_the_tracking_page_is_refused_on_the_page(
+    client, demo_city, s3_down
+):
+    from tellcity.reports.links import tracking_url
+    from tellcity.reports.models import ReportEvent
+
+    report = submit(demo_city)
+    db.session.commit()
+    events = len(report.events)
+    url = tracking_url(report)
+
+    response = post_form(client, f"{url}/photo", {"photo": [upload(camera_photo())]}, page=url)
+
+    assert response.status_code == 503 and STORE_DOWN_FR in text(response)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
+    count = sa.select(sa.func.count()).where(ReportEvent.report_id == report.id)
+    assert db.session.scalar(count) == events
+
+
+def test_with_the_store_down_open311_answers_503_in_its_shape_and_files_nothing(
+    client, demo_city, s3_down
+):
+    from tests.open311.helpers import POTHOLE, json_of, new_key, post
+
+    data = {**POTHOLE, "media": (io.BytesIO(camera_photo()), "photo.jpg", "image/jpeg")}
+    response = post(client, new_key(), data=data, content_type="multipart/form-data")
+
+    [error] = json_of(response, 503)
+    assert error["code"] == 503 and error["error_code"] == "photo_storage_unavailable"
+    assert reports() == []
 
 
 def test_when_the_store_stops_its_photos_answer_503_and_the_pages_still_work(
