@@ -126,6 +126,15 @@ STATUS_LABELS = {
     Status.DONE: _l("done"),
 }
 
+#: What staff read for each kind of report and each source (translated when shown).
+KIND_LABELS = {Kind.PROBLEM: _l("problem"), Kind.SUGGESTION: _l("idea")}
+SOURCE_LABELS = {
+    Source.WEB: _l("web form"),
+    Source.API: _l("app (API)"),
+    Source.OPEN311: _l("Open311 app"),
+    Source.IMPORT: _l("import"),
+}
+
 #: What staff read for each priority (translated when shown).
 PRIORITY_LABELS = {
     Priority.URGENT: _l("urgent"),

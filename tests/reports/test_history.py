@@ -131,6 +131,8 @@ def test_the_staff_ticket_tells_the_history_in_the_readers_language(client, logi
     login_as("admin")
     client.get("/lang/fr")
     french = client.get(f"/staff/tickets/{report.reference}").get_data(as_text=True)
+    assert f"{report.reference} · problème" in french  # the kind and source said, too
+    assert "· formulaire web</dd>" in french
     entries = _history_of(french)
     assert "Attribué à" in entries and "Fusionné avec" in entries
     assert "En retard depuis le" in entries and "Transféré de Voirie et travaux" in entries

@@ -32,6 +32,7 @@ from tellcity.reports import history, queries, services
 from tellcity.reports.forms import FollowForm
 from tellcity.reports.models import Report
 from tellcity.reports.schemas import MarkerSchema
+from tellcity.reports.states import KIND_LABELS, SOURCE_LABELS
 
 bp = Blueprint("reports", __name__)
 # For every template: `{% if report is open %}` and `{% for event in public_events(report) %}`.
@@ -42,6 +43,9 @@ bp.add_app_template_global(history.describe, "describe_event")
 bp.add_app_template_global(history.system_note, "event_note")
 bp.add_app_template_global(history.told_text, "event_text")
 bp.add_app_template_global(history.actor_name, "event_actor")
+bp.add_app_template_global(history.routing_reason)
+bp.add_app_template_global(KIND_LABELS, "KIND_LABELS")
+bp.add_app_template_global(SOURCE_LABELS, "SOURCE_LABELS")
 bp.add_app_template_global(
     lambda report: questions.labelled(report.category, report.attributes, str(get_locale())),
     "answers_of",
