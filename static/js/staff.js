@@ -33,6 +33,7 @@
     var option = statusSelect.querySelector("option[value=" + status + "]");
     if (!option) { return; }
     statusSelect.value = status;
+    statusSelect.dispatchEvent(new Event("change"));
     var target = document.getElementById(focus || "status-text");
     if (target) { target.focus(); }
   }
@@ -52,6 +53,39 @@
     };
     if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
   });
+
+  /* On a phone the filters start folded, so that the tickets (or the map) come first; without
+     JavaScript they stay open. */
+  var filters = document.querySelector("details.filters");
+  if (filters && window.matchMedia("(max-width: 40rem)").matches) { filters.open = false; }
+
+  /* Status form: only the fields the chosen move needs (each says which in data-for). A hidden
+     field is disabled too, so that nothing typed for another move is sent, and a shown one is
+     required, as the server will require it; the reason codes are those of the chosen move. */
+  var statusForm = document.getElementById("status-form");
+  function showMoveFields() {
+    var status = statusSelect.value;
+    statusForm.querySelectorAll("[data-for]").forEach(function (part) {
+      var applies = part.dataset.for.split(" ").indexOf(status) >= 0;
+      part.hidden = !applies;
+      part.querySelectorAll("input, select, textarea").forEach(function (control) {
+        control.disabled = !applies;
+        control.required = applies;
+      });
+    });
+    statusForm.querySelectorAll("optgroup[data-status]").forEach(function (group) {
+      var mine = group.dataset.status === status;
+      group.hidden = !mine;
+      group.disabled = !mine;
+    });
+    var reason = document.getElementById("reason");
+    var code = reason && reason.options[reason.selectedIndex];
+    if (code && code.parentNode.disabled) { reason.value = ""; }
+  }
+  if (statusForm && statusSelect) {
+    statusSelect.addEventListener("change", showMoveFields);
+    showMoveFields();
+  }
 
   /* Reply templates: choosing one fills the text box, to be read and edited before sending. */
   document.querySelectorAll("select[data-fill]").forEach(function (select) {

@@ -57,6 +57,13 @@ REASON_CODES: dict[Status, tuple[str, ...]] = {
 }
 #: Statuses whose move must come with a public text for the resident.
 NEEDS_PUBLIC_TEXT = frozenset({S.RESOLVED, S.UNDER_REVIEW, S.PLANNED, S.DECLINED, S.DONE})
+#: What a move needs besides its text, by the name `transition` takes it under: the moves
+#: that need each (the staff's status form shows each field only for those).
+MOVE_FIELDS: dict[str, frozenset[Status]] = {
+    "reason": frozenset(REASON_CODES),
+    "duplicate_of": frozenset({S.DUPLICATE}),
+    "referred_to": frozenset({S.REFERRED}),
+}
 
 
 def within_reopen_window(report: Report, now: datetime | None = None) -> bool:
@@ -197,11 +204,11 @@ def _check_requirements(report, to, text, reason, duplicate_of, referred_to) -> 
             ),
             field="text",
         )
-    if to == S.DUPLICATE:
+    if to in MOVE_FIELDS["duplicate_of"]:
         _check_original(report, duplicate_of)
-    if to == S.REFERRED:
+    if to in MOVE_FIELDS["referred_to"]:
         _check_external_body(report, referred_to)
-    if to in REASON_CODES and reason not in REASON_CODES[to]:
+    if to in MOVE_FIELDS["reason"] and reason not in REASON_CODES[to]:
         codes = ", ".join(REASON_CODES[to])
         raise Invalid(
             _(

@@ -29,6 +29,28 @@ from tellcity.staff.models import ReplyTemplate
 REFERENCE = re.compile(r"[A-Z0-9]{1,8}-\d{4}-\d{6}")
 PAGE_SIZE = 50
 
+#: Status values that stand for several statuses ("all": no condition on the status).
+GROUPS = {
+    "open": frozenset(str(s) for s in OPEN_STATUSES),
+    "closed": frozenset(str(s) for s in Status) - frozenset(str(s) for s in OPEN_STATUSES),
+    "all": frozenset(),
+}
+#: Parameters that ask for particular tickets: a URL with one of them and no status (a
+#: bookmark, a search for a reference, a link from the statistics) shows every status, as it
+#: did before the queue opened on the open tickets.
+ASKING = (
+    "category",
+    "zone",
+    "priority",
+    "assignee",
+    "sla",
+    "from",
+    "to",
+    "photo",
+    "q",
+    "department",
+)
+
 #: Each sort: (column, descending?) pairs, the last one unique, for the keyset.
 SORTS = {
     "newest": ((Report.created_at, True), (Report.id, True)),
@@ -63,7 +85,9 @@ class QueueFilters:
             except ValueError:
                 return None
 
-        statuses = [s for s in args.getlist("status") if s in set(Status) or s == "open"]
+        statuses = [s for s in args.getlist("status") if s in set(Status) or s in GROUPS]
+        if "status" not in args and not any(args.get(name) for name in ASKING):
+            statuses = ["open"]  # the bare queue: the work to do; a link that asks keeps all
         sort = args.get("sort", "newest")
         return cls(
             status=statuses,
@@ -81,9 +105,10 @@ class QueueFilters:
         )
 
     def to_args(self) -> dict:
-        """The query string of these filters (without the page cursor)."""
+        """The query string of these filters (without the page cursor). Every status is said
+        as "all", so that a link made from them does not fall back to the open tickets."""
         args = {
-            "status": self.status,
+            "status": self.status or ["all"],
             "category": self.category,
             "zone": self.zone,
             "priority": self.priority,
@@ -120,11 +145,11 @@ def _conditions(
     department's index with every ticket of the category, 157,000 potholes, in 30 to 60 ms;
     a count, which stops early, is best left to the planner)."""
     conditions = [visible_to(user, indexed=not (by_category and filters.category))]
-    if with_status and filters.status:
+    if with_status and filters.status and "all" not in filters.status:
         wanted = set(filters.status)
-        if "open" in wanted:
-            wanted |= {str(s) for s in OPEN_STATUSES}
-        conditions.append(Report.status.in_(sorted(wanted - {"open"})))
+        for group in wanted & GROUPS.keys():
+            wanted |= GROUPS[group]
+        conditions.append(Report.status.in_(sorted(wanted - GROUPS.keys())))
     if filters.category:
         # The ids themselves, not a subquery, so that the planner knows how many rows they hold.
         ids = db.session.scalars(sa.select(Category.id).where(Category.code == filters.category))

@@ -25,7 +25,7 @@ from tellcity.notify.queries import report_followers
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries as public_queries
 from tellcity.reports import services as reports
-from tellcity.reports.lifecycle import REASON_CODES, next_statuses, transition
+from tellcity.reports.lifecycle import MOVE_FIELDS, REASON_CODES, next_statuses, transition
 from tellcity.reports.states import STATUS_LABELS, Priority, Status
 from tellcity.sla.queries import sla_state
 from tellcity.staff import queries, services
@@ -58,6 +58,7 @@ def show(reference: str):
         can_see_original=services.can_see_original(actor, report),
         moves=sorted(next_statuses(report)),
         reason_codes=REASON_CODES,
+        move_fields={name: sorted(statuses) for name, statuses in MOVE_FIELDS.items()},
         sla=sla_state(report, queries.utcnow()),
         hours_left=services.sla_hours_left(report),
         nearby=[

@@ -42,6 +42,8 @@ def site(tmp_path_factory):
             "SECRET_KEY": "e2e",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "GEOCODER_OPTIONS": ban.options,
+            # The tests sign in as each staff role, in several browsers, all from one address.
+            "RATELIMIT_SIGNIN": "60 per minute",
             # Tiles cannot load here: the pages must stay usable without them.
             "MAP_TILE_URL": f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png",
         }

@@ -106,3 +106,15 @@ def test_the_park_department_does_not_see_road_tickets_in_its_queue(
     assert road_ticket not in page and park.reference not in page  # parks, not cleanliness
     login_as("agent.voirie")
     assert road_ticket in client.get("/staff/").get_data(as_text=True)
+
+
+def test_the_public_site_links_to_the_dashboard_for_signed_in_staff_only(
+    client, login_as, demo_city
+):
+    dashboard = 'href="/staff/"'
+    assert dashboard not in client.get("/").get_data(as_text=True)
+    login_as("resident")
+    assert dashboard not in client.get("/").get_data(as_text=True)
+    for name in ("agent.voirie", "chef.voirie", "cabinet", "admin"):
+        login_as(name)
+        assert dashboard in client.get("/reports").get_data(as_text=True), name

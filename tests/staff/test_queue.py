@@ -171,3 +171,38 @@ def test_contact_details_are_exported_for_managers_and_administrators_only(demo_
         assert "Zoé" not in "".join(tickets_csv(Actor.of(staff[name]), filters))
     for name in ("chef.voirie", "admin"):
         assert "Zoé" in "".join(tickets_csv(Actor.of(staff[name]), filters, personal=True))
+
+
+def test_the_queue_opens_on_the_open_tickets_and_links_that_ask_keep_showing_all(
+    client, login_as, demo_city, staff
+):
+    """The bare queue is the work to do; closed tickets are one filter away; a bookmark or a
+    link that asks for something (a reference, a category, the old "All" with an empty
+    status) shows closed tickets too, as it did; the page's links keep the choice of all."""
+    agent = Actor.of(staff["agent.voirie"])
+    open_one = submit(demo_city, "pothole")
+    closed = submit(demo_city, "pothole")
+    transition(closed, "rejected", agent, reason="spam")
+    db.session.commit()
+    login_as("agent.voirie")
+    page = client.get("/staff/").get_data(as_text=True)
+    assert references(page) == [open_one.reference]
+    assert "<h1" in page and 'value="open" selected' in page
+    assert references(client.get("/staff/?status=closed").get_data(as_text=True)) == [
+        closed.reference
+    ]
+    for asking in ("status=all", "status=", "category=pothole", f"q={closed.reference}"):
+        shown = references(client.get(f"/staff/?{asking}").get_data(as_text=True))
+        assert closed.reference in shown, asking
+    every = client.get("/staff/?status=all").get_data(as_text=True)
+    assert "/staff/map?status=all" in every and "/staff/export.csv?status=all" in every
+
+
+def test_csv_and_map_of_the_bare_queue_are_of_its_open_tickets(client, login_as, demo_city, staff):
+    transition(submit(demo_city), "rejected", Actor.of(staff["agent.voirie"]), reason="spam")
+    open_one = submit(demo_city)
+    db.session.commit()
+    login_as("agent.voirie")
+    points = client.get("/staff/map?format=json").json["points"]
+    assert [point["reference"] for point in points] == [open_one.reference]
+    assert len(client.get("/staff/map?format=json&status=all").json["points"]) == 2
