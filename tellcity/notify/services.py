@@ -273,10 +273,20 @@ def drop_message(message: OutboxMessage, *, actor: Actor) -> OutboxMessage:
 
     Raises Conflict when the message is being sent right now, sent, or dropped already.
     """
-    _require_status(message, OutboxStatus.PENDING, OutboxStatus.DEAD)
+    droppable = (OutboxStatus.PENDING, OutboxStatus.DEAD)
+    _require_status(message, *droppable)
     before = snapshot(message)
-    message.status = OutboxStatus.DROPPED
-    message.locked_until = None
+    # One conditional UPDATE: a worker claiming the message meanwhile (pending to sending)
+    # either comes first, and the drop is refused, or finds it dropped and leaves it.
+    dropped = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status.in_(droppable))
+        .values(status=OutboxStatus.DROPPED, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(message)
+    if dropped.rowcount != 1:
+        _require_status(message, *droppable)
     _audit(actor, "drop", message, before)
     return message
 

@@ -187,3 +187,19 @@ def test_the_department_list_says_who_hears_of_overdue_tickets(client, admin):
     assert "escalation-warning" not in listing  # the city has an administrator
     assert 'the department\'s managers<br><span class="hint">Dominique Chef-Voirie' in listing
     assert 'the city\'s administrators<br><span class="hint">Camille Admin' in listing
+
+
+def test_a_message_a_worker_claimed_meanwhile_is_not_dropped(app, report, staff):
+    from tellcity.core.errors import Conflict
+    from tellcity.core.permissions import Actor
+    from tellcity.notify.services import drop_message
+
+    message = message_to(REPORTER)
+    assert message.status == "pending"
+    with db.engine.begin() as worker:  # another process claims it, after the page was read
+        worker.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id == message.id).values(status="sending")
+        )
+    with pytest.raises(Conflict):
+        drop_message(message, actor=Actor.of(staff["admin"]))
+    assert fresh(OutboxMessage, message.id).status == "sending"
