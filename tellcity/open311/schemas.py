@@ -22,6 +22,7 @@ from marshmallow import (
 
 from tellcity.categories import questions
 from tellcity.core.db import utcnow
+from tellcity.core.i18n import iso_local
 from tellcity.core.text import DEFAULT_REGION, contact_region, mask_contacts, public_text
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.history import told_text
@@ -40,9 +41,7 @@ OPEN311_STATUSES = ("open", "closed")
 def w3c(moment: datetime | None, timezone: ZoneInfo) -> str | None:
     """A timestamp as the spec writes it: W3C ISO 8601 to the second, with the offset of
     `timezone` (the city's), e.g. 2026-03-02T09:15:00+01:00."""
-    if moment is None:
-        return None
-    return moment.astimezone(timezone).isoformat(timespec="seconds")
+    return None if moment is None else iso_local(moment, timezone)
 
 
 def photo_url(key: str) -> str:
