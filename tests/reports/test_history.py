@@ -149,3 +149,39 @@ def _history_of(page: str) -> str:
     """The text of the ticket's history list, without its forms."""
     [timeline] = re.findall(r'<ol class="timeline">(.*?)</ol>', page, re.S)
     return re.sub(r"<form.*?</form>|<[^>]+>", " ", timeline, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    ("stored", "said"),
+    [
+        (
+            {"department": "voirie", "rule_id": None, "reason": "default department of pothole"},
+            "service par défaut de « Nid-de-poule, chaussée abîmée »",
+        ),
+        (
+            {"department": "voirie", "rule_id": 3, "reason": "rule #3: illegal-dumping in Rives"},
+            "règle n° 3 : « Dépôt sauvage » à Rives",
+        ),
+        (
+            {
+                "department": "voirie",
+                "rule_id": 4,
+                "reason": "rule #4: illegal-dumping in any zone",
+            },
+            "règle n° 4 : « Dépôt sauvage » dans tous les quartiers",
+        ),
+        (
+            {"department": "gone", "reason": "no rule and no default department: triage"},
+            "ni règle ni service par défaut : service d'accueil",
+        ),
+    ],
+)
+def test_a_routing_stored_before_migration_0007_is_said_too(demo_city, stored, said):
+    """Decisions stored with an English reason, not yet their basis, are read from it."""
+    report = submit(demo_city)
+    event = record(report, Actor.system("resident"), EventType.CREATED, data={"routing": stored})
+    with force_locale("fr"):
+        sentence = describe(event)
+    assert sentence.endswith(f"({said})")
+    department = "un service supprimé depuis" if stored["department"] == "gone" else "Voirie"
+    assert sentence.startswith(f"Reçu et orienté vers {department}")
