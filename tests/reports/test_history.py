@@ -185,3 +185,18 @@ def test_a_routing_stored_before_migration_0007_is_said_too(demo_city, stored, s
     assert sentence.endswith(f"({said})")
     department = "un service supprimé depuis" if stored["department"] == "gone" else "Voirie"
     assert sentence.startswith(f"Reçu et orienté vers {department}")
+
+
+def test_the_apis_give_a_duplicates_note_in_the_requests_language(client, history):
+    report, other = history
+    url = f"/open311/v2/requests/{other.reference}.json"
+    [french] = client.get(url, headers={"Accept-Language": "fr"}).get_json()
+    [english] = client.get(url, headers={"Accept-Language": "en"}).get_json()
+    assert french["status_notes"] == (
+        f"Fusionné dans {report.reference}, qui suit le même problème."
+    )
+    assert english["status_notes"] == (
+        f"Merged into {report.reference}, which follows the same problem."
+    )
+    api = client.get(f"/api/v1/reports/{other.reference}", headers={"Accept-Language": "en"})
+    assert [entry["text"] for entry in api.get_json()["timeline"]] == [english["status_notes"]]
