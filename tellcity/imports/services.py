@@ -1,6 +1,9 @@
-"""Importing a 311 export (CSV) into a city, through a column mapping: reading the file,
-counting every row that does not become a report by its reason, and committing by batches
-(see tellcity.imports.writer for what is written).
+"""Importing a 311 export (CSV) into a city, through a column mapping: reading the file
+(tellcity.imports.records), counting every row that does not become a report by its reason
+and writing it to the rejects file if asked (tellcity.imports.rejects), and committing by
+batches (see tellcity.imports.writer for what is written). An imported city's file is read
+twice, the first time for its positions only (tellcity.imports.strays); neither reading holds
+more than a batch of rows.
 
 Committing each batch keeps a million-row import from holding one huge transaction; since an
 import skips the ids the city already holds, running it again after a failure carries on where
@@ -165,7 +168,7 @@ def _import(
     with _open_csv(path, mapping) as (header, records):
         parser = _parser(path, mapping, header)
         if rejects is not None:
-            result.rejects = _rejects_file(rejects, header, mapping)
+            result.rejects = _rejects_file(rejects, path, header, mapping)
         try:
             writer = ReportWriter(mapping, city, result, city_name=city_name)
             for batch in _batches(_rows(records, parser, result, bulk), batch_size):
@@ -187,7 +190,16 @@ def _parser(path: Path, mapping: ImportMapping, header: list[str]) -> RowParser:
         raise ImportFailed(f"{path.name}: {error}") from error
 
 
-def _rejects_file(path: Path, header: list[str], mapping: ImportMapping) -> RejectsFile:
+def _rejects_file(
+    path: Path, imported: Path, header: list[str], mapping: ImportMapping
+) -> RejectsFile:
+    """The rejects file at `path`. Raises ImportFailed when it cannot be written, or is the
+    file being imported (a clerk importing a fixed rejects file again), which it would empty."""
+    if path.resolve() == imported.resolve():
+        raise ImportFailed(
+            f"the rejects file cannot be {imported.name} itself, the file imported: "
+            "give --rejects another name"
+        )
     try:
         return RejectsFile(path, header, mapping.encoding, mapping.delimiter)
     except OSError as error:

@@ -324,3 +324,15 @@ def test_a_stray_position_far_away_does_not_move_the_city(cli, tmp_path):
     assert rejected[1].startswith(f"{STRAY}: over ") and rejected[1].endswith(
         " km from their median position"
     )
+
+
+def test_the_rejects_file_cannot_be_the_file_imported(cli, tmp_path):
+    export = tmp_path / "quirks.csv"
+    export.write_bytes(QUIRKS.read_bytes())
+
+    result = import_311(cli, export, "--profile", "la", "--rejects", str(export))
+
+    assert result.exit_code == 1
+    assert "the rejects file cannot be quirks.csv itself" in result.output
+    assert export.read_bytes() == QUIRKS.read_bytes()
+    assert count(Report) == 0
