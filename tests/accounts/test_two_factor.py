@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tellcity.accounts.models import User
 from tellcity.audit.models import AuditEntry
 from tellcity.cities.models import City
+from tellcity.core.db import utcnow
 from tellcity.extensions import db
 from tests.accounts.helpers import SECRET, code_for, enrol, sign_in, user_by_email
 from tests.admin.helpers import audit, flashes, fresh, post
@@ -44,7 +45,7 @@ def send_code(client, code: str, url: str = "/account/signin/code"):
 def a_wrong_code(secret: str) -> str:
     """A 6-digit code that no time step near now has."""
     totp = pyotp.TOTP(secret)
-    now = totp.timecode(__import__("datetime").datetime.now())
+    now = totp.timecode(utcnow())
     right = {totp.generate_otp(step) for step in range(now - 2, now + 3)}
     return next(code for code in ("000000", "111111", "222222") if code not in right)
 
