@@ -192,10 +192,16 @@ def test_an_import_into_a_configured_city_keeps_to_its_limits(cli, demo_city, tm
         sa.select(Department).where(Department.city_id == demo_city.id, Department.is_triage)
     )
 
-    result = import_311(cli, export, "--mapping", str(mapping), "--city", demo_city.slug)
+    rejects = tmp_path / "rejects.csv"
+
+    result = import_311(
+        cli, export, "--mapping", str(mapping), "--city", demo_city.slug, "--rejects", str(rejects)
+    )
 
     assert result.exit_code == 0, result.output
     assert "skipped 1: 1 outside the city limits." in result.output
+    with rejects.open(newline="", encoding="utf-8-sig") as f:
+        assert list(csv.reader(f, delimiter=";"))[1][:3] == ["3", "outside the city limits", "I2"]
     inside = report("I1")
     assert inside.city_id == demo_city.id and inside.reference.startswith("ISS-2024-")
     assert inside.zone_id is not None and inside.department_id == demo_triage.id
