@@ -3,7 +3,7 @@ sharing one PostgreSQL database and one Redis (the rate limits' counters).
 
     python bench/multi.py --database postgresql://postgres@127.0.0.1:5432/tellcity_bench
                           [--duration 30] [--rounds 4] [--concurrency 16] [--workers 1]
-                          [--redis redis://127.0.0.1:6379]
+                          [--redis redis://127.0.0.1:6379] [--mail-workers 2]
 
 Two servers (gunicorn, --workers sync workers each, an instance folder each, one secret key)
 run side by side on 127.0.0.1 against the same database, which must exist (the schema and the
@@ -13,6 +13,12 @@ servers"), in turns (the order reversed every other round), so both meet this sh
 machine's drift alike (see bench/submit.py). The payloads are bench/submit.py's. The rate
 limits count in Redis, as with several machines, under a key prefix of the run's own and a
 limit set out of the way; no outbox worker runs.
+
+--mail-workers N also runs N `tellcity worker` processes throughout, delivering to an SMTP
+server in this process (aiosmtpd, from the `test` extra): the longer run of the layout the
+two-server test proves (tests/reliability/test_two_servers.py). After the rounds the script
+waits for the outbox to drain and checks that every message sent went out exactly once (by its
+Message-ID). The workers take CPU from the servers: compare ratios of runs with the same N.
 
 The ratio printed is two servers' requests/s over one server's. On this 2-core machine, with
 one worker a server, "one server" leaves a core to PostgreSQL and the client; "two servers"
@@ -25,18 +31,25 @@ transaction a submission, a few ms of its time) and Redis (two round trips).
 import argparse
 import concurrent.futures
 import contextlib
+import email
+import email.policy
 import itertools
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
-from harness import Gunicorn, Load, combined, run_load
+from bare_app import engine_for
+from harness import Gunicorn, Load, combined, free_port, run_load
 from seed import prepare_database
 from submit import HangingServer, Payloads
 
@@ -55,6 +68,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="clients at once, in all")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers a server")
     parser.add_argument("--seed", type=int, default=311, help="random seed of the payloads")
+    parser.add_argument(
+        "--mail-workers", type=int, default=0, help="`tellcity worker` processes delivering"
+    )
     args = parser.parse_args()
     if not args.database.startswith(("postgresql", "postgres:")):
         parser.error("--database must name a PostgreSQL database: SQLite is one machine's file")
@@ -94,8 +110,91 @@ def run(args, tmp: Path) -> None:
             )
             for name in ("a", "b")
         ]
+        mail = stack.enter_context(MailWorkers(env, tmp, args.mail_workers))
         rounds = load_in_turns([server.url for server in servers], payloads, args)
-    print_results(args, rounds)
+        print_results(args, rounds)
+        if args.mail_workers:
+            mail.check(args.database)
+
+
+class MailWorkers:
+    """`count` workers delivering to an SMTP server (aiosmtpd) kept in this process, which
+    records every Message-ID it receives; stopped (SIGTERM) on exit."""
+
+    def __init__(self, env: dict, tmp: Path, count: int):
+        self.env, self.tmp, self.count = env, tmp, count
+        self.received: list[str] = []
+        self.started_at = datetime.now(UTC)
+        self.processes: list[subprocess.Popen] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append(message["Message-ID"])
+        return "250 Message accepted"
+
+    def __enter__(self) -> "MailWorkers":
+        if not self.count:
+            return self
+        from aiosmtpd.controller import Controller  # the `test` extra
+
+        port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.controller.start()
+        env = {**os.environ, **self.env, "TELLCITY_MAIL_SERVER": "127.0.0.1"}
+        env["TELLCITY_MAIL_PORT"] = str(port)
+        tellcity = Path(sys.executable).parent / "tellcity"
+        for n in range(self.count):
+            env["TELLCITY_INSTANCE_PATH"] = str(self.tmp / f"worker-{n}")
+            self.processes.append(
+                subprocess.Popen(
+                    [str(tellcity), "worker", "--interval", "0.2"],
+                    env=dict(env),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        return self
+
+    def check(self, url: str, timeout: float = 300) -> None:
+        """Wait for the outbox to drain; print how long it took and whether each message sent
+        since the start went out exactly once."""
+        engine = engine_for(url)
+        waiting = sa.text(
+            "SELECT count(*) FROM outbox_messages WHERE status IN ('pending', 'sending')"
+        )
+        began = time.monotonic()
+        with engine.connect() as connection:
+            while connection.execute(waiting).scalar() and time.monotonic() - began < timeout:
+                connection.rollback()
+                time.sleep(0.5)
+            connection.rollback()
+            left = connection.execute(waiting).scalar()
+            sent = connection.execute(
+                sa.text("SELECT message_id FROM outbox_messages WHERE sent_at >= :start"),
+                {"start": self.started_at},
+            ).scalars()
+            expected = {f"<{message_id}@tellcity>" for message_id in sent}
+        engine.dispose()
+        repeats = len(self.received) - len(set(self.received))
+        exact = not repeats and expected <= set(self.received)
+        print(
+            f"outbox: {len(expected):,} messages sent by {self.count} workers since the start, "
+            f"{left:,} left after {time.monotonic() - began:.0f} s of draining; "
+            f"{len(self.received):,} received, {repeats} repeats; each exactly once: "
+            f"{'yes' if exact else 'NO'}"
+        )
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.processes:
+            self.controller.stop()
 
 
 def load_in_turns(urls: list[str], payloads: Payloads, args) -> list[dict[str, Load]]:
