@@ -12,7 +12,7 @@ alone with --concurrency clients ("one server"), and A and B with half the clien
 servers"), in turns (the order reversed every other round), so both meet this shared
 machine's drift alike (see bench/submit.py). The payloads are bench/submit.py's. The rate
 limits count in Redis, as with several machines, under a key prefix of the run's own and a
-limit set out of the way; no outbox worker runs.
+limit set out of the way; no outbox worker runs unless --mail-workers says so.
 
 --mail-workers N also runs N `tellcity worker` processes throughout, delivering to an SMTP
 server in this process (aiosmtpd, from the `test` extra): the longer run of the layout the
