@@ -28,6 +28,12 @@ FROM reports WHERE id = ?` from the same database, for random ids. Each line giv
 p99 in milliseconds, the ratio of its p50 to the baseline's, the workers' peak memory so far,
 and its target. Last, the peak resident memory (VmHWM) of each TellCity worker after all of it
 (a worker gunicorn restarted after its 30 s timeout is reported: its peak is lost).
+
+Then how the answers clients poll travel (`--only light` for these alone): Open311's
+requests.json and requests.xml, the API's categories and a desktop viewport's markers, each
+asked by 4 clients for --light-seconds: uncompressed (Accept-Encoding: identity), compressed
+(br), and by a client holding the current answer (If-None-Match with its ETag: a 304). Each
+line gives the bytes of the body, requests/s, p50 and the rate against the uncompressed one.
 """
 
 import argparse
@@ -35,6 +41,8 @@ import html
 import re
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -90,6 +98,9 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=17, help="random seed of the samples")
     parser.add_argument("--only", default="", help="only the pages whose name holds this")
+    parser.add_argument(
+        "--light-seconds", type=float, default=5, help="seconds per answer and way it travels"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tellcity-reads-") as tmp:
         run(args, Path(tmp))
@@ -123,7 +134,12 @@ def run(args, tmp: Path) -> None:
             loads.append((page, load, max(server.peak_rss_mb().values(), default=0)))
         memory = server.peak_rss_mb()
         restarted = workers != server.worker_pids()
-    print_results(args, samples, baseline, loads, memory)
+        wanted = not args.only or args.only == "light"
+        light = travel_light(server.url, samples, args) if wanted else []
+    if pages:
+        print_results(args, samples, baseline, loads, memory)
+    if light:
+        print_light(light)
     if restarted:
         print("A worker was restarted during the run (a request past gunicorn's 30 s timeout):")
         print("the peak memory of the worker it replaced is not in these figures.")
@@ -298,6 +314,70 @@ def measure(url: str, page: Page, args) -> Load | None:
     return run_load(
         page.name, url, requests, max_requests=page.requests or args.requests, **options
     )
+
+
+def light_answers(samples: Samples) -> dict[str, str]:
+    lat, lon = samples.centres[0]
+    width, height = VIEWPORTS["desktop z16"]
+    west, south, east, north = lon - width / 2, lat - height / 2, lon + width / 2, lat + height / 2
+    box = f"{west:.5f},{south:.5f},{east:.5f},{north:.5f}"
+    return {
+        "Open311 requests.json": "/open311/v2/requests.json",
+        "Open311 requests.xml": "/open311/v2/requests.xml",
+        "API categories": "/api/v1/categories",
+        "map markers, desktop z16": f"/reports/markers.json?bbox={box}",
+    }
+
+
+def travel_light(url: str, samples: Samples, args) -> list[tuple[str, str, int, Load]]:
+    """(answer, way, bytes of the body, Load) for each answer and way it travels."""
+    rows = []
+    for name, path in light_answers(samples).items():
+        with urllib.request.urlopen(url + path, timeout=60) as first:
+            etag = first.headers.get("ETag", "")
+        ways = {
+            "identity": {"Accept-Encoding": "identity"},
+            "br": {"Accept-Encoding": "br"},
+            "304": {"Accept-Encoding": "br", "If-None-Match": etag},
+        }
+        for way, headers in ways.items():
+            size = body_size(url + path, headers)
+            load = run_load(
+                f"{name}, {way}",
+                url,
+                lambda n, headers=headers, path=path: ("GET", path, {"headers": headers}),
+                concurrency=4,
+                duration=args.light_seconds,
+                warmup=1,
+            )
+            rows.append((name, way, size, load))
+    return rows
+
+
+def body_size(url: str, headers: dict) -> int:
+    """The bytes of the body as sent (compressed if it is), 0 for a 304."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return len(answer.read())
+    except urllib.error.HTTPError as error:
+        if error.code == 304:
+            return 0
+        raise
+
+
+def print_light(rows: list) -> None:
+    print("Answers clients poll: uncompressed, compressed (br), and 304 to a client holding them")
+    print(f"{'answer, way':<44}{'bytes':>10}{'req/s':>9}{'p50 ms':>9}{'err':>6}{'x identity':>12}")
+    identity = {}
+    for name, way, size, load in rows:
+        if way == "identity":
+            identity[name] = load.rate
+        ratio = load.rate / identity[name] if identity.get(name) else float("nan")
+        print(
+            f"{load.label:<44}{size:>10,}{load.rate:>9,.0f}{load.percentile(50):>9.1f}"
+            f"{load.errors:>6}{ratio:>12.2f}"
+        )
 
 
 def print_results(args, samples: Samples, baseline: Load, loads: list, memory: dict) -> None:

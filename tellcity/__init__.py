@@ -52,9 +52,12 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    # Every table (for the metadata and migrations), and the session hooks of the cities'
+    # configuration versions and of their public reports' versions.
     import tellcity.accounts.services
     import tellcity.cities.versions
-    import tellcity.models  # noqa: F401  (every table, for the metadata and migrations)
+    import tellcity.models
+    import tellcity.reports.versions  # noqa: F401
     from tellcity.core import (
         caches,
         i18n,

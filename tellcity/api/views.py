@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from tellcity.accounts import api_keys, budgets
 from tellcity.api.openapi import describe, openapi_document
 from tellcity.cities.queries import categories_by_group, current_city
+from tellcity.core.conditional import unless_unchanged
 from tellcity.core.errors import Invalid, NotAllowed, Unauthenticated, api_error
 from tellcity.core.params import float_param
 from tellcity.core.permissions import Actor
@@ -50,9 +51,16 @@ def _invalid_input(error: ValidationError):
 
 @bp.get("/categories")
 def categories():
+    """The city's categories in the client's language; 304 while its configuration is the
+    same (they are part of it: tellcity.cities.versions)."""
     city = current_city()
-    found = [c for cs in categories_by_group(city, str(get_locale())).values() for c in cs]
-    return jsonify(categories=CategorySchema(many=True).dump(found))
+    locale = str(get_locale())
+
+    def answer():
+        found = [c for cs in categories_by_group(city, locale).values() for c in cs]
+        return jsonify(categories=CategorySchema(many=True).dump(found))
+
+    return unless_unchanged(("categories", city.id, city.config_version, locale), answer)
 
 
 @bp.post("/reports")

@@ -20,6 +20,7 @@ from tellcity.core.slugs import unique_slug
 from tellcity.extensions import db
 from tellcity.geo.places import zone_id_at
 from tellcity.geo.shapes import bbox, to_geojson
+from tellcity.reports import versions
 from tellcity.reports.models import Report
 from tellcity.routing.models import RoutingRule
 
@@ -82,6 +83,8 @@ def _place_reports(city: City) -> int:
         zone_id = zone_id_at(city, lat, lon)
         if zone_id is not None:
             by_zone.setdefault(zone_id, []).append(report_id)
+    if by_zone:
+        versions.bump(db.session, city.id)  # a bulk UPDATE: the flush's hook does not see it
     for zone_id, report_ids in by_zone.items():
         for start in range(0, len(report_ids), 500):
             db.session.execute(

@@ -31,6 +31,7 @@ from tellcity.geo.shapes import to_geojson
 from tellcity.imports.bulk import BulkInsert
 from tellcity.imports.mapping import ImportMapping
 from tellcity.imports.parsing import Change, Row, Skip, Skipped
+from tellcity.reports import versions
 from tellcity.reports.lifecycle import REASON_CODES
 from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import Kind, Priority, Source, Status
@@ -208,6 +209,7 @@ class ReportWriter:
             self._report(row, reference) for row, reference in zip(rows, references, strict=True)
         ]
         self.reports.execute(values)
+        versions.bump(db.session, self.city.id)  # bulk rows: the flush's hook does not see them
         self.result.imported += len(rows)
 
     def finish(self) -> None:

@@ -357,6 +357,14 @@ class CommaList(fields.Field):
         return items
 
 
+def default_window(now: datetime) -> datetime:
+    """Where GET requests starts by default: 90 days before the start of the current hour.
+    Within an hour the default question is the same, and so is its answer until a report
+    changes (what the ETag of the answer says, tellcity.core.conditional): the window ends
+    now, and what it leaves out moves on the hour, not with every request."""
+    return now.replace(minute=0, second=0, microsecond=0) - MAX_SPAN
+
+
 def date_range(start: datetime | None, end: datetime | None, now: datetime) -> tuple:
     """The span to search: the last 90 days by default; 90 days from a start or up to an end
     given alone. Raises ValidationError when the end comes first or the span is longer."""
@@ -409,7 +417,10 @@ class RequestsQuerySchema(_PagedRangeSchema):
                 "filter": RequestFilter(references=data["service_request_id"]),
                 "extensions": extensions,
             }
-        start, end = date_range(data.get("start_date"), data.get("end_date"), utcnow())
+        if data.get("start_date") is None and data.get("end_date") is None:
+            start, end = default_window(utcnow()), None
+        else:
+            start, end = date_range(data.get("start_date"), data.get("end_date"), utcnow())
         wanted = RequestFilter(
             start=start,
             end=end,

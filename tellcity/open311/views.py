@@ -12,10 +12,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from tellcity.accounts import api_keys, budgets
 from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
+from tellcity.core.conditional import unless_unchanged
 from tellcity.core.errors import NotFound, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.core.text import contact_region
-from tellcity.extensions import csrf, limiter
+from tellcity.extensions import csrf, db, limiter
 from tellcity.open311 import queries, services
 from tellcity.open311.render import (
     CONTENT_TYPES,
@@ -41,6 +42,7 @@ from tellcity.open311.schemas import (
 )
 from tellcity.photos.services import process_upload
 from tellcity.reports.submission import REPLAYED_HEADERS, check_photo_count, submit_report
+from tellcity.reports.versions import public_version
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)  # no cookies are trusted here: posting takes an API key
@@ -152,22 +154,50 @@ def create_request(fmt: str):
 
 @bp.get(f"/v2/requests.{FMT}")
 def list_requests(fmt: str):
-    """Public requests of the city: the last 90 days by default, at most 1000 a page."""
+    """Public requests of the city: the last 90 days by default, at most 1000 a page.
+    Answered 304 to a client that sends back the ETag of an answer still true."""
     city = _city()
     params = RequestsQuerySchema().load(request.args)
-    rows = queries.find_requests(city, params["filter"])
-    return _requests_response(fmt, city, rows, params["extensions"])
+    wanted, extensions = params["filter"], params["extensions"]
+    question = (
+        wanted.start,
+        wanted.end,
+        wanted.references,
+        wanted.codes,
+        sorted(wanted.statuses),
+        wanted.page,
+        wanted.page_size,
+        extensions,
+    )
+    return unless_unchanged(
+        _validator(city, fmt, "requests", question),
+        lambda: _requests_response(fmt, city, queries.find_requests(city, wanted), extensions),
+    )
 
 
 @bp.get(f"/v2/requests/<service_request_id>.{FMT}")
 def show_request(service_request_id: str, fmt: str):
-    """One public request, as a list of one."""
+    """One public request, as a list of one; 304 to a client that holds it as it is."""
     city = _city()
     extensions = ExtensionsSchema().load(request.args)["extensions"]
-    report = queries.public_report(city, service_request_id)
-    if report is None:
-        raise Open311Error(404, f"service_request_id {service_request_id[:64]} not found")
-    return _requests_response(fmt, city, [report], extensions)
+
+    def answer():
+        report = queries.public_report(city, service_request_id)
+        if report is None:
+            raise Open311Error(404, f"service_request_id {service_request_id[:64]} not found")
+        return _requests_response(fmt, city, [report], extensions)
+
+    return unless_unchanged(
+        _validator(city, fmt, "request", (service_request_id, extensions)), answer
+    )
+
+
+def _validator(city: City, fmt: str, *question) -> tuple:
+    """What an answer about the city's requests depends on, besides the question: the
+    reports (their public version), the configuration (service names, departments), the
+    language and the format."""
+    version = public_version(db.session(), city.id)
+    return ("open311", city.id, version, city.config_version, _locale(), fmt, *question)
 
 
 def _requests_response(fmt: str, city: City, rows: list, extensions: bool):

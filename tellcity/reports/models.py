@@ -172,6 +172,21 @@ class ReportSequence(db.Model):
         return f"<ReportSequence city {self.city_id} {self.year}: {self.last_number}>"
 
 
+class PublicVersion(db.Model):
+    """A number that changes with every change a public answer about the city's reports could
+    show (tellcity.reports.versions): the validator of the answers clients poll."""
+
+    __tablename__ = "public_versions"
+
+    city_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cities.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    def __repr__(self) -> str:
+        return f"<PublicVersion city {self.city_id}: {self.version}>"
+
+
 class ReportEvent(db.Model):
     """One entry of a report's history: the audit trail, and (where `is_public`) the timeline
     residents see."""

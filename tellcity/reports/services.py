@@ -29,6 +29,7 @@ from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.notify import services as notify
 from tellcity.photos.services import store_photos
+from tellcity.reports import versions
 from tellcity.reports.events import record
 from tellcity.reports.lifecycle import within_reopen_window
 from tellcity.reports.models import Report, ReportEvent, Subscription, Support
@@ -246,6 +247,7 @@ def add_support(
         .where(Report.id == report.id)
         .values(support_count=Report.support_count + 1)
     )
+    versions.bump(db.session, report.city_id)
     db.session.refresh(report, ["support_count"])
     return True
 

@@ -50,6 +50,7 @@ from tellcity.geo.geocoding import search_address
 from tellcity.geo.places import is_inside
 from tellcity.notify import services as notify
 from tellcity.photos.services import store_photos
+from tellcity.reports import versions
 from tellcity.reports.events import new_event
 from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import EventType, Kind, Source, Status
@@ -339,6 +340,7 @@ def submit_report(
         now=now,
     )
     write_new(db.session, created, keep=False)  # read again only through report.events
+    versions.bump(db.session, city.id)  # written without the ORM's flush: its hook sees none
     notify.notify_new_report(report, is_new=True)
     notify.notify_acknowledgement(report, is_new=True)
     metrics.SUBMISSIONS.inc()

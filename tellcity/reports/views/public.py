@@ -23,16 +23,18 @@ from flask_login import current_user
 from tellcity.categories import questions
 from tellcity.cities.queries import categories_by_group, current_city, default_city
 from tellcity.core.actions import attempt
+from tellcity.core.conditional import unless_unchanged
 from tellcity.core.i18n import show_times_of
 from tellcity.core.params import float_param, page_param
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
-from tellcity.extensions import limiter
+from tellcity.extensions import db, limiter
 from tellcity.reports import history, queries, services
 from tellcity.reports.forms import FollowForm
 from tellcity.reports.models import Report
 from tellcity.reports.schemas import MarkerSchema
 from tellcity.reports.states import KIND_LABELS, SOURCE_LABELS
+from tellcity.reports.versions import public_version
 
 bp = Blueprint("reports", __name__)
 # For every template: `{% if report is open %}` and `{% for event in public_events(report) %}`.
@@ -85,8 +87,14 @@ def markers():
             }
         ), 400
     west, south, east, north = box
-    found = queries.markers_in_box(city, south, west, north, east)
-    return jsonify(type="FeatureCollection", features=MarkerSchema(many=True).dump(found))
+
+    def answer():
+        found = queries.markers_in_box(city, south, west, north, east)
+        return jsonify(type="FeatureCollection", features=MarkerSchema(many=True).dump(found))
+
+    version = public_version(db.session(), city.id)
+    validator = ("markers", city.id, version, city.config_version, str(get_locale()), *box)
+    return unless_unchanged(validator, answer)
 
 
 def _public_or_404(reference: str) -> Report:
