@@ -117,6 +117,26 @@ def _insert(table: sa.Table) -> sa.Insert:
     return table.insert()
 
 
+@functools.cache
+def counter_upsert(
+    dialect_name: str, table: sa.Table, keys: tuple[str, ...], column: str, returning: bool
+):
+    """The statement that adds 1 to `column` of the row of `table` whose `keys` are the bound
+    parameters of the same names, or makes that row with 1: one atomic statement on SQLite and
+    PostgreSQL alike (INSERT ... ON CONFLICT DO UPDATE), built once per dialect and table;
+    with `returning`, it returns the new count (on SQLite, a RETURNING into a table with
+    foreign keys costs a statement journal: ask only when the count is needed)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values({**{key: sa.bindparam(key) for key in keys}, column: 1})
+        .on_conflict_do_update(index_elements=list(keys), set_={column: table.c[column] + 1})
+    )
+    return statement.returning(table.c[column]) if returning else statement
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
     """WAL lets readers work while one writer writes; SQLite enforces foreign keys only when

@@ -23,7 +23,6 @@ it with its first event, queue the department's notification and the reporter's
 acknowledgement.
 """
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tellcity.accounts.models import User
 from tellcity.categories.models import Category
@@ -40,7 +38,7 @@ from tellcity.categories.questions import check_answers
 from tellcity.cities.models import City
 from tellcity.cities.queries import active_category
 from tellcity.core import metrics
-from tellcity.core.db import utcnow, write_new
+from tellcity.core.db import counter_upsert, utcnow, write_new
 from tellcity.core.errors import Invalid, Malformed
 from tellcity.core.permissions import Actor
 from tellcity.core.transaction import savepoint
@@ -408,21 +406,12 @@ def next_reference(city: City, now: datetime) -> str:
     e.g. ISS-2026-000124. One atomic upsert, safe with concurrent submissions."""
     year = now.astimezone(ZoneInfo(city.timezone)).year
     connection = db.session.connection()
-    statement = _sequence_upsert(connection.dialect.name)
+    statement = counter_upsert(
+        connection.dialect.name,
+        ReportSequence.__table__,
+        ("city_id", "year"),
+        "last_number",
+        returning=True,
+    )
     number = connection.execute(statement, {"city_id": city.id, "year": year}).scalar_one()
     return f"{city.reference_prefix}-{year}-{number:06d}"
-
-
-@functools.cache
-def _sequence_upsert(dialect_name: str) -> sa.Insert:
-    """The upsert of next_reference, built once per dialect (it runs on every submission)."""
-    table = ReportSequence.__table__
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (
-        dialect.insert(table)
-        .values(city_id=sa.bindparam("city_id"), year=sa.bindparam("year"), last_number=1)
-        .on_conflict_do_update(
-            index_elements=["city_id", "year"], set_={"last_number": table.c.last_number + 1}
-        )
-        .returning(table.c.last_number)
-    )

@@ -16,13 +16,11 @@ The version is read first and the answer after it: a change committed in between
 answer newer than its ETag, never older, so a client can be sent an answer twice but never
 kept on an old one."""
 
-import functools
-
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tellcity.core.db import counter_upsert
 from tellcity.reports.models import Photo, PublicVersion, Report, ReportEvent, Support
 
 #: session.info key: the cities whose version this transaction has bumped.
@@ -49,19 +47,11 @@ def bump(session: Session, city_id: int) -> None:
     if city_id in bumped:
         return
     connection = session.connection()
-    connection.execute(_upsert(connection.dialect.name), {"city_id": city_id})
-    bumped.add(city_id)
-
-
-@functools.cache
-def _upsert(dialect_name: str) -> sa.Insert:
-    table = PublicVersion.__table__
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (
-        dialect.insert(table)
-        .values(city_id=sa.bindparam("city_id"), version=1)
-        .on_conflict_do_update(index_elements=["city_id"], set_={"version": table.c.version + 1})
+    upsert = counter_upsert(
+        connection.dialect.name, PublicVersion.__table__, ("city_id",), "version", returning=False
     )
+    connection.execute(upsert, {"city_id": city_id})
+    bumped.add(city_id)
 
 
 @event.listens_for(Session, "before_flush")
