@@ -157,9 +157,14 @@ def presented_key(*, form_parameter: bool = False) -> str | None:
     key = request.headers.get("X-Api-Key", "").strip()
     if not key and form_parameter:
         key = request.args.get("api_key", "").strip()
-        if not key and request.method == "POST":
+        if not key and request.method == "POST" and request.mimetype in FORM_TYPES:
             key = request.form.get("api_key", "").strip()
     return key or None
+
+
+#: The bodies a form parameter is read from: never a JSON body, which would be parsed as a
+#: form for nothing (and a large one refused with the form parser's message, not the API's).
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def revoke_api_key(api_key: ApiKey, *, actor: Actor) -> None:
