@@ -55,9 +55,24 @@ def _texts(params) -> list[str]:
     return [text for pair in params.items(multi=True) for text in pair]
 
 
+#: The header the service worker sends with the pages it keeps for offline use (pwa/sw.js).
+KEEP_HEADER = "X-TellCity-Keep"
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed session cookie, with its signer made once for the app's keys rather than
-    on every request (a fiftieth of an app's submission, which has no session at all)."""
+    on every request (a fiftieth of an app's submission, which has no session at all).
+
+    A page the service worker fetches to keep for offline use, for a visitor who has no
+    session yet, starts none: on a first visit its answer could come after the form page the
+    visitor opened meanwhile and replace that page's session, and with it the CSRF token of
+    the form in front of them, which would then be refused. (A kept copy is sent without its
+    token anyway: static/js/report-send.js.)"""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        if KEEP_HEADER in request.headers and self.get_cookie_name(app) not in request.cookies:
+            return False
+        return super().should_set_cookie(app, session)
 
     def get_signing_serializer(self, app: Flask):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))

@@ -30,8 +30,12 @@ function linked(html) {
   return found;
 }
 
+/* Marked as kept (X-TellCity-Keep): for a visitor who has no session yet the server starts
+   none, so that this answer cannot replace the session of a form the visitor opened meanwhile
+   (tellcity/core/security.py). */
 function keepPage(cache, url) {
-  return fetch(url, { credentials: "same-origin" }).then(function (response) {
+  var options = { credentials: "same-origin", headers: { "X-TellCity-Keep": "1" } };
+  return fetch(url, options).then(function (response) {
     if (!response.ok || response.redirected) { throw new Error(url + ": " + response.status); }
     return response.clone().text().then(function (html) {
       return cache.put(url, response).then(function () { return linked(html); });

@@ -350,3 +350,18 @@ def test_a_page_the_network_is_slow_to_give_opens_from_the_phone(phone):
     expect(phone.locator("h1")).to_have_text("Signaler un problème", timeout=10_000)
     assert stuck
     phone.context.unroute_all(behavior="ignoreErrors")
+
+
+def test_a_form_opened_while_the_app_installs_is_sent_on_its_own_first_visit(phone, site):
+    """A first visit: the form page comes, then the service worker fetches the pages it keeps
+    for offline use (marked, so that they start no session of their own: see
+    tests/web/test_pwa.py), and the form in front of the visitor is still accepted."""
+    _base, app = site
+    description = "Un banc de plus devant l'école, dès la première visite."
+    phone.goto("/idea")
+    phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    phone.select_option("#category", "idea-mobility")
+    phone.fill("#description", description)
+    phone.get_by_role("button", name="Envoyer mon idée").click()
+    expect(phone).to_have_url(re.compile(r"/track/"))
+    assert len(reports_described(app, description)) == 1

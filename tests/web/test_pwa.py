@@ -120,6 +120,27 @@ def test_the_service_worker_controls_the_site_and_keeps_the_resident_pages(clien
     assert version in text(client.get("/sw.js"))  # the same until a deploy changes a file
 
 
+def test_a_page_kept_for_offline_use_gives_a_first_visitor_no_session(client, demo_city):
+    """The service worker's copy of a form, fetched while a first-time visitor opens the form
+    itself, must not replace the visitor's session (and the CSRF token of their form)."""
+    kept = client.get("/idea", headers={"X-TellCity-Keep": "1"})
+    assert kept.status_code == 200 and 'name="csrf_token"' in kept.text
+    assert "Set-Cookie" not in kept.headers
+    assert client.get_cookie("session") is None
+    # The visitor's own page starts their session; the worker's copy, fetched with it, keeps it.
+    opened = client.get("/idea")
+    assert "session=" in opened.headers["Set-Cookie"]
+    session = client.get_cookie("session").value
+    client.get("/report", headers={"X-TellCity-Keep": "1"})
+    assert client.get_cookie("session").value == session
+    sent = client.post("/idea", data={"csrf_token": csrf_of(opened.text), "description": ""})
+    assert "CSRF" not in sent.text and sent.status_code != 400
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)[1]
+
+
 def test_my_reports_is_offered_to_residents_without_an_account(client, demo_city):
     assert 'href="/mine"' in text(client.get("/"))
     page = text(client.get("/mine"))
