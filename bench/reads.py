@@ -21,7 +21,9 @@ a request's own latency:
   (--stats-staff): first its cold request alone (the statistics snapshots are emptied before
   gunicorn starts, and no worker warms them), then the requests that find the figures kept
   (STATS_CACHE_SECONDS); and Open311's GET /open311/v2/requests.json with its default
-  parameters, when the app has them (a 404 skips them, saying so).
+  parameters, when the app has them (a 404 skips them, saying so); and Open311's single
+  request (GET /open311/v2/requests/<reference>.json, public reports drawn at random) and
+  services.json, whose "x base" is the figure of issue 21's goal (at most 1/0.7 = 1.43).
 
 The baseline is bench/bare_app.py under the same gunicorn: GET /reports/<id> answers `SELECT id
 FROM reports WHERE id = ?` from the same database, for random ids. Each line gives p50, p95 and
@@ -153,6 +155,8 @@ class Samples:
     ids: list[int]
     centres: list[tuple[float, float]]
     tickets: list[str]
+    #: References of public reports (Open311's single request).
+    public: list[str]
 
     @classmethod
     def draw(cls, staff_email: str, rng: np.random.Generator, size: int = 500) -> "Samples":
@@ -177,7 +181,12 @@ class Samples:
                 .order_by(Report.id.desc())
                 .limit(size)
             ).all()
-        return cls(count, ids, [tuple(p) for p in positions], list(tickets))
+        public = db.session.scalars(
+            sa.select(Report.reference).where(
+                Report.id.in_(ids), Report.is_hidden.is_(False), Report.status != "rejected"
+            )
+        ).all()
+        return cls(count, ids, [tuple(p) for p in positions], list(tickets), list(public))
 
 
 def prepare_staff(email: str) -> User:
@@ -244,6 +253,15 @@ def app_pages(samples: Samples, url: str, args) -> list[Page]:
     pages.append(cold)
     pages.append(optional(url, mayor, "city stats, a year: kept (mayor)", stats_path, 300))
     pages.append(optional(url, None, "Open311 requests.json", "/open311/v2/requests.json", 200))
+    public = samples.public
+    pages.append(
+        Page(
+            "Open311 one request",
+            lambda n: f"/open311/v2/requests/{public[n % len(public)]}.json",
+            None,
+        )
+    )
+    pages.append(optional(url, None, "Open311 services.json", "/open311/v2/services.json", None))
     return pages
 
 

@@ -1,6 +1,7 @@
 """Reads for Open311: jurisdictions, services, service requests and their public updates.
 Hidden and rejected reports never come out of here (tellcity.reports.queries.is_public)."""
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
+from tellcity.cities.queries import city_by_slug
+from tellcity.core.caches import caches
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.history import note_of
@@ -37,11 +40,22 @@ SERVICE_COLUMNS = (
 )
 
 
-def served_cities(limit: int = 2) -> list[City]:
-    """Up to `limit` of the cities configured here, imports of other cities' 311 data left
-    out: when there is exactly one, Open311 requests need not name it."""
-    query = sa.select(City).where(City.is_imported.is_(False)).order_by(City.id).limit(limit)
-    return list(db.session.scalars(query))
+#: The slugs of up to two cities served here (built once: it runs on most Open311 requests).
+_SERVED = (
+    sa.select(City.__table__.c.slug)
+    .where(City.__table__.c.is_imported.is_(False))
+    .order_by(City.__table__.c.id)
+    .limit(2)
+)
+
+
+def served_cities() -> list[City]:
+    """Up to two of the cities configured here, imports of other cities' 311 data left out:
+    when there is exactly one, Open311 requests need not name it. Their slugs are read, and
+    the cities are the copies this process keeps (tellcity.cities.queries.city_by_slug), not
+    rows loaded again with their boundaries on every request."""
+    slugs = db.session.connection().execute(_SERVED).scalars().all()
+    return [city for slug in slugs if (city := city_by_slug(slug)) is not None]
 
 
 def changeset() -> datetime | None:
@@ -53,14 +67,22 @@ def changeset() -> datetime | None:
 def service_rows(city: City) -> tuple[str, Sequence[sa.Row]]:
     """The city's active categories as plain rows (SERVICE_COLUMNS), problems first in the
     form's order, and a digest of everything in them: the same digest means the same list,
-    whichever process changed a category and however (Category has no updated_at)."""
+    whichever process changed a category and however (Category has no updated_at). Kept with
+    the city's configuration (tellcity.core.caches), read again when it changes."""
+    session = db.session()
+    return caches(session).get(
+        session, "open311_services", city.id, city.config_version, lambda _kept: _services(city)
+    )
+
+
+def _services(city: City) -> tuple[str, tuple[sa.Row, ...]]:
     rows = db.session.execute(
         sa.select(*SERVICE_COLUMNS)
         .where(Category.city_id == city.id, Category.is_active)
         .order_by(Category.kind, Category.position, Category.id)
     ).all()
     payload = json.dumps([list(row) for row in rows], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest(), rows
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest(), tuple(rows)
 
 
 def service(city: City, code: str) -> Category | None:
@@ -216,8 +238,18 @@ def _filtered(query: sa.Select, city: City, wanted: RequestFilter) -> sa.Select:
 
 def public_report(city: City, reference: str) -> RequestRow | None:
     """One public report of the city, by its reference (service_request_id or token)."""
-    found = find_requests(city, RequestFilter(references=(reference,)))
-    return found[0] if found else None
+    row = db.session.execute(_by_reference(), {"city_id": city.id, "reference": reference}).first()
+    return RequestRow(*row) if row is not None else None
+
+
+@functools.cache
+def _by_reference() -> sa.Select:
+    """public_report's statement, built once (building it cost more than running it)."""
+    return _request_rows().where(
+        Report.city_id == sa.bindparam("city_id"),
+        is_public(),
+        Report.reference == sa.bindparam("reference"),
+    )
 
 
 def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
@@ -227,19 +259,25 @@ def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
     ids = [report.id for report in reports]
     if not ids:
         return {}
-    rows = db.session.execute(
+    rows = db.session.execute(_status_events(), {"ids": ids})
+    latest = {row.report_id: row for row in rows}  # the last one of each report wins
+    told = {report_id: row.text or note_of(row.type, row.data) for report_id, row in latest.items()}
+    return {report_id: text for report_id, text in told.items() if text}
+
+
+@functools.cache
+def _status_events() -> sa.Select:
+    """status_notes' statement, built once, the reports' ids bound when it runs."""
+    return (
         sa.select(ReportEvent.report_id, ReportEvent.text, ReportEvent.type, ReportEvent.data)
         .where(
-            ReportEvent.report_id.in_(ids),
+            ReportEvent.report_id.in_(sa.bindparam("ids", expanding=True)),
             # `|| ''` keeps SQLite (no statistics) on the report_id index, not on (type, ...)
             ReportEvent.type.concat("").in_([str(t) for t in STATUS_EVENTS]),
             public_event_filter(),
         )
         .order_by(ReportEvent.report_id, ReportEvent.id)
     )
-    latest = {row.report_id: row for row in rows}  # the last one of each report wins
-    told = {report_id: row.text or note_of(row.type, row.data) for report_id, row in latest.items()}
-    return {report_id: text for report_id, text in told.items() if text}
 
 
 @dataclass(frozen=True)
