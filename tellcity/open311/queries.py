@@ -133,7 +133,10 @@ class RequestRow:
     photo_key: str | None
 
 
+@functools.cache
 def _request_rows() -> sa.Select:
+    """The columns of a RequestRow, built once (a Select is immutable: each query adds its
+    own conditions to a copy)."""
     referred = sa.orm.aliased(Department)
     first_photo = (
         sa.select(Photo.storage_key)
