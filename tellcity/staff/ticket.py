@@ -25,6 +25,7 @@ from tellcity.notify.queries import report_followers
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries as public_queries
 from tellcity.reports import services as reports
+from tellcity.reports.history import REASON_LABELS
 from tellcity.reports.lifecycle import MOVE_FIELDS, REASON_CODES, next_statuses, transition
 from tellcity.reports.states import STATUS_LABELS, Priority, Status
 from tellcity.sla.queries import sla_state
@@ -58,6 +59,7 @@ def show(reference: str):
         can_see_original=services.can_see_original(actor, report),
         moves=sorted(next_statuses(report)),
         reason_codes=REASON_CODES,
+        reason_labels=REASON_LABELS,
         move_fields={name: sorted(statuses) for name, statuses in MOVE_FIELDS.items()},
         sla=sla_state(report, queries.utcnow()),
         hours_left=services.sla_hours_left(report),

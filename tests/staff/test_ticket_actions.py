@@ -83,6 +83,16 @@ def test_closing_as_duplicate_referred_not_actionable_or_rejected(client, login_
     assert fresh(spam).status == "rejected"
 
 
+def test_the_closing_reasons_are_offered_in_words(client, login_as, demo_city):
+    reference = ticket(demo_city)
+    login_as("agent.voirie")
+    page = client.get(f"/staff/tickets/{reference}").get_data(as_text=True)
+    assert '<option value="private_property">le lieu est une propriété privée</option>' in page
+    client.set_cookie("lang", "en")
+    page = client.get(f"/staff/tickets/{reference}").get_data(as_text=True)
+    assert '<option value="private_property">the place is private property</option>' in page
+
+
 def test_a_manager_transfers_and_the_ticket_leaves_the_queue(client, login_as, demo_city):
     reference = ticket(demo_city)
     login_as("chef.voirie")
