@@ -67,14 +67,19 @@ def staff_pages(app) -> dict[str, dict[str, str]]:
         rich = _rich_history(city, manager, colleague)
         db.session.commit()
         ticket_page = f"/staff/tickets/{rich.reference}"
-        common = {"queue": "/staff/", "ticket": ticket_page, "map": "/staff/map"}
+        common = {
+            "queue": "/staff/",
+            "ticket": ticket_page,
+            "map": "/staff/map",
+            "two-factor sign-in": "/account/two-factor",
+        }
         stats = {
             "statistics": "/staff/stats/",
             "monthly statistics": "/staff/stats/monthly",
             "a department's statistics": f"/staff/stats/departments/{roads.id}",
         }
         return {
-            "agent": common,
+            "agent": {**common, "two-factor setup (QR code)": "/account/two-factor/setup"},
             "manager": {
                 **common,
                 "administration": "/staff/admin/",
