@@ -3,7 +3,7 @@ no request may carry (NUL bytes; JSON bodies too large, too deep or not Unicode)
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, get_flashed_messages, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
@@ -85,11 +85,22 @@ class SessionInterface(SecureCookieSessionInterface):
         return kept[1]
 
 
+def flashed_messages(*args, **kwargs) -> list:
+    """The messages flashed for the visitor's next page (Flask's get_flashed_messages), unless
+    this page is one the service worker keeps for offline use: a kept copy neither shows them
+    later, offline, nor takes them from the page the visitor is being sent to ("You are
+    signed out", while the worker keeps the signed-out pages again)."""
+    if KEEP_HEADER in request.headers:
+        return []
+    return get_flashed_messages(*args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     app.request_class = Request
     app.session_interface = SessionInterface()
     policy = content_security_policy(app.config["MAP_TILE_URL"])
     app.before_request(_refuse_nul_bytes)
+    app.jinja_env.globals["get_flashed_messages"] = flashed_messages
 
     @app.after_request
     def _headers(response):

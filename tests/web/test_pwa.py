@@ -137,6 +137,17 @@ def test_a_page_kept_for_offline_use_gives_a_first_visitor_no_session(client, de
     assert "CSRF" not in sent.text and sent.status_code != 400
 
 
+def test_a_page_kept_for_offline_use_leaves_the_visitors_messages_for_their_page(client, demo_city):
+    """Signing out, the service worker keeps the pages again while the visitor is sent home:
+    the kept copies must not take the "signed out" message from the visitor's page."""
+    client.get("/idea")  # a session
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Vous êtes déconnecté.")]
+    kept = client.get("/report", headers={"X-TellCity-Keep": "1"}).text
+    assert "Vous êtes déconnecté" not in kept
+    assert "Vous êtes déconnecté" in client.get("/").text
+
+
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)[1]
 
