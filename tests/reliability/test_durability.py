@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tests.conftest import BACKENDS
 from tests.notify.helpers import SmtpServer, free_port
+from tests.reliability.servers import wait_until_serving
 
 BIN = Path(sys.executable).parent
 SUBMISSIONS = 60
@@ -66,14 +67,8 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
+        wait_until_serving(f"http://127.0.0.1:{self.port}")
+        return self
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)

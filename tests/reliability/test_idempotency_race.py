@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 from tests.conftest import BACKENDS
 from tests.notify.helpers import free_port
 from tests.photos.images import photo
+from tests.reliability.servers import wait_until_serving
 
 BIN = Path(sys.executable).parent
 WORKERS = 3
@@ -94,22 +94,11 @@ def server(database_url, tmp_path_factory):
     )
     base = f"{ORIGIN}:{port}"
     try:
-        _wait_for(base)
+        wait_until_serving(base)
         yield base, set_up.stdout.split()[-1], tmp_path / "instance" / "uploads"
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-
-
-def _wait_for(base: str) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

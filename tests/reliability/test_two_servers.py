@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from tests.notify.helpers import SmtpServer, free_port
 from tests.photos.images import camera_photo
 from tests.photos.s3_server import UNSET
+from tests.reliability.servers import wait_until_serving
 
 BIN = Path(sys.executable).parent
 SECRET = "two-servers-one-secret"
@@ -150,7 +151,7 @@ def site(scratch_databases, moto_server, tmp_path_factory):
             logs.append(tmp / f"worker-{name}.log")
             processes.append(_start(command, own, logs[-1]))
         for server in servers:
-            _wait_for(server)
+            wait_until_serving(server)
         running = Site(servers, database_url, smtp, admin, logs, tmp, metrics_port)
         yield running
         running.engine.dispose()
@@ -171,17 +172,6 @@ def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
         return subprocess.Popen(
             command, env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT
         )
-
-
-def _wait_for(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{base} did not start")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
