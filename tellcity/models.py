@@ -6,6 +6,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
 from tellcity.departments.models import Department
 from tellcity.notify.models import OutboxMessage
+from tellcity.open311.client.models import Open311Mapping, RemoteRequest
 from tellcity.reports.models import (
     Photo,
     Report,
@@ -24,8 +25,10 @@ __all__ = [
     "Category",
     "City",
     "Department",
+    "Open311Mapping",
     "OutboxMessage",
     "Photo",
+    "RemoteRequest",
     "ReplyTemplate",
     "Report",
     "ReportEvent",

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tellcity.core.db import UTCDateTime, in_list, utcnow
+from tellcity.core.db import Json, UTCDateTime, in_list, utcnow
 from tellcity.extensions import db
 
 if TYPE_CHECKING:
@@ -18,6 +18,8 @@ class Delivery(StrEnum):
     DASHBOARD = "dashboard"
     EMAIL = "email"
     WEBHOOK = "webhook"
+    #: POSTed to the department's own Open311 GeoReport v2 system (tellcity.open311.client).
+    OPEN311 = "open311"
 
 
 class Department(db.Model):
@@ -31,6 +33,10 @@ class Department(db.Model):
         sa.CheckConstraint(
             "delivery_method != 'webhook' OR webhook_url IS NOT NULL",
             name="webhook_delivery_has_url",
+        ),
+        sa.CheckConstraint(
+            "delivery_method != 'open311' OR open311_endpoint IS NOT NULL",
+            name="open311_delivery_has_endpoint",
         ),
         # One triage desk per city: the department that gets what no rule routes.
         sa.Index(
@@ -56,6 +62,14 @@ class Department(db.Model):
     webhook_secret: Mapped[str | None] = mapped_column(sa.String(128))
     #: An outside body (a utility, the territory) that reports are referred to.
     is_external: Mapped[bool] = mapped_column(default=False)
+    #: The department's own Open311 system (tellcity.open311.client): its base URL (where
+    #: services.json and requests.json are), the API key given to us (write-only in the
+    #: admin pages), the jurisdiction id, and its services.json as last fetched.
+    open311_endpoint: Mapped[str | None] = mapped_column(sa.String(500))
+    open311_api_key: Mapped[str | None] = mapped_column(sa.String(200))
+    open311_jurisdiction: Mapped[str | None] = mapped_column(sa.String(200))
+    open311_services: Mapped[list | None] = mapped_column(Json)
+    open311_services_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_triage: Mapped[bool] = mapped_column(default=False)
     is_imported: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

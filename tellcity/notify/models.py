@@ -13,6 +13,8 @@ from tellcity.extensions import db
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+    #: A report POSTed to a department's Open311 system (tellcity.open311.client).
+    OPEN311 = "open311"
 
 
 class OutboxStatus(StrEnum):
