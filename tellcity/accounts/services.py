@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from tellcity.accounts.models import DEPARTMENT_ROLES, Role, User
 from tellcity.accounts.passwords import hash_password, needs_rehash, verify_password
+from tellcity.accounts.queries import user_by_email
 from tellcity.admin.access import require_admin
 from tellcity.admin.validation import row_in_city
 from tellcity.audit.services import record, snapshot
@@ -25,6 +26,7 @@ from tellcity.cities.models import City
 from tellcity.core.db import utcnow
 from tellcity.core.errors import Conflict, Invalid
 from tellcity.core.permissions import Actor
+from tellcity.core.transaction import keep_on_error
 from tellcity.departments.models import Department
 from tellcity.extensions import db, login_manager
 
@@ -190,9 +192,10 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     """The active user with this email and password, or None. Failed attempts are counted and
     lock the account for 15 minutes after 5 in a row (raising AccountLocked, even with the
     right password while it lasts). A user with a second factor is signed in only once its
-    code is checked too. The caller commits."""
+    code is checked too. The caller commits; a request keeps the failed attempts it counts even
+    when it answers an error."""
     now = now or utcnow()
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    user = user_by_email(email)
     if user is None or not user.is_active:
         # As long as a real check, so that the answer's time does not tell who has an account.
         verify_password(_unknown_user_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
@@ -212,7 +215,9 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
 
 
 def count_failed_signin(user: User, now: datetime) -> None:
-    """A wrong password or code: the 5th in a row locks the account for 15 minutes."""
+    """A wrong password or code: the 5th in a row locks the account for 15 minutes. Counted
+    even though the request answers the attempt with an error."""
+    keep_on_error()
     user.failed_logins += 1
     if user.failed_logins >= MAX_FAILED_SIGNINS:
         user.locked_until, user.failed_logins = now + LOCKOUT, 0

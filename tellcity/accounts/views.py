@@ -25,13 +25,14 @@ from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from tellcity.accounts import two_factor
 from tellcity.accounts.forms import CodeForm, SignInForm, SignUpForm
 from tellcity.accounts.models import User
+from tellcity.accounts.queries import user_by_id
 from tellcity.accounts.services import AccountError, AccountLocked, authenticate, create_user
 from tellcity.cities.queries import default_city
 from tellcity.core.auth import staff_required
 from tellcity.core.errors import Conflict, Invalid, NotAllowed
 from tellcity.core.i18n import chosen_by_switch
 from tellcity.core.urls import safe_next
-from tellcity.extensions import db, limiter
+from tellcity.extensions import limiter
 from tellcity.reports.queries import reports_of
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -79,9 +80,6 @@ def signin():
         else:
             if user is None:
                 form.password.errors.append(_("Wrong email or password."))
-        # A failed attempt counts towards the lock even though the answer is an error (422),
-        # which the request would roll back: the one write kept on an error answer.
-        db.session.commit()
         if user is not None:
             home = url_for("staff.queue") if user.is_staff else url_for("accounts.my_reports")
             target = safe_next(request.args.get("next"), home)
@@ -133,7 +131,7 @@ def _pending_user() -> User | None:
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
         return None
-    user = db.session.get(User, pending["user"])
+    user = user_by_id(pending["user"])
     return user if user is not None and user.is_active and user.has_two_factor else None
 
 
@@ -159,7 +157,6 @@ def signin_code():
         else:
             if not is_right:
                 form.code.errors.append(_("Wrong code."))
-        db.session.commit()  # a wrong code counts towards the lock, as in signin()
         if is_right:
             pending = session.pop(PENDING)
             login_user(user, remember=pending["remember"])

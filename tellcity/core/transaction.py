@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 #: session.info keys: what to run when the transaction commits, and when it is rolled back.
 _AFTER_COMMIT = "tellcity.after_commit"
 _ON_ROLLBACK = "tellcity.on_rollback"
+#: session.info key: the transaction is kept even when the request answers an error.
+_KEEP_ON_ERROR = "tellcity.keep_on_error"
 
 
 class App(Flask):
@@ -36,7 +38,7 @@ class App(Flask):
         back when it is not. Committing here, inside Flask's exception handling, lets a commit
         that fails (a constraint, the database gone) answer through the error handlers."""
         response = self.make_response(super().dispatch_request())
-        if response.status_code < 400:
+        if response.status_code < 400 or db.session.info.pop(_KEEP_ON_ERROR, False):
             db.session.commit()
         else:
             db.session.rollback()
@@ -82,6 +84,13 @@ def savepoint() -> Iterator[None]:
         yield
 
 
+def keep_on_error() -> None:
+    """Keep what this request writes even if it answers an error (4xx or 5xx answer, not an
+    exception): a failed sign-in counts towards the account's lock although the form comes back
+    with a 422. An exception still rolls everything back."""
+    db.session.info[_KEEP_ON_ERROR] = True
+
+
 def after_commit(callback: Callable[[], object]) -> None:
     """Run `callback` once the current transaction is committed; forget it if the transaction
     is rolled back. It must not need the database; an error in it is logged, not raised (the
@@ -107,6 +116,7 @@ def _committed(session: Session) -> None:
 def _ended(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_AFTER_COMMIT, None)
+        session.info.pop(_KEEP_ON_ERROR, None)
         _run(session.info.pop(_ON_ROLLBACK, ()))
 
 

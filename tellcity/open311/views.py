@@ -16,7 +16,7 @@ from tellcity.core.conditional import unless_unchanged
 from tellcity.core.errors import NotFound, TellCityError
 from tellcity.core.permissions import Actor
 from tellcity.core.text import contact_region
-from tellcity.extensions import csrf, db, limiter
+from tellcity.extensions import csrf, limiter
 from tellcity.open311 import queries, services
 from tellcity.open311.render import (
     CONTENT_TYPES,
@@ -196,7 +196,7 @@ def _validator(city: City, fmt: str, *question) -> tuple:
     """What an answer about the city's requests depends on, besides the question: the
     reports (their public version), the configuration (service names, departments), the
     language and the format."""
-    version = public_version(db.session(), city.id)
+    version = public_version(city.id)
     return ("open311", city.id, version, city.config_version, _locale(), fmt, *question)
 
 

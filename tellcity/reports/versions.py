@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tellcity.core.db import counter_upsert
+from tellcity.extensions import db
 from tellcity.reports.models import Photo, PublicVersion, Report, ReportEvent, Support
 
 #: session.info key: the cities whose version this transaction has bumped.
@@ -36,9 +37,9 @@ _CITY_OF = sa.select(Report.__table__.c.city_id).where(
 )
 
 
-def public_version(session: Session, city_id: int) -> int:
-    """The city's version as this transaction sees it (0 before any change)."""
-    return session.connection().execute(_VERSION, {"city_id": city_id}).scalar() or 0
+def public_version(city_id: int) -> int:
+    """The city's version as this request's transaction sees it (0 before any change)."""
+    return db.session.connection().execute(_VERSION, {"city_id": city_id}).scalar() or 0
 
 
 def bump(session: Session, city_id: int) -> None:

@@ -28,7 +28,7 @@ from tellcity.core.i18n import show_times_of
 from tellcity.core.params import float_param, page_param
 from tellcity.core.transaction import after_commit
 from tellcity.core.urls import safe_next
-from tellcity.extensions import db, limiter
+from tellcity.extensions import limiter
 from tellcity.reports import history, queries, services
 from tellcity.reports.forms import FollowForm
 from tellcity.reports.models import Report
@@ -92,7 +92,7 @@ def markers():
         found = queries.markers_in_box(city, south, west, north, east)
         return jsonify(type="FeatureCollection", features=MarkerSchema(many=True).dump(found))
 
-    version = public_version(db.session(), city.id)
+    version = public_version(city.id)
     validator = ("markers", city.id, version, city.config_version, str(get_locale()), *box)
     return unless_unchanged(validator, answer)
 
