@@ -338,15 +338,17 @@ def stop_reporter_emails(report: Report) -> None:
 
 def render_email(name: str, locale: str, context: dict) -> tuple[str, str, str | None]:
     """(subject, text, html) of the email template `name` in `locale`. The text template is
-    required and sets `subject`; the HTML one is optional (and autoescaped, being .html)."""
+    required and sets `subject`; the HTML one is optional (and autoescaped, being .html). The
+    words the templates take from the app (a closing reason's label) are in `locale` too."""
     env = current_app.jinja_env
-    text = env.get_template(_template(name, locale, "txt")).make_module(context)
-    subject = " ".join(str(getattr(text, "subject", "")).split())
-    try:
-        html_template = env.get_template(_template(name, locale, "html"))
-    except TemplateNotFound:
-        return subject, _tidy(str(text)), None
-    html = html_template.render({**context, "subject": subject})
+    with force_locale(locale):
+        text = env.get_template(_template(name, locale, "txt")).make_module(context)
+        subject = " ".join(str(getattr(text, "subject", "")).split())
+        try:
+            html_template = env.get_template(_template(name, locale, "html"))
+        except TemplateNotFound:
+            return subject, _tidy(str(text)), None
+        html = html_template.render({**context, "subject": subject})
     return subject, _tidy(str(text)), _tidy(html)
 
 

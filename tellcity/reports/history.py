@@ -50,6 +50,15 @@ REASON_LABELS = {
     "other": _l("another reason"),
 }
 
+
+
+def reason_label(code: str | None) -> str:
+    """A closing reason in words, in the current language, as a resident's email says it:
+    nothing for no reason or "other" (the email then names none)."""
+    label = REASON_LABELS.get(code or "") if code != "other" else None
+    return str(label) if label is not None else ""
+
+
 #: To whom an overdue ticket was escalated (the escalation's data["via"]).
 ESCALATED_VIA = {
     "managers": _l("the department's managers"),

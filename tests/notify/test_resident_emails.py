@@ -194,6 +194,13 @@ def test_each_step_reaches_the_reporter_and_the_followers_once(demo_city, smtp, 
             "La ville ne peut pas y donner suite : le lieu est une propriété privée.",
         ),
         ("rejected", {"reason": "spam"}, "Il n'a pas été retenu (motif : message indésirable)."),
+        # The words of the staff's select (one list of reasons, reports.history.REASON_LABELS).
+        (
+            "not_actionable",
+            {"reason": "already_planned"},
+            "La ville ne peut pas y donner suite : des travaux y sont déjà prévus.",
+        ),
+        ("rejected", {"reason": "other"}, "Il n'a pas été retenu."),  # no reason named
     ],
 )
 def test_a_closure_says_why_in_plain_words(demo_city, smtp, agent, status, fields, said):

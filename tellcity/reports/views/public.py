@@ -46,6 +46,7 @@ bp.add_app_template_global(history.system_note, "event_note")
 bp.add_app_template_global(history.told_text, "event_text")
 bp.add_app_template_global(history.actor_name, "event_actor")
 bp.add_app_template_global(history.routing_reason)
+bp.add_app_template_global(history.reason_label)  # also for the emails the worker renders
 bp.add_app_template_global(KIND_LABELS, "KIND_LABELS")
 bp.add_app_template_global(SOURCE_LABELS, "SOURCE_LABELS")
 bp.add_app_template_global(
