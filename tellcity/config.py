@@ -108,6 +108,9 @@ DEFAULTS = {
     "MAIL_SENDER": "TellCity <no-reply@localhost>",
     "MAIL_TIMEOUT": 10,
     "WEBHOOK_TIMEOUT": 10,
+    # Following the reports forwarded to departments' own Open311 systems: at most this many
+    # requests asked about per run of the worker's job (tellcity.open311.client.updates).
+    "OPEN311_SYNC_BATCH": 100,
     # The outbox worker: a message is given up (dead) after this many failed attempts; a claimed
     # message goes back to the queue if its worker has not finished with it after the lease; the
     # wait before a retry starts at the backoff and doubles each attempt, up to 6 hours.

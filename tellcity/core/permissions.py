@@ -7,18 +7,21 @@ from typing import TYPE_CHECKING
 from tellcity.accounts.models import Role, User
 
 if TYPE_CHECKING:
+    from tellcity.departments.models import Department
     from tellcity.reports.models import Report
 
 
 @dataclass(frozen=True)
 class Actor:
     """A signed-in user; the reporter of one report (proved by a signed link); an API client;
-    or the system itself (the worker, an import, a command)."""
+    a department's own Open311 system, whose updates the worker brings back; or the system
+    itself (the worker, an import, a command)."""
 
     kind: str
     user: User | None = None
     label: str = ""
     report_id: int | None = None
+    department_id: int | None = None
 
     @classmethod
     def of(cls, user: User) -> "Actor":
@@ -31,6 +34,12 @@ class Actor:
     @classmethod
     def api(cls, name: str) -> "Actor":
         return cls("api", label=f"API key {name}")
+
+    @classmethod
+    def remote(cls, department: "Department") -> "Actor":
+        """The department's own Open311 system (tellcity.open311.client.updates): it acts on
+        the reports forwarded to it, as the department's staff would, under its name."""
+        return cls("remote", label=department.name, department_id=department.id)
 
     @classmethod
     def system(cls, label: str = "system") -> "Actor":
@@ -69,7 +78,10 @@ def can_view(actor: Actor, report: "Report") -> bool:
 
 
 def can_handle(actor: Actor, report: "Report") -> bool:
-    """Acknowledge, progress, resolve, close, reply, note: the department's staff and admins."""
+    """Acknowledge, progress, resolve, close, reply, note: the department's staff and admins,
+    and the department's own Open311 system."""
+    if actor.kind == "remote":
+        return actor.department_id == report.department_id
     user = actor.user
     if user is None or not user.is_active:
         return False
@@ -79,7 +91,10 @@ def can_handle(actor: Actor, report: "Report") -> bool:
 
 
 def can_manage(actor: Actor, report: "Report") -> bool:
-    """Assign to others, transfer, reopen a closed ticket: the department's managers and admins."""
+    """Assign to others, transfer, reopen a closed ticket: the department's managers and admins
+    (and its own Open311 system, which reopens what it reopened there)."""
+    if actor.kind == "remote":
+        return can_handle(actor, report)
     user = actor.user
     if not can_handle(actor, report):
         return False

@@ -70,6 +70,9 @@ class Department(db.Model):
     open311_jurisdiction: Mapped[str | None] = mapped_column(sa.String(200))
     open311_services: Mapped[list | None] = mapped_column(Json)
     open311_services_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Whether that system answers mySociety's servicerequestupdates (None: not asked yet);
+    #: without it, each forwarded request is followed by its own requests/{id}.
+    open311_offers_updates: Mapped[bool | None] = mapped_column()
     is_triage: Mapped[bool] = mapped_column(default=False)
     is_imported: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

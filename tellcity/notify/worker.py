@@ -81,12 +81,21 @@ def warm_stats_snapshots() -> None:
     refresh_default_views()
 
 
+def follow_open311_forwards() -> None:
+    """What departments' own Open311 systems did with the reports forwarded to them, brought
+    back to the reports (tellcity.open311.client.updates)."""
+    from tellcity.open311.client.updates import follow_forwarded
+
+    follow_forwarded()
+
+
 PERIODIC_JOBS: list[tuple[float, Callable[[], None]]] = [
     (60.0, escalate_overdue_tickets),
     (30.0, fill_missing_addresses),
     (3600.0, sweep_pending_photos),
     (60.0, warm_stats_snapshots),
     (86400.0, refresh_statistics),
+    (60.0, follow_open311_forwards),
 ]
 
 #: The worker's roles, as `tellcity worker --jobs` names them: deliveries, and the periodic
@@ -98,6 +107,7 @@ JOB_ROLES: dict[Callable[[], None], str] = {
     sweep_pending_photos: "photos",
     warm_stats_snapshots: "stats",
     refresh_statistics: "stats",
+    follow_open311_forwards: "open311-updates",
 }
 ROLES = (DELIVERIES, *dict.fromkeys(JOB_ROLES.values()))
 
