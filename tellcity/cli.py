@@ -20,6 +20,7 @@ from tellcity.notify.commands import (
     worker_command,
 )
 from tellcity.sla.commands import escalate_command
+from tellcity.stats.commands import stats_group
 
 
 def upgrade_database() -> None:
@@ -93,6 +94,7 @@ commands = [
     outbox_status_command,
     outbox_retry_command,
     import_311_command,
+    stats_group,
 ]
 
 

@@ -23,6 +23,7 @@ from tellcity.geo.shapes import bbox, to_geojson
 from tellcity.reports import versions
 from tellcity.reports.models import Report
 from tellcity.routing.models import RoutingRule
+from tellcity.stats import daily
 
 
 def add_zones(
@@ -87,11 +88,13 @@ def _place_reports(city: City) -> int:
         versions.bump(db.session, city.id)  # a bulk UPDATE: the flush's hook does not see it
     for zone_id, report_ids in by_zone.items():
         for start in range(0, len(report_ids), 500):
-            db.session.execute(
-                sa.update(Report)
-                .where(Report.id.in_(report_ids[start : start + 500]))
-                .values(zone_id=zone_id, updated_at=Report.updated_at)
-            )
+            some = report_ids[start : start + 500]
+            with daily.changing(db.session, some):  # the statistics' aggregates, by zone
+                db.session.execute(
+                    sa.update(Report)
+                    .where(Report.id.in_(some))
+                    .values(zone_id=zone_id, updated_at=Report.updated_at)
+                )
     return sum(len(ids) for ids in by_zone.values())
 
 
@@ -126,4 +129,9 @@ def _delete_zone(zone: Zone, actor: Actor) -> None:
     rules = db.session.scalars(sa.select(RoutingRule).where(RoutingRule.zone_id == zone.id))
     for rule in rules.all():
         delete_recorded(rule, actor)
-    delete_recorded(zone, actor)
+    placed = db.session.scalars(sa.select(Report.id).where(Report.zone_id == zone.id)).all()
+    # Its reports lose their zone in the database (ON DELETE SET NULL): the statistics'
+    # aggregates move them to "no zone" around it.
+    with daily.changing(db.session, placed):
+        delete_recorded(zone, actor)
+        db.session.flush()

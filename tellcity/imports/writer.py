@@ -35,6 +35,7 @@ from tellcity.reports import versions
 from tellcity.reports.lifecycle import REASON_CODES
 from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import Kind, Priority, Source, Status
+from tellcity.stats import daily
 
 if TYPE_CHECKING:
     from tellcity.imports.services import ImportResult
@@ -208,8 +209,17 @@ class ReportWriter:
         values = [
             self._report(row, reference) for row, reference in zip(rows, references, strict=True)
         ]
+        last_id = db.session.scalar(sa.select(sa.func.max(Report.id)))
         self.reports.execute(values)
         versions.bump(db.session, self.city.id)  # bulk rows: the flush's hook does not see them
+        daily.add_reports(  # nor the statistics' aggregates': added set-based
+            db.session.connection(),
+            sa.and_(
+                Report.__table__.c.city_id == self.city.id,
+                Report.__table__.c.id > (last_id or 0),
+                Report.__table__.c.source == Source.IMPORT.value,
+            ),
+        )
         self.result.imported += len(rows)
 
     def finish(self) -> None:

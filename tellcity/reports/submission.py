@@ -54,6 +54,7 @@ from tellcity.reports.models import Report, ReportSequence
 from tellcity.reports.states import EventType, Kind, Source, Status
 from tellcity.routing.services import Routing, route
 from tellcity.sla.services import sla_deadlines
+from tellcity.stats import daily
 
 DESCRIPTION_MAX = 4000
 NAME_MAX = 120
@@ -339,6 +340,7 @@ def submit_report(
     )
     write_new(db.session, created, keep=False)  # read again only through report.events
     versions.bump(db.session, city.id)  # written without the ORM's flush: its hook sees none
+    daily.report_filed(db.session, report)  # the statistics' aggregates: the same
     notify.notify_new_report(report, is_new=True)
     notify.notify_acknowledgement(report, is_new=True)
     metrics.SUBMISSIONS.inc()

@@ -4,6 +4,11 @@ read. Everything is aggregated in the database (GROUP BY over indexed columns); 
 adds up aggregated rows (per (department, category, zone) cell, per day), never one row per
 report.
 
+The counts, durations and time series are read from the per-day aggregates
+(tellcity.stats.aggregates); with `raw=True`, from the reports themselves, as before them: the
+reference the tests and bench/stats.py compare the aggregates with. Transfers, reopenings,
+hotspots and the top suggestions are read from the reports (and their events) either way.
+
 What each figure means is in tellcity.stats.definitions, shown on the pages and returned by
 the API."""
 
@@ -26,6 +31,7 @@ from tellcity.extensions import db
 from tellcity.reports.models import Report, ReportEvent
 from tellcity.reports.queries import is_public
 from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Status
+from tellcity.stats import aggregates
 from tellcity.stats.figures import (
     AGE_BUCKETS,
     TOP_CATEGORIES,
@@ -288,10 +294,12 @@ class Overview:
         locale: str = "fr",
         now: datetime | None = None,
         document: dict | None = None,
+        raw: bool = False,
     ):
         """The figures of `filters`, computed at `now` (by default, now); or those of
-        `document`, computed at `now`."""
-        self.filters, self.locale = filters, locale
+        `document`, computed at `now`. With `raw`, read from the reports rather than the
+        per-day aggregates."""
+        self.filters, self.locale, self.raw = filters, locale, raw
         if document is None:
             tune_for_statistics()
         else:
@@ -315,7 +323,9 @@ class Overview:
 
     @cached_property
     def _figures(self) -> dict:
-        return group_figures(self.filters, self.now, tuple(GROUPINGS), DURATION_GROUPINGS)
+        return group_figures(
+            self.filters, self.now, tuple(GROUPINGS), DURATION_GROUPINGS, raw=self.raw
+        )
 
     @cached_property
     def _labels(self) -> dict:
@@ -340,7 +350,7 @@ class Overview:
 
     @cached_property
     def series(self) -> list[SeriesPoint]:
-        return series(self.filters)
+        return series(self.filters, raw=self.raw)
 
     @cached_property
     def departments(self) -> list[GroupRow]:
@@ -372,7 +382,7 @@ class Overview:
 
     @cached_property
     def previous(self) -> Headline:
-        return headline(self.filters.previous(), now=self.now)
+        return headline(self.filters.previous(), now=self.now, raw=self.raw)
 
     @property
     def headline(self) -> Headline:
@@ -384,10 +394,12 @@ class Overview:
         return [row for row in busiest if row.figures.received][:TOP_CATEGORIES]
 
 
-def overview(filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None) -> Overview:
+def overview(
+    filters: StatsFilters, *, locale: str = "fr", now: datetime | None = None, raw: bool = False
+) -> Overview:
     """Every figure of `filters`' selection (read as they are asked for), computed afresh:
     readers take tellcity.stats.services.statistics, which keeps them a few minutes."""
-    return Overview(filters, locale=locale, now=now)
+    return Overview(filters, locale=locale, now=now, raw=raw)
 
 
 def _restored(document: dict) -> dict:
@@ -406,12 +418,19 @@ def _restored(document: dict) -> dict:
     }
 
 
-def headline(filters: StatsFilters, *, now: datetime | None = None) -> Headline:
+def headline(filters: StatsFilters, *, now: datetime | None = None, raw: bool = False) -> Headline:
     """The headline figures of one period alone (for the period a page compares with): totals
     only, so that no group is formed and the count of reports received is read from the
     index (city_id, created_at) alone where the database can."""
     tune_for_statistics()
     now = now or utcnow()
+    if not raw:
+        totals = aggregates.cell_counts(filters, min(filters.dates.end, now), now, cell=()).get(
+            (), Figures()
+        )
+        spread = aggregates.spreads(filters, aggregates.MEASURES["time_to_close"])
+        totals.time_to_close = spread.get(("all", None), totals.time_to_close)
+        return Headline.of(totals)
     totals = Figures()
     totals.received = db.session.scalar(
         sa.select(sa.func.count()).where(*filters.created_in_range())
@@ -436,6 +455,8 @@ def group_figures(
     groupings: tuple[str, ...] = (),
     duration_groupings: tuple[str, ...] = (),
     durations: tuple[str, ...] = ("time_to_acknowledge", "time_to_close"),
+    *,
+    raw: bool = False,
 ) -> dict[Key, Figures]:
     """Figures of the whole selection, key ("all", None), and of each group of `groupings`,
     key ("department", id)... Counts come from three queries grouped by (department,
@@ -444,15 +465,24 @@ def group_figures(
     range, or `now` if sooner."""
     figures: dict[Key, Figures] = {("all", None): Figures()}
     as_of = min(filters.dates.end, now)
-    for cell, counts in _cell_counts(filters, as_of, now).items():
+    if not raw:
+        cells = aggregates.cell_counts(filters, as_of, now)
+    else:
+        cells = _cell_counts(filters, as_of, now)
+    for cell, counts in cells.items():
         figures[("all", None)].add(counts)
         for index, grouping in enumerate(GROUPINGS):
             if grouping in groupings:
                 figures.setdefault((grouping, cell[index]), Figures()).add(counts)
     columns = tuple(GROUPINGS[name].key for name in duration_groupings)
     for attribute in durations:
-        values = DURATIONS[attribute](filters).subquery("durations")
-        for (column, key), spread in spreads(values, columns).items():
+        if not raw:
+            measure = aggregates.MEASURES[attribute]
+            found = aggregates.spreads(filters, measure, duration_groupings).items()
+        else:
+            values = DURATIONS[attribute](filters).subquery("durations")
+            found = spreads(values, columns).items()
+        for (column, key), spread in found:
             grouping = "all" if column == "all" else column.removesuffix("_id")
             setattr(figures.setdefault((grouping, key), Figures()), attribute, spread)
     return figures
@@ -514,11 +544,9 @@ def _grouped(conditions: list, *aggregates):
     return db.session.execute(sa.select(*CELL, *aggregates).where(*conditions).group_by(*CELL))
 
 
-def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime, cell: tuple = CELL):
-    """(*cell, age bucket, count) rows of the reports open at `as_of` (cell: the department,
-    category and zone by default; nothing for totals): open now, or (when `as_of` is past)
-    closed since. Two parts, each read through its own index, rather than one OR."""
-    age = sa.case(
+def _age(as_of: datetime):
+    """SQL: the backlog age bucket of a report at `as_of`."""
+    return sa.case(
         *[
             (Report.created_at > as_of - timedelta(days=upper), index)
             for index, (_, upper) in enumerate(AGE_BUCKETS)
@@ -526,6 +554,21 @@ def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime, cell:
         ],
         else_=len(AGE_BUCKETS) - 1,
     ).label("age")
+
+
+def backlog_rows(filters: StatsFilters, as_of: datetime, conditions: list, cell: tuple = CELL):
+    """(*cell, age bucket at `as_of`, count) rows of the selection's reports meeting
+    `conditions` (the aggregates' backlog reads its few exact parts so)."""
+    age = _age(as_of)
+    query = sa.select(*cell, age, sa.func.count()).where(*filters.scope(), *conditions)
+    return [tuple(row) for row in db.session.execute(query.group_by(*cell, age))]
+
+
+def _backlog_by_age(filters: StatsFilters, as_of: datetime, now: datetime, cell: tuple = CELL):
+    """(*cell, age bucket, count) rows of the reports open at `as_of` (cell: the department,
+    category and zone by default; nothing for totals): open now, or (when `as_of` is past)
+    closed since. Two parts, each read through its own index, rather than one OR."""
+    age = _age(as_of)
     if as_of < now:
         before = [*filters.scope(), Report.created_at < as_of]
         parts = [
@@ -586,12 +629,15 @@ def _rows(figures: dict[Key, Figures], grouping: str, names: dict) -> list[Group
 # --- Time series ----------------------------------------------------------------------------
 
 
-def series(filters: StatsFilters) -> list[SeriesPoint]:
+def series(filters: StatsFilters, *, raw: bool = False) -> list[SeriesPoint]:
     """Received and closed per day, week or month (filters.period) of the range, zeros
     included. The database counts per local day; days are added up into weeks and months
     here (at most one row per day of the range)."""
-    received = _per_day(filters, Report.created_at, filters.created_in_range())
-    closed = _per_day(filters, Report.closed_at, filters.closed_in_range())
+    if not raw:
+        received, closed = aggregates.per_day(filters)
+    else:
+        received = _per_day(filters, Report.created_at, filters.created_in_range())
+        closed = _per_day(filters, Report.closed_at, filters.closed_in_range())
     points = {start: [0, 0] for start in buckets(filters.dates, filters.period)}
     for index, counts in enumerate((received, closed)):
         for day, count in counts.items():
