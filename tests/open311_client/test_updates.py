@@ -5,7 +5,8 @@ email, as a staff change here would; each update once, a remote that is down onl
 a remote without servicerequestupdates is followed by requests/{id}, and the polling is
 bounded."""
 
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from tellcity.core.db import utcnow
 from tellcity.extensions import db
 from tellcity.notify.worker import deliver_due, run_worker
 from tellcity.open311.client.models import Open311Mapping, RemoteRequest
-from tellcity.open311.client.updates import follow_forwarded
+from tellcity.open311.client.updates import FULL_PAGE, follow_forwarded
 from tellcity.reports import services as reports
 from tellcity.reports.models import Report, ReportEvent
 from tests.factories import make_subscription
@@ -323,3 +324,52 @@ def test_reports_gone_elsewhere_or_closed_long_ago_are_no_longer_followed(
     assert db.session.get(RemoteRequest, moved_forward.id).state == "stopped"
     assert db.session.get(RemoteRequest, closed_forward.id).state == "stopped"
     assert follow_forwarded(now=utcnow() + timedelta(days=2)) == 0
+
+
+def test_two_workers_at_once_apply_each_update_once(app, demo_city, voirie, stand_in, smtp):
+    connect(voirie, stand_in.base_url)
+    report = filed(demo_city)
+    forwarded(report, "SR-1")
+    stand_in.serve(
+        "GET",
+        "servicerequestupdates.json",
+        [remote_update(1, "open", "Une équipe passe jeudi.")],
+        delay=0.3,
+    )
+    asked = []
+
+    def worker():
+        with app.app_context():
+            asked.append(follow_forwarded())
+            db.session.commit()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(asked) == [0, 1]
+    assert history(report) == [
+        ("public_reply", None, "Une équipe passe jeudi.", "Voirie et travaux")
+    ]
+    assert len(emails(smtp, RESIDENT)) == 2  # the filing's acknowledgement, the reply
+
+
+def test_a_full_page_of_updates_is_taken_as_synced_up_to_its_last(app, demo_city, voirie, stand_in):
+    connect(voirie, stand_in.base_url)
+    forward = forwarded(filed(demo_city), "SR-1")
+    start = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    page = [
+        {
+            **remote_update(n, "open", at=(start + timedelta(seconds=n)).isoformat()),
+            "service_request_id": f"SR-{n + 2}",
+        }
+        for n in range(FULL_PAGE)
+    ]
+    stand_in.serve_updates(page)
+    worker_runs(app)
+    last = start + timedelta(seconds=FULL_PAGE - 1)
+    assert db.session.get(RemoteRequest, forward.id).last_sync_at == last
+    worker_runs(app, later=timedelta(minutes=6))
+    second = stand_in.asked("GET", "servicerequestupdates.json")[-1]
+    assert datetime.fromisoformat(second.query["start_date"][0]) == last - timedelta(minutes=10)

@@ -66,6 +66,9 @@ LATER = timedelta(days=1)
 OVERLAP = timedelta(minutes=10)
 #: The longest window servicerequestupdates is asked for (TellCity answers 90 days at most).
 LONGEST_WINDOW = timedelta(days=89)
+#: An answer of servicerequestupdates this long may have left later updates out (TellCity's
+#: pages are of 1,000): the requests are then known to be synced up to its last update only.
+FULL_PAGE = 1000
 #: A claimed request is not claimed again by another worker for this long.
 LEASE = timedelta(minutes=10)
 FOLLOWED = (RemoteState.OPEN, RemoteState.CLOSED)
@@ -115,6 +118,15 @@ class RemoteUpdate:
     text: str = ""
     #: The extended status, lower case ("in_progress"), when the remote gives one.
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What servicerequestupdates answered: the updates by request id, and until when they
+    are complete (now; the last one's time when the answer was a full page)."""
+
+    by_request: dict[str, list[RemoteUpdate]]
+    until: datetime
 
 
 def follow_forwarded(now: datetime | None = None, limit: int | None = None) -> int:
@@ -187,7 +199,9 @@ def _follow_department(department: Department, request_ids: list[int], now: date
         _follow_one(department, request_id, updates, now)
 
 
-def _follow_one(department: Department, request_id: int, updates, now: datetime) -> None:
+def _follow_one(
+    department: Department, request_id: int, updates: Fetched | None, now: datetime
+) -> None:
     """Follow one request and commit; a failure of ours (a bug, the database) is kept on the
     request, rolled back, and delays it alone."""
     try:
@@ -202,10 +216,10 @@ def _follow_one(department: Department, request_id: int, updates, now: datetime)
 
 def _updates_of(
     department: Department, forwards: list[RemoteRequest], now: datetime
-) -> dict[str, list[RemoteUpdate]] | None:
-    """The department's updates since the oldest last sync of `forwards`, by request id;
-    None when its system does not offer servicerequestupdates (learnt here at the first 404
-    or 400, and remembered). Raises remote.RemoteError when the remote fails otherwise."""
+) -> Fetched | None:
+    """The department's updates since the oldest last sync of `forwards`; None when its
+    system does not offer servicerequestupdates (learnt here at the first 404 or 400, and
+    remembered). Raises remote.RemoteError when the remote fails otherwise."""
     if department.open311_offers_updates is False:
         return None
     start = min(_synced_at(forward) for forward in forwards) - OVERLAP
@@ -223,10 +237,12 @@ def _updates_of(
     department.open311_offers_updates = True
     if isinstance(document, dict):  # {"service_request_updates": [...]}, as XML nests it
         document = document.get("service_request_updates") or []
+    found = _parsed(document, _update_of)
     updates: dict[str, list[RemoteUpdate]] = defaultdict(list)
-    for update in _parsed(document, _update_of):
+    for update in found:
         updates[update.service_request_id].append(update)
-    return updates
+    full = isinstance(document, list) and len(document) >= FULL_PAGE and found
+    return Fetched(updates, min(now, max(u.at for u in found)) if full else now)
 
 
 def _synced_at(forward: RemoteRequest) -> datetime:
@@ -237,7 +253,7 @@ def _synced_at(forward: RemoteRequest) -> datetime:
 def _follow(
     department: Department,
     forward: RemoteRequest,
-    updates: dict[str, list[RemoteUpdate]] | None,
+    updates: Fetched | None,
     now: datetime,
 ) -> None:
     report = db.session.get(Report, forward.report_id)
@@ -246,16 +262,17 @@ def _follow(
         forward.next_sync_at = None
         return
     try:
-        found = updates.get(forward.service_request_id, []) if updates is not None else None
-        if found is None:
+        if updates is None:
             found = _request_as_update(department, forward)
+        else:
+            found = updates.by_request.get(forward.service_request_id, [])
     except remote.RemoteError as error:
         _delay(forward, str(error), now)
         return
     actor = Actor.remote(department)
     for update in sorted(found, key=lambda update: update.at):  # stable: the remote's order
         apply_update(forward, report, update, actor)
-    forward.last_sync_at = now
+    forward.last_sync_at = updates.until if updates is not None else now
     forward.last_error = None
     forward.next_sync_at = now + sync_interval(forward, now)
 
