@@ -373,3 +373,17 @@ def test_a_full_page_of_updates_is_taken_as_synced_up_to_its_last(app, demo_city
     worker_runs(app, later=timedelta(minutes=6))
     second = stand_in.asked("GET", "servicerequestupdates.json")[-1]
     assert datetime.fromisoformat(second.query["start_date"][0]) == last - timedelta(minutes=10)
+
+
+def test_an_idea_done_there_is_planned_then_done_here(app, demo_city, stand_in):
+    idea = submit(demo_city, code="idea-mobility", reporter_email=RESIDENT)
+    body = idea.department
+    body.delivery_method = "open311"
+    connect(body, stand_in.base_url)
+    forwarded(idea, "SR-1")
+    stand_in.serve_updates([remote_update(1, "closed", "Piste cyclable ouverte.")])
+    worker_runs(app)
+    assert [(kind, status, text) for kind, status, text, _who in history(idea)] == [
+        ("status_change", "planned", "Piste cyclable ouverte."),
+        ("status_change", "done", "Piste cyclable ouverte."),
+    ]

@@ -32,7 +32,7 @@ followers are told by email as of any staff change. Each update is applied once 
 """
 
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,10 +51,19 @@ from tellcity.open311.client import remote
 from tellcity.open311.client.models import RemoteRequest, RemoteState
 from tellcity.open311.schemas import w3c
 from tellcity.reports import services as reports
-from tellcity.reports.lifecycle import NEEDS_PUBLIC_TEXT, REASON_CODES, REOPENED_STATUS, transition
+from tellcity.reports.lifecycle import (
+    NEEDS_PUBLIC_TEXT,
+    PROBLEM_CLOSINGS,
+    PROBLEM_MOVES,
+    REASON_CODES,
+    REOPENED_STATUS,
+    SUGGESTION_CLOSINGS,
+    SUGGESTION_MOVES,
+    transition,
+)
 from tellcity.reports.models import Report
 from tellcity.reports.services import TEXT_MAX
-from tellcity.reports.states import REOPEN_WINDOW, Kind, Status
+from tellcity.reports.states import REOPEN_WINDOW, Kind, Status, is_open
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +341,8 @@ def apply_update(
     moves = our_moves(report, forward.remote_status, update)
     for number, status in enumerate(moves, start=1):
         last = number == len(moves)
-        if not _move(report, status, text if last else "", actor):
+        said = text if last or status in NEEDS_PUBLIC_TEXT else ""
+        if not _move(report, status, said, actor):
             moves = []
             break
     if not moves and text:
@@ -352,24 +362,39 @@ def our_moves(report: Report, remote_status: str | None, update: RemoteUpdate) -
         if not report.is_open:
             return []
         done, refused = CLOSINGS[kind]
-        return [refused if update.detail in REFUSALS else done]
+        return _path(kind, Status(report.status), refused if update.detail in REFUSALS else done)
     moves = []
     if not report.is_open:
         if remote_status != "closed":
             return []  # closed here, and still open there: ours stands
         moves.append(REOPENED_STATUS[kind])
     detail = OPEN_DETAILS.get(update.detail)
-    current = moves[-1] if moves else report.status
+    current = moves[-1] if moves else Status(report.status)
     if detail is not None and detail != current:
-        moves.append(detail)
+        moves += _path(kind, current, detail)
     return moves
+
+
+def _path(kind: Kind, start: Status, goal: Status) -> list[Status]:
+    """The shortest run of our forward moves from the open status `start` to `goal` (an idea
+    is planned before it is done), without `start`; empty when there is none."""
+    moves = PROBLEM_MOVES if kind == Kind.PROBLEM else SUGGESTION_MOVES
+    closings = PROBLEM_CLOSINGS if kind == Kind.PROBLEM else SUGGESTION_CLOSINGS
+    paths, queue = {start: []}, deque([start])
+    while queue:
+        status = queue.popleft()
+        for following in moves.get(status, frozenset()) | (closings if is_open(status) else set()):
+            if following not in paths:
+                paths[following] = [*paths[status], following]
+                queue.append(following)
+    return paths.get(goal, [])
 
 
 def _move(report: Report, status: Status, text: str, actor: Actor) -> bool:
     """One status move as the remote; False (and nothing written) when our lifecycle does not
     allow it from where the report is."""
     if status in NEEDS_PUBLIC_TEXT and not text:
-        text = _said_closed(report, actor)
+        text = _said_there(report, status, actor)
     reason = "other" if status in REASON_CODES else None
     try:
         transition(report, status, actor, text=text, reason=reason)
@@ -379,10 +404,14 @@ def _move(report: Report, status: Status, text: str, actor: Actor) -> bool:
     return True
 
 
-def _said_closed(report: Report, actor: Actor) -> str:
+def _said_there(report: Report, status: Status, actor: Actor) -> str:
     """The public text of a move that needs one, when the remote gave no words: in the city's
     language, as the residents read its pages."""
     with force_locale(report.city.locale):
+        if is_open(status):
+            return _(
+                "%(department)s updated this report in its own system.", department=actor.label
+            )
         return _("%(department)s closed this report in its own system.", department=actor.label)
 
 
