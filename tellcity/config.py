@@ -108,6 +108,8 @@ DEFAULTS = {
     "MAIL_SENDER": "TellCity <no-reply@localhost>",
     "MAIL_TIMEOUT": 10,
     "WEBHOOK_TIMEOUT": 10,
+    # Seconds to wait for a department's Open311 system (tellcity.open311.client).
+    "OPEN311_TIMEOUT": 10,
     # Following the reports forwarded to departments' own Open311 systems: at most this many
     # requests asked about per run of the worker's job (tellcity.open311.client.updates).
     "OPEN311_SYNC_BATCH": 100,

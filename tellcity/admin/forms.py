@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     FloatField,
     IntegerField,
+    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -115,10 +116,26 @@ class DepartmentForm(AdminForm):
                 (Delivery.DASHBOARD, _l("Nowhere else: dashboard only")),
                 (Delivery.EMAIL, _l("By email")),
                 (Delivery.WEBHOOK, _l("To a webhook")),
+                (Delivery.OPEN311, _l("To its own Open311 system")),
             ]
         ),
     )
     webhook_url = StringField(_l("Webhook URL"), validators=[Optional(), Length(max=500)])
+    open311_endpoint = StringField(
+        _l("Open311 endpoint"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Its base address, where services.json and requests.json are."),
+    )
+    open311_api_key = PasswordField(
+        _l("Open311 API key"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Kept, and never shown again. Leave empty to keep the current key."),
+    )
+    open311_jurisdiction = StringField(
+        _l("Open311 jurisdiction id"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("When the system serves several jurisdictions."),
+    )
     new_secret = BooleanField(
         _l("Make a new webhook secret"),
         description=_l("The old one stops working; the new one is shown once."),

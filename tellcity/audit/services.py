@@ -16,6 +16,7 @@ SECRET_COLUMNS = {
     "totp_secret",
     "recovery_code_hashes",
     "webhook_secret",
+    "open311_api_key",
 }
 
 

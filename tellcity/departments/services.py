@@ -1,4 +1,5 @@
-"""Changes to a city's departments: create, update (delivery and its webhook secret), delete.
+"""Changes to a city's departments: create, update (delivery and its webhook secret, or its
+Open311 system's endpoint, write-only API key and jurisdiction), delete.
 
 Each service takes the acting `actor=`, checks that they may make the change (raising NotAllowed,
 see tellcity.admin.access), validates it (raising Invalid with the form field at fault, or
@@ -30,6 +31,8 @@ DEPARTMENT_FIELDS = (
     "email",
     "delivery_method",
     "webhook_url",
+    "open311_endpoint",
+    "open311_jurisdiction",
     "is_external",
     "is_triage",
     "escalation_email",
@@ -66,14 +69,19 @@ def update_department(
 
 
 def _apply_department(department: Department, data: Mapping, new_secret: bool) -> str | None:
-    values = {key: data[key] for key in DEPARTMENT_FIELDS}
+    values = {key: data.get(key) for key in DEPARTMENT_FIELDS}
     values["name"] = (values["name"] or "").strip()
     for field in ("email", "escalation_email"):
         values[field] = (values[field] or "").strip().lower() or None
-    values["webhook_url"] = (values["webhook_url"] or "").strip() or None
+    for field in ("webhook_url", "open311_endpoint", "open311_jurisdiction"):
+        values[field] = (values.get(field) or "").strip() or None
+    # Write-only: an empty field keeps the key saved before.
+    api_key = (data.get("open311_api_key") or "").strip()
     _check_department(department, values)
     for key, value in values.items():
         setattr(department, key, value)
+    if api_key:
+        department.open311_api_key = api_key
     if department.delivery_method == Delivery.WEBHOOK and (
         new_secret or not department.webhook_secret
     ):
@@ -97,6 +105,11 @@ def _check_department(department: Department, values: dict) -> None:
         raise Invalid(_("Give an http:// or https:// address."), field="webhook_url")
     if values["delivery_method"] == Delivery.WEBHOOK and url is None:
         raise Invalid(_("Webhook delivery needs the address to call."), field="webhook_url")
+    endpoint = values["open311_endpoint"]
+    if endpoint is not None and not endpoint.startswith(("https://", "http://")):
+        raise Invalid(_("Give an http:// or https:// address."), field="open311_endpoint")
+    if values["delivery_method"] == Delivery.OPEN311 and endpoint is None:
+        raise Invalid(_("Open311 delivery needs the system's endpoint."), field="open311_endpoint")
     if values["is_triage"]:
         _check_one_triage_desk(department)
 

@@ -1,4 +1,5 @@
-"""Sending one outbox message: an email over SMTP, or a JSON webhook over HTTP.
+"""Sending one outbox message: an email over SMTP, a JSON webhook over HTTP, or a report
+POSTed to a department's Open311 system (tellcity.open311.client.sending).
 
 Emails carry `Message-ID: <{message_id}@tellcity>` and `Auto-Submitted: auto-generated`; they
 are multipart/alternative when the message has an HTML part. Extra headers queued with a message
@@ -49,12 +50,21 @@ class DeliveryError(Exception):
     """The message could not be delivered this time; the text says why."""
 
 
+class PermanentDeliveryError(DeliveryError):
+    """The receiver refused the message for good (sending it again would be refused again):
+    the message is not retried; it ends dead at once, for staff to look at."""
+
+
 def deliver(message: OutboxMessage) -> None:
     """Send `message` by its channel. Raises DeliveryError when it was not delivered."""
     if message.channel == Channel.EMAIL:
         send_email(message)
     elif message.channel == Channel.WEBHOOK:
         send_webhook(message)
+    elif message.channel == Channel.OPEN311:
+        from tellcity.open311.client.sending import send  # it builds on this module
+
+        send(message)
     else:
         raise DeliveryError(f"unknown channel {message.channel!r}")
 

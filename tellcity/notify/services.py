@@ -44,6 +44,7 @@ from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
 from tellcity.notify.queries import Follower, report_followers
+from tellcity.open311.client import services as open311_client
 from tellcity.reports import history
 from tellcity.reports.links import reporter_action_url, reporter_unsubscribe_url, tracking_url
 from tellcity.reports.models import Report, ReportEvent, Subscription
@@ -459,7 +460,8 @@ def _notify_department(
     contact: dict | None = None,
     look_up: bool = True,
 ) -> list[OutboxMessage]:
-    """One message to a department by its delivery method: email, webhook, or nothing.
+    """One message to a department by its delivery method: email, webhook, the report itself
+    to its Open311 system, or nothing.
     `look_up` False: the caller knows `key` cannot be queued yet."""
     if department.delivery_method == Delivery.EMAIL:
         locale = _locale(report.city.locale)
@@ -472,6 +474,9 @@ def _notify_department(
         )
     elif department.delivery_method == Delivery.WEBHOOK:
         message = _queue_webhook(key, department, report, name, reason, contact, look_up)
+    elif department.delivery_method == Delivery.OPEN311:
+        # Once per report and department, whatever the notification (tellcity.open311.client).
+        message = open311_client.queue_report(department, report, look_up=look_up)
     else:
         return []
     return [message] if message is not None else []

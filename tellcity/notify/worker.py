@@ -35,7 +35,7 @@ from tellcity.core import metrics
 from tellcity.core.db import refresh_planner_statistics, utcnow
 from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
-from tellcity.notify.delivery import DeliveryError, deliver
+from tellcity.notify.delivery import DeliveryError, PermanentDeliveryError, deliver
 from tellcity.notify.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -223,7 +223,8 @@ def _deliver_one(message_id: int, lease: datetime, clock: Callable[[], datetime]
     try:
         deliver(message)
     except DeliveryError as error:
-        return _record_failure(message, str(error), clock())
+        permanent = isinstance(error, PermanentDeliveryError)
+        return _record_failure(message, str(error), clock(), permanent=permanent)
     except SQLAlchemyError:
         raise
     except Exception as error:
@@ -256,12 +257,16 @@ def _record_success(message: OutboxMessage, now: datetime) -> str:
     return "sent"
 
 
-def _record_failure(message: OutboxMessage, error: str, now: datetime) -> str:
+def _record_failure(
+    message: OutboxMessage, error: str, now: datetime, *, permanent: bool = False
+) -> str:
+    """A failed attempt: retried after the backoff; dead after the last attempt, or at once
+    when the receiver refused it for good (`permanent`)."""
     with unit_of_work():
         message.attempts += 1
         message.last_error = error[:ERROR_LENGTH]
         message.locked_until = None
-        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        if permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             message.status = OutboxStatus.DEAD
             # A dead message is never tried again: its next_attempt_at says when it died,
             # which the outbox page and the staff's warning read (by its index).

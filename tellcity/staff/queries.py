@@ -21,6 +21,7 @@ from tellcity.core.i18n import shown_zone
 from tellcity.core.params import id_param, int_param
 from tellcity.departments.models import Department
 from tellcity.extensions import db
+from tellcity.open311.client.models import RemoteRequest
 from tellcity.reports.models import Photo, Report, ReportEvent
 from tellcity.reports.states import OPEN_STATUSES, Priority, Status
 from tellcity.sla.queries import at_risk, overdue
@@ -329,6 +330,23 @@ def ticket(user: User, reference: str) -> Report | None:
     return db.session.scalar(
         sa.select(Report).where(Report.reference == reference, visible_to(user))
     )
+
+
+def remote_requests(report: Report) -> list[RemoteRequest]:
+    """Where the report stands in the Open311 systems it was forwarded to (with their
+    department), oldest first."""
+    return db.session.scalars(
+        sa.select(RemoteRequest)
+        .where(RemoteRequest.report_id == report.id)
+        .options(selectinload(RemoteRequest.department))
+        .order_by(RemoteRequest.id)
+    ).all()
+
+
+def remote_request(report: Report, remote_id: int) -> RemoteRequest | None:
+    """One of the report's forwards, or None."""
+    found = db.session.get(RemoteRequest, remote_id)
+    return found if found is not None and found.report_id == report.id else None
 
 
 def colleagues(report: Report) -> list[User]:

@@ -22,6 +22,8 @@ from tellcity.core.i18n import show_times_of
 from tellcity.core.params import float_param, id_param, int_param
 from tellcity.core.permissions import can_handle, can_manage, can_transfer
 from tellcity.notify.queries import report_followers
+from tellcity.open311.client import services as open311_client
+from tellcity.open311.client.models import STATE_LABELS as REMOTE_STATE_LABELS
 from tellcity.photos.services import process_upload
 from tellcity.reports import queries as public_queries
 from tellcity.reports import services as reports
@@ -78,6 +80,8 @@ def show(reference: str):
         if report.lat is not None
         else [],
         followers=report_followers(report),
+        remote_requests=queries.remote_requests(report),
+        REMOTE_STATES=REMOTE_STATE_LABELS,
         colleagues=queries.colleagues(report),
         departments=queries.departments(city_id),
         categories=queries.categories(city_id, report.kind),
@@ -170,6 +174,20 @@ def transfer(reference: str):
         reports.transfer(report, department, actor, _form("reason"))
 
     return _act(reference, act, _("Ticket transferred."))
+
+
+@bp.post("/<reference>/remote/<bigid:remote_id>/resend")
+@staff_required(Role.MANAGER, Role.ADMIN)
+def resend_remote(reference: str, remote_id: int):
+    """Send a report the remote Open311 system refused again (its mapping fixed)."""
+
+    def act(report, actor):
+        row = queries.remote_request(report, remote_id)
+        if row is None:
+            abort(404)
+        open311_client.resend(report, row, actor=actor)
+
+    return _act(reference, act, _("The ticket is queued to be sent to the remote system again."))
 
 
 @bp.post("/<reference>/assign")

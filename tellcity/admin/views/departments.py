@@ -43,7 +43,7 @@ def department_create():
     city = admin_city()
     form = DepartmentForm()
     if form.validate_on_submit():
-        values = form.values(services.DEPARTMENT_FIELDS)
+        values = form.values((*services.DEPARTMENT_FIELDS, "open311_api_key"))
         ok, result = save(
             form, lambda: services.create_department(city, values, actor=current_actor())
         )
@@ -58,7 +58,7 @@ def department_update(department_id: int):
     department = city_row_or_404(Department, department_id, admin_city())
     form = DepartmentForm(obj=department)
     if form.validate_on_submit():
-        values = form.values(services.DEPARTMENT_FIELDS)
+        values = form.values((*services.DEPARTMENT_FIELDS, "open311_api_key"))
         ok, secret = save(
             form,
             lambda: services.update_department(

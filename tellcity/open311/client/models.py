@@ -5,6 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tellcity.core.db import BigId, Json, UTCDateTime, in_list, utcnow
@@ -43,6 +44,17 @@ class RemoteState(StrEnum):
     REFUSED = "refused"
     #: No longer followed (the report left the department, or was given up on).
     STOPPED = "stopped"
+
+
+#: What staff read for each state (translated when shown).
+STATE_LABELS = {
+    RemoteState.QUEUED: _l("waiting to be sent"),
+    RemoteState.TOKEN: _l("received, waiting for its id"),
+    RemoteState.OPEN: _l("open there"),
+    RemoteState.CLOSED: _l("closed there"),
+    RemoteState.REFUSED: _l("refused"),
+    RemoteState.STOPPED: _l("no longer followed"),
+}
 
 
 class RemoteRequest(db.Model):

@@ -1,0 +1,311 @@
+"""TellCity as an Open311 client, the sending side (issue 22): a department connected to its
+own Open311 system through the admin pages gets the reports routed to it POSTed there by the
+worker, exactly once; what the remote refuses, or a token it loses, is shown on the ticket
+with its words, and a manager sends it again once the mapping is fixed."""
+
+from datetime import timedelta
+
+import pytest
+
+from tellcity.extensions import db
+from tellcity.open311.client.models import Open311Mapping
+from tests.admin.helpers import audit, flashes, post
+from tests.open311_client.sending_helpers import (
+    POTHOLE_DEFINITION,
+    POTHOLE_SERVICE,
+    connect,
+    deliver,
+    fetch_services,
+    fresh_department,
+    map_category,
+    open311_message,
+    remote_reports,
+    remote_row,
+)
+from tests.reports.helpers import category, submit
+from tests.web.helpers import text
+
+LATER = timedelta(hours=7)  # past any backoff
+
+
+@pytest.fixture
+def admin(client, login_as, demo_city):
+    return login_as("admin")
+
+
+@pytest.fixture
+def quick(app):
+    """A remote that does not answer is given up on after half a second."""
+    app.config["OPEN311_TIMEOUT"] = 0.5
+
+
+def pothole(city):
+    # No reporter's address: no acknowledgement in the outbox beside the forward.
+    report = submit(city, "pothole", answers={"size": "large"}, reporter_email=None)
+    db.session.commit()
+    return report
+
+
+def test_a_routed_report_reaches_the_remote_tellcity_once(client, admin, demo_city, remote):
+    road = connect(client, demo_city, remote.base_url, remote.api_key, remote.jurisdiction)
+    assert fetch_services(client, road).status_code == 302
+    road = fresh_department(road.id)
+    codes = {service["service_code"]: service for service in road.open311_services}
+    assert "size" in {attribute["code"] for attribute in codes["pothole"]["attributes"]}
+    map_category(client, road, "pothole", "pothole", {"size": "size"})
+    before = len(remote_reports(remote))
+
+    report = pothole(demo_city)
+    row = remote_row(report)
+    assert row.state == "queued" and row.service_request_id is None
+    assert deliver().sent == 1
+
+    row = remote_row(report)
+    assert row.state == "open" and row.sent_at is not None
+    sent = remote_reports(remote)[before:]
+    assert sent == [(row.service_request_id, "pothole", {"size": "large"})]
+    page = text(client.get(f"/staff/tickets/{report.reference}"))
+    assert "Remote system" in page and row.service_request_id in page
+
+    # Delivered again (a retry, a second worker): nothing is POSTed twice.
+    message = open311_message(report)
+    message.status, message.next_attempt_at = "pending", message.created_at
+    db.session.commit()
+    assert deliver().sent == 1
+    assert len(remote_reports(remote)) == before + 1
+
+    # The worker died after the remote's answer, before recording it: the POST is repeated,
+    # with the same Idempotency-Key, and the remote answers the request it already made.
+    known = row.service_request_id
+    row.state, row.service_request_id = "queued", None
+    message = open311_message(report)
+    message.status, message.next_attempt_at = "pending", message.created_at
+    db.session.commit()
+    assert deliver().sent == 1
+    assert remote_row(report).service_request_id == known
+    assert len(remote_reports(remote)) == before + 1
+
+
+def test_the_api_key_is_never_shown_again_and_the_audit_keeps_none(
+    client, admin, demo_city, stand_in
+):
+    road = connect(client, demo_city, stand_in.base_url, "k3y-never-shown", "issy")
+    assert road.open311_api_key == "k3y-never-shown"
+    page = text(client.get(f"/staff/admin/departments/{road.id}"))
+    assert "k3y-never-shown" not in page and stand_in.base_url in page
+    # Saved again with the key's field left empty: the key stays.
+    connect(client, demo_city, stand_in.base_url, "", "issy")
+    assert fresh_department(road.id).open311_api_key == "k3y-never-shown"
+    assert "k3y-never-shown" not in str([entry.after for entry in audit("departments")])
+    assert "k3y-never-shown" not in text(client.get(f"/staff/admin/departments/{road.id}/open311"))
+
+
+def test_open311_delivery_needs_an_endpoint(client, admin, demo_city):
+    road = category(demo_city, "pothole").department
+    answer = post(
+        client,
+        f"/staff/admin/departments/{road.id}",
+        {"name": road.name, "email": road.email, "delivery_method": "open311"},
+    )
+    assert answer.status_code == 422
+    assert "needs the system&#39;s endpoint" in answer.get_data(as_text=True)
+
+
+def test_fetching_services_and_mapping_them(client, admin, demo_city, stand_in):
+    stand_in.serve_services(
+        [POTHOLE_SERVICE, {**POTHOLE_SERVICE, "service_code": "ECL", "metadata": False}]
+    )
+    stand_in.serve("GET", "services/NDP.json", POTHOLE_DEFINITION)
+    road = connect(client, demo_city, stand_in.base_url, "key", "issy")
+    fetch_services(client, road)
+    assert stand_in.asked("GET", "services.json")[0].query == {"jurisdiction_id": ["issy"]}
+    road = fresh_department(road.id)
+    assert [service["service_code"] for service in road.open311_services] == ["NDP", "ECL"]
+    page = text(client.get(f"/staff/admin/departments/{road.id}/open311"))
+    assert "Nid de poule (NDP)" in page
+
+    map_category(client, road, "pothole", "NDP", {"taille": "size"})
+    mapping = db.session.query(Open311Mapping).one()
+    assert (mapping.service_code, mapping.attributes) == ("NDP", {"taille": "size"})
+    assert [entry.action for entry in audit("open311_mappings")] == ["create", "update"]
+
+    # A question the category does not ask is refused, and nothing is lost.
+    ours = category(demo_city, "pothole")
+    answer = post(
+        client,
+        f"/staff/admin/departments/{road.id}/open311",
+        {f"service-{ours.id}": "NDP", f"attr-{ours.id}-taille": "colour"},
+    )
+    assert answer.status_code == 422 and "colour is not a question" in text(answer)
+    db.session.expire_all()
+    assert db.session.query(Open311Mapping).one().attributes == {"taille": "size"}
+
+
+def test_a_remote_that_cannot_be_read_leaves_the_services_as_they_were(
+    client, admin, demo_city, stand_in
+):
+    stand_in.serve_services([POTHOLE_SERVICE])
+    stand_in.serve("GET", "services/NDP.json", POTHOLE_DEFINITION)
+    road = connect(client, demo_city, stand_in.base_url, "key", "issy")
+    fetch_services(client, road)
+    assert "fetched" in flashes(client)[-1]
+    client.get(f"/staff/admin/departments/{road.id}/open311")  # shows the flashes
+    stand_in.failing = 500
+    assert fetch_services(client, road).status_code == 302
+    [message] = flashes(client)
+    assert "could not be read" in message and "HTTP 500" in message
+    assert [s["service_code"] for s in fresh_department(road.id).open311_services] == ["NDP"]
+
+
+def connected(client, city, stand_in, attributes=None):
+    """The road works department connected to the stand-in, pothole mapped to NDP."""
+    stand_in.serve_services([POTHOLE_SERVICE])
+    stand_in.serve("GET", "services/NDP.json", POTHOLE_DEFINITION)
+    road = connect(client, city, stand_in.base_url, "key", "issy")
+    fetch_services(client, road)
+    map_category(client, fresh_department(road.id), "pothole", "NDP", attributes)
+    return road
+
+
+def test_what_is_posted_is_the_public_report_without_the_reporter(
+    client, admin, demo_city, stand_in
+):
+    connected(client, demo_city, stand_in, {"taille": "size"})
+    stand_in.accept("R-1")
+    report = submit(
+        demo_city,
+        "pothole",
+        answers={"size": "large"},
+        description="Trou profond, appelez-moi au 06 12 34 56 78",
+        reporter_email="jeanne@example.org",
+        reporter_name="Jeanne",
+    )
+    db.session.commit()
+    assert deliver().sent == 1
+    [call] = stand_in.asked("POST", "requests.json")
+    form = {name: values[0] for name, values in call.form.items()}
+    assert form["api_key"] == "key" and form["jurisdiction_id"] == "issy"
+    assert form["service_code"] == "NDP" and form["attribute[taille]"] == "large"
+    assert form["lat"] and form["long"]
+    assert "06 12 34 56 78" not in form["description"]
+    assert not {"email", "first_name", "last_name", "phone"} & set(form)
+    assert "jeanne" not in str(call.form).lower()
+    assert remote_row(report).service_request_id == "R-1"
+
+
+def test_a_remote_that_times_out_gets_the_report_once_it_is_back(
+    client, admin, demo_city, stand_in, quick
+):
+    connected(client, demo_city, stand_in)
+    report = pothole(demo_city)
+    stand_in.hanging = True
+    counts = deliver()
+    assert (counts.sent, counts.retrying) == (0, 1)
+    row = remote_row(report)
+    assert row.state == "queued" and "timed out" in row.last_error
+    page = text(client.get(f"/staff/tickets/{report.reference}"))
+    assert "waiting to be sent" in page and "timed out" in page
+
+    stand_in.hanging = False
+    stand_in.accept("R-2")
+    assert deliver(LATER).sent == 1
+    row = remote_row(report)
+    assert (row.state, row.service_request_id, row.last_error) == ("open", "R-2", None)
+
+
+def test_a_remote_answering_500_is_tried_again(client, admin, demo_city, stand_in):
+    connected(client, demo_city, stand_in)
+    report = pothole(demo_city)
+    stand_in.failing = 500
+    assert deliver().retrying == 1
+    assert open311_message(report).status == "pending"
+    assert "HTTP 500" in remote_row(report).last_error
+    stand_in.failing = None
+    stand_in.accept("R-3")
+    assert deliver(LATER).sent == 1
+    assert remote_row(report).service_request_id == "R-3"
+
+
+def test_a_refusal_is_shown_and_a_manager_resends_once_the_mapping_is_fixed(
+    client, login_as, demo_city, stand_in
+):
+    login_as("admin")
+    road = connected(client, demo_city, stand_in)  # taille not mapped
+    report = pothole(demo_city)
+    stand_in.refuse_missing_attribute("taille")
+    counts = deliver()
+    assert (counts.sent, counts.retrying, counts.dead) == (0, 0, 1)  # not retried forever
+    row = remote_row(report)
+    assert row.state == "refused" and row.last_error == "attribute[taille] is required"
+
+    login_as("chef.voirie")
+    page = text(client.get(f"/staff/tickets/{report.reference}"))
+    assert "refused" in page and "attribute[taille] is required" in page and "Resend" in page
+    login_as("agent.voirie")  # an agent sees it, and cannot resend
+    assert "Resend" not in text(client.get(f"/staff/tickets/{report.reference}"))
+    url = f"/staff/tickets/{report.reference}/remote/{row.id}/resend"
+    assert post(client, url).status_code == 403
+
+    login_as("admin")
+    map_category(client, fresh_department(road.id), "pothole", "NDP", {"taille": "size"})
+    stand_in.accept("R-4")
+    login_as("chef.voirie")
+    assert post(client, url).status_code == 302
+    assert remote_row(report).state == "queued"
+    [entry] = audit("remote_requests", row.id, "resend")
+    assert entry.after["state"] == "queued"
+    assert deliver().sent == 1
+    row = remote_row(report)
+    assert (row.state, row.service_request_id, row.last_error) == ("open", "R-4", None)
+    last = stand_in.asked("POST", "requests.json")[-1]
+    assert last.form["attribute[taille]"] == ["large"]
+    # Sent: nothing left to resend.
+    assert post(client, url).status_code == 302
+    assert remote_row(report).state == "open"
+
+
+def test_a_token_is_followed_until_the_id_is_known(client, admin, demo_city, stand_in):
+    connected(client, demo_city, stand_in)
+    report = pothole(demo_city)
+    stand_in.serve("POST", "requests.json", [{"token": "T-1"}])
+    stand_in.serve("GET", "tokens/T-1.json", [{"token": "T-1"}])  # no id yet
+    assert deliver().retrying == 1
+    row = remote_row(report)
+    assert (row.state, row.token) == ("token", "T-1")
+    assert "T-1" in text(client.get(f"/staff/tickets/{report.reference}"))
+
+    stand_in.serve("GET", "tokens/T-1.json", [{"token": "T-1", "service_request_id": "R-5"}])
+    assert deliver(LATER).sent == 1
+    row = remote_row(report)
+    assert (row.state, row.service_request_id) == ("open", "R-5")
+    assert len(stand_in.asked("POST", "requests.json")) == 1  # followed, never POSTed again
+
+
+def test_a_lost_token_is_refused_for_staff_to_see_and_resend(client, login_as, demo_city, stand_in):
+    login_as("admin")
+    connected(client, demo_city, stand_in)
+    report = pothole(demo_city)
+    stand_in.lose_token("T-2")
+    assert deliver().dead == 1
+    row = remote_row(report)
+    assert row.state == "refused" and "T-2" in row.last_error
+    assert "token T-2 not found" in row.last_error
+    login_as("chef.voirie")
+    page = text(client.get(f"/staff/tickets/{report.reference}"))
+    assert "T-2" in page and "Resend" in page
+    stand_in.accept("R-6")
+    assert post(client, f"/staff/tickets/{report.reference}/remote/{row.id}/resend").status_code
+    assert deliver().sent == 1
+    assert remote_row(report).service_request_id == "R-6"
+
+
+def test_a_category_without_a_mapping_is_refused_here_with_a_reason(
+    client, admin, demo_city, stand_in
+):
+    stand_in.serve_services([POTHOLE_SERVICE])
+    connect(client, demo_city, stand_in.base_url, "key", "issy")
+    report = pothole(demo_city)
+    assert deliver().dead == 1
+    row = remote_row(report)
+    assert row.state == "refused" and "pothole" in row.last_error
+    assert stand_in.asked("POST", "requests.json") == []
