@@ -9,6 +9,12 @@ synchronous=NORMAL; a SQLAlchemy pool with pre-ping).
   The floor under a submission: HTTP, JSON, one INSERT, one COMMIT.
 - `GET /reports/<id>` answers `SELECT id FROM reports WHERE id = :id`: the floor under a read
   through gunicorn, an indexed lookup in the same database.
+- `GET /requests` (`page_size`, `page`, and Open311's `service_code` and `status` or a
+  `bbox=west,south,east,north`): the public reports of the first city of the last 90 days
+  (from the start of the hour, as Open311's default), newest first, `page_size` (100) of them:
+  the columns an Open311 request shows, its category's code joined, read by the range of
+  `(city_id, created_at)` and written with `json.dumps` (timestamps as the driver gives them,
+  through `str`). The floor under a page of Open311's `requests.json`.
 
 `create_table` and `drop_table` make and remove the baseline's table (the benchmark calls them
 around its run).
@@ -16,11 +22,13 @@ around its run).
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 
 import tellcity.core.db  # noqa: F401  (the SQLite connection settings TellCity uses)
+from tellcity.reports.states import OPEN_STATUSES
 
 #: As many data columns as `reports` has beside its id.
 WIDTH = 44
@@ -39,6 +47,21 @@ def engine_for(url: str) -> sa.Engine:
         if url.startswith(plain):
             url = "postgresql+psycopg://" + url[len(plain) :]
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+#: bench/bare_app's `/requests`: the columns of an Open311 request, newest first, by the range of
+#: (city_id, created_at); `{where}` takes the filters asked.
+REQUESTS_SQL = """
+SELECT r.id, r.reference, r.status, r.description, r.address, r.lat, r.lon, r.created_at,
+       r.updated_at, r.closed_at, r.due_at, r.support_count, c.code AS service_code
+FROM reports r JOIN categories c ON c.id = r.category_id
+WHERE r.city_id = :city_id AND r.created_at >= :start AND r.is_hidden = :hidden
+  AND r.status <> 'rejected'{where}
+ORDER BY r.created_at DESC, r.id DESC
+LIMIT :limit OFFSET :offset
+"""
+#: The statuses Open311 calls open.
+OPEN = sorted(str(status) for status in OPEN_STATUSES)
 
 
 def create_table(engine: sa.Engine) -> None:
@@ -74,6 +97,41 @@ def create_app() -> Flask:
         if found is None:
             abort(404)
         return jsonify(id=found)
+
+    with engine.connect() as connection:
+        city_id = connection.execute(sa.text("SELECT min(id) FROM cities")).scalar()
+    statements = {}
+
+    @app.get("/requests")
+    def requests():
+        args = request.args
+        size, page = int(args.get("page_size", 100)), int(args.get("page", 1))
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=90)
+        params = {"city_id": city_id, "start": start.replace(tzinfo=None), "hidden": False}
+        params.update(limit=size, offset=(page - 1) * size)
+        where = []
+        if "service_code" in args:
+            where.append(" AND c.code IN :codes")
+            params["codes"] = args["service_code"].split(",")
+        if args.get("status") == "open":
+            where.append(" AND r.status IN :open")
+            params["open"] = OPEN
+        if "bbox" in args:
+            west, south, east, north = (float(part) for part in args["bbox"].split(","))
+            # `+`: a filter on the range's rows (SQLite would read the (lat, lon) index instead)
+            where.append(" AND +r.lat BETWEEN :south AND :north AND +r.lon BETWEEN :west AND :east")
+            params.update(west=west, south=south, east=east, north=north)
+        key = "".join(where)
+        if key not in statements:
+            statement = sa.text(REQUESTS_SQL.format(where=key))
+            for name in ("codes", "open"):
+                if name in params:
+                    statement = statement.bindparams(sa.bindparam(name, expanding=True))
+            statements[key] = statement
+        with engine.connect() as connection:
+            rows = connection.execute(statements[key], params).mappings().all()
+        body = json.dumps([dict(row) for row in rows], default=str)
+        return Response(body, content_type="application/json")
 
     @app.get("/")
     def ready():

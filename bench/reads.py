@@ -31,6 +31,18 @@ p99 in milliseconds, the ratio of its p50 to the baseline's, the workers' peak m
 and its target. Last, the peak resident memory (VmHWM) of each TellCity worker after all of it
 (a worker gunicorn restarted after its 30 s timeout is reported: its peak is lost).
 
+Then Open311 against bare endpoints in the same run (`--only versus` for these alone; issue
+21): TellCity and bench/bare_app.py are both up, and each round loads one then the other (the
+order alternating between rounds) with --versus-clients clients for --versus-seconds per line,
+for --rounds rounds. A page of 100 requests (`requests.json?page_size=100`: the default
+question, `service_code` and `status=open`, a desktop's `bbox`) against the bare `/requests`
+reading the same 100 rows by the range of (city_id, created_at) and writing them with
+`json.dumps` (goal ≥ 0.5); the same pages in XML against TellCity's JSON (goal ≥ 0.8); one
+request and services.json against the bare `SELECT id` (goal ≥ 0.7). Both are asked with
+`Accept-Encoding: identity` (the bare app compresses nothing). Each line gives both rates, their
+p50, the ratio of all rounds and the rounds' spread; the script checks first that both pages
+hold the same requests.
+
 Then how the answers clients poll travel (`--only light` for these alone): Open311's
 requests.json and requests.xml, the API's categories and a desktop viewport's markers, each
 asked by 4 clients for --light-seconds: uncompressed (Accept-Encoding: identity), compressed
@@ -40,6 +52,7 @@ line gives the bytes of the body, requests/s, p50 and the rate against the uncom
 
 import argparse
 import html
+import json
 import re
 import sys
 import tempfile
@@ -52,7 +65,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import sqlalchemy as sa
-from harness import Gunicorn, Load, run_load, with_session
+from harness import Gunicorn, Load, combined, run_load, with_session
 from seed import DEFAULT_DATABASE
 
 from tellcity import create_app
@@ -103,6 +116,11 @@ def main() -> None:
     parser.add_argument(
         "--light-seconds", type=float, default=5, help="seconds per answer and way it travels"
     )
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of the versus lines")
+    parser.add_argument(
+        "--versus-seconds", type=float, default=3, help="seconds per versus line and round"
+    )
+    parser.add_argument("--versus-clients", type=int, default=2, help="clients of the versus")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tellcity-reads-") as tmp:
         run(args, Path(tmp))
@@ -125,6 +143,13 @@ def run(args, tmp: Path) -> None:
         "TELLCITY_SECRET_KEY": "bench",
         "TELLCITY_RATELIMIT_SIGNIN": "1000 per minute",
     }
+    if args.only == "versus":
+        with (
+            Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare,
+            Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server,
+        ):
+            print_versus(versus(server.url, bare.url, samples, args), args, samples)
+        return
     with Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare:
         baseline = measure(bare.url, baseline_page(samples), args)
     with Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server:
@@ -332,6 +357,149 @@ def measure(url: str, page: Page, args) -> Load | None:
     return run_load(
         page.name, url, requests, max_requests=page.requests or args.requests, **options
     )
+
+
+#: Open311 against the bare app: (line, TellCity's path, the baseline: "bare" and its path, or
+#: "json" and the TellCity line whose rate it is compared with), in `versus_lines`.
+PAGE = "page_size=100"
+FILTERED = "service_code=pothole&status=open&page_size=100"
+IDENTITY = {"headers": {"Accept-Encoding": "identity"}}
+
+
+def versus_lines(samples: Samples) -> list[tuple[str, object, str, object]]:
+    """(line, TellCity's path of the n-th request, baseline, the baseline's path or line)."""
+    width, height = VIEWPORTS["desktop z16"]
+    boxes = [
+        f"{lon - width / 2:.5f},{lat - height / 2:.5f},{lon + width / 2:.5f},{lat + height / 2:.5f}"
+        for lat, lon in samples.centres
+    ]
+    public, ids = samples.public, samples.ids
+
+    def box(n: int) -> str:
+        return f"bbox={boxes[n % len(boxes)]}&{PAGE}"
+
+    return [
+        (
+            "requests.json, 100",
+            lambda n: f"/open311/v2/requests.json?{PAGE}",
+            "bare",
+            lambda n: f"/requests?{PAGE}",
+        ),
+        (
+            "requests.json, 100, code+status",
+            lambda n: f"/open311/v2/requests.json?{FILTERED}",
+            "bare",
+            lambda n: f"/requests?{FILTERED}",
+        ),
+        (
+            "requests.json, 100, bbox",
+            lambda n: f"/open311/v2/requests.json?{box(n)}",
+            "bare",
+            lambda n: f"/requests?{box(n)}",
+        ),
+        (
+            "requests.xml, 100",
+            lambda n: f"/open311/v2/requests.xml?{PAGE}",
+            "json",
+            "requests.json, 100",
+        ),
+        (
+            "requests.xml, 100, code+status",
+            lambda n: f"/open311/v2/requests.xml?{FILTERED}",
+            "json",
+            "requests.json, 100, code+status",
+        ),
+        (
+            "requests.xml, 100, bbox",
+            lambda n: f"/open311/v2/requests.xml?{box(n)}",
+            "json",
+            "requests.json, 100, bbox",
+        ),
+        (
+            "one request (requests/{id}.json)",
+            lambda n: f"/open311/v2/requests/{public[n % len(public)]}.json",
+            "bare",
+            lambda n: f"/reports/{ids[n % len(ids)]}",
+        ),
+        (
+            "services.json",
+            lambda n: "/open311/v2/services.json",
+            "bare",
+            lambda n: f"/reports/{ids[n % len(ids)]}",
+        ),
+    ]
+
+
+def same_rows(app_url: str, bare_url: str, samples: Samples) -> list[str]:
+    """The lines whose TellCity page and bare page do not hold the same requests."""
+    differ = []
+    for name, app_path, kind, bare_path in versus_lines(samples):
+        if kind != "bare" or not name.startswith("requests.json"):
+            continue
+        for n in range(3):
+            with urllib.request.urlopen(app_url + app_path(n), timeout=60) as answer:
+                mine = [r["service_request_id"] for r in json.load(answer)]
+            with urllib.request.urlopen(bare_url + bare_path(n), timeout=60) as answer:
+                theirs = [r["reference"] for r in json.load(answer)]
+            if mine != theirs or not mine:
+                differ.append(f"{name} ({len(mine)} against {len(theirs)} requests)")
+                break
+    return differ
+
+
+def versus(app_url: str, bare_url: str, samples: Samples, args) -> dict:
+    """{line: ([TellCity's Load per round], [the bare's Load per round, or None])}."""
+    differ = same_rows(app_url, bare_url, samples)
+    if differ:
+        print("TellCity and the bare app do not answer the same requests:", "; ".join(differ))
+    runs: dict[str, tuple[list, list]] = {}
+    options = {"concurrency": args.versus_clients, "duration": args.versus_seconds, "warmup": 0.5}
+    for round_ in range(args.rounds):
+        for name, app_path, kind, bare_path in versus_lines(samples):
+            mine, theirs = runs.setdefault(name, ([], []))
+            servers = [("app", app_url, app_path)]
+            if kind == "bare":
+                servers.append(("bare", bare_url, bare_path))
+            if round_ % 2:
+                servers.reverse()
+            for which, url, path in servers:
+                load = run_load(
+                    f"{name} {which}",
+                    url,
+                    lambda n, path=path: ("GET", path(n), IDENTITY),
+                    **options,
+                )
+                (mine if which == "app" else theirs).append(load)
+    return runs
+
+
+def print_versus(runs: dict, args, samples: Samples) -> None:
+    print(
+        f"Open311 against bare endpoints ({samples.reports:,} reports), {args.rounds} rounds of"
+        f" {args.versus_seconds:g} s a line, {args.versus_clients} clients, identity"
+    )
+    print(
+        f"{'line':<36}{'req/s':>8}{'p50 ms':>8}{'err':>5}  {'baseline':<22}{'req/s':>8}"
+        f"{'p50 ms':>8}{'ratio':>7}  rounds       goal"
+    )
+    goals = {"bare": 0.5, "json": 0.8}
+    for name, _app_path, kind, baseline in versus_lines(samples):
+        mine, theirs = runs[name]
+        if kind == "json":
+            theirs, label = runs[baseline][0], "TellCity's JSON"
+        else:
+            label = "bare /requests" if name.startswith("requests") else "bare SELECT id"
+        goal = goals[kind] if name.startswith("requests") else 0.7
+        rounds = [a.rate / b.rate for a, b in zip(mine, theirs, strict=True) if b.rate]
+        app, base = combined(name, mine), combined(label, theirs)
+        ratio = app.rate / base.rate if base.rate else float("nan")
+        spread = f"{min(rounds):.2f}-{max(rounds):.2f}" if rounds else "-"
+        verdict = "met" if ratio >= goal else "NOT met"
+        print(
+            f"{name:<36}{app.rate:>8,.0f}{app.percentile(50):>8.1f}{app.errors + base.errors:>5}"
+            f"  {label:<22}{base.rate:>8,.0f}{base.percentile(50):>8.1f}{ratio:>7.2f}"
+            f"  {spread:<12} >= {goal:g}: {verdict}"
+        )
 
 
 def light_answers(samples: Samples) -> dict[str, str]:

@@ -32,8 +32,17 @@ def city_by_slug(slug: str) -> City | None:
     row = session.connection().execute(_VERSION, {"slug": slug}).first()
     if row is None:
         return None
+    return kept_city(row.id, row.config_version)
+
+
+def kept_city(city_id: int, config_version: int) -> City:
+    """The city whose id and version the caller has just read in this transaction (a query
+    of its own that needs them: Open311's served cities), as city_by_slug gives it."""
+    session = db.session()
+    if is_changed(session) or any(isinstance(obj, City) for obj in session.dirty):
+        return session.get(City, city_id)
     kept = caches(session).get(
-        session, "city", row.id, row.config_version, lambda is_kept: _detached(session, row.id)
+        session, "city", city_id, config_version, lambda is_kept: _detached(session, city_id)
     )
     return session.merge(kept, load=False)
 

@@ -7,18 +7,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City
-from tellcity.cities.queries import city_by_slug
+from tellcity.cities.queries import kept_city
 from tellcity.core.caches import caches
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.history import note_of
-from tellcity.reports.models import Photo, Report, ReportEvent
+from tellcity.reports.models import Photo, PublicVersion, Report, ReportEvent
 from tellcity.reports.queries import is_public, public_event_filter
 from tellcity.reports.states import OPEN_STATUSES, STATUS_EVENTS, Status
 
@@ -40,22 +41,29 @@ SERVICE_COLUMNS = (
 )
 
 
-#: The slugs of up to two cities served here (built once: it runs on most Open311 requests).
+#: Up to two cities served here, with their versions: built once (it runs on most Open311
+#: requests).
 _SERVED = (
-    sa.select(City.__table__.c.slug)
+    sa.select(
+        City.__table__.c.id,
+        City.__table__.c.config_version,
+        sa.func.coalesce(PublicVersion.__table__.c.version, 0),
+    )
+    .outerjoin(PublicVersion.__table__, PublicVersion.__table__.c.city_id == City.__table__.c.id)
     .where(City.__table__.c.is_imported.is_(False))
     .order_by(City.__table__.c.id)
     .limit(2)
 )
 
 
-def served_cities() -> list[City]:
-    """Up to two of the cities configured here, imports of other cities' 311 data left out:
-    when there is exactly one, Open311 requests need not name it. Their slugs are read, and
-    the cities are the copies this process keeps (tellcity.cities.queries.city_by_slug), not
-    rows loaded again with their boundaries on every request."""
-    slugs = db.session.connection().execute(_SERVED).scalars().all()
-    return [city for slug in slugs if (city := city_by_slug(slug)) is not None]
+def served_cities() -> list[tuple[City, int]]:
+    """Up to two of the cities configured here, imports of other cities' 311 data left out,
+    each with the version of its public reports (tellcity.reports.versions): when there is
+    exactly one, Open311 requests need not name it. One statement reads their ids and
+    versions; the cities are the copies this process keeps (tellcity.cities.queries
+    kept_city), not rows loaded again with their boundaries on every request."""
+    rows = db.session.connection().execute(_SERVED).all()
+    return [(kept_city(city_id, config), public) for city_id, config, public in rows]
 
 
 def changeset() -> datetime | None:
@@ -105,12 +113,13 @@ class RequestFilter:
     statuses: frozenset[str] = frozenset()
     page: int = 1
     page_size: int = 1000
+    #: west, south, east, north: requests with a position inside.
+    box: tuple[float, float, float, float] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRow:
+class RequestRow(NamedTuple):
     """What an Open311 service request shows of a public report, read as plain columns: a
-    page holds a thousand of them."""
+    page holds a thousand of them (a tuple: made a hundred times a page, cheaply)."""
 
     id: int
     reference: str
@@ -131,12 +140,28 @@ class RequestRow:
     agency: str
     #: The storage key of its first visible photo.
     photo_key: str | None
+    #: The public text of the move that gave it its current status, when that move came with
+    #: one (or the system's note, in the request's language); "" otherwise.
+    status_note: str
+
+
+def _request_row(row: sa.Row) -> RequestRow:
+    """A row of _request_rows(): its columns, the status note said from the last three (the
+    event's data is read as it is stored, and decoded only when the note is the system's)."""
+    *columns, text, type_, data = row
+    if text or type_ is None:
+        return RequestRow(*columns, text or "")
+    if isinstance(data, str):  # SQLite's JSON as text (PostgreSQL's driver decodes it)
+        data = json.loads(data)
+    return RequestRow(*columns, note_of(type_, data))
 
 
 @functools.cache
 def _request_rows() -> sa.Select:
-    """The columns of a RequestRow, built once (a Select is immutable: each query adds its
-    own conditions to a copy)."""
+    """The columns of a RequestRow and its status note's event, built once (a Select is
+    immutable: each query adds its own conditions to a copy). One statement: the status note
+    is the last public status move of each report (`|| ''` keeps SQLite, which has no
+    statistics, on the report_id index, not on (type, ...)), joined by a correlated lookup."""
     referred = sa.orm.aliased(Department)
     first_photo = (
         sa.select(Photo.storage_key)
@@ -148,6 +173,19 @@ def _request_rows() -> sa.Select:
     agency = sa.case(
         (sa.and_(Report.status == Status.REFERRED, referred.id.is_not(None)), referred.name),
         else_=Department.name,
+    )
+    note = sa.orm.aliased(ReportEvent)
+    last_move = (
+        sa.select(ReportEvent.id)
+        .where(
+            ReportEvent.report_id == Report.id,
+            ReportEvent.type.concat("").in_([str(t) for t in STATUS_EVENTS]),
+            public_event_filter(),
+        )
+        .order_by(ReportEvent.id.desc())
+        .limit(1)
+        .correlate(Report)
+        .scalar_subquery()
     )
     return (
         sa.select(
@@ -168,26 +206,48 @@ def _request_rows() -> sa.Select:
             Category.name_en,
             agency,
             first_photo,
+            note.text,
+            note.type,
+            sa.type_coerce(note.data, sa.Text),
         )
         .join(Category, Category.id == Report.category_id)
         .join(Department, Department.id == Report.department_id)
         .outerjoin(referred, referred.id == Report.referred_to_id)
+        .outerjoin(note, note.id == last_move)
     )
 
 
 def find_requests(city: City, wanted: RequestFilter) -> list[RequestRow]:
     """Public reports of the city matching `wanted`, newest first; by reference, in the order
-    asked. The date range bounds the scan on the created_at index; LIMIT bounds the answer."""
-    query = _request_rows().where(_in_city(city), is_public())
+    asked. The date range bounds the scan on the created_at index; LIMIT bounds the answer.
+    A search's statement is built once for each combination of the terms it uses, the values
+    bound when it runs."""
+    connection = db.session.connection()
     if wanted.references:
-        query = query.where(Report.reference.in_(wanted.references))
-    else:
-        query = _filtered(query, city, wanted)
-    found = [RequestRow(*row) for row in db.session.execute(query)]
-    if wanted.references:
+        query = _request_rows().where(
+            _in_city(city), is_public(), Report.reference.in_(wanted.references)
+        )
+        found = [_request_row(row) for row in connection.execute(query).all()]
         order = {reference: n for n, reference in enumerate(wanted.references)}
         found.sort(key=lambda row: order[row.reference])
-    return found
+        return found
+    statuses = "".join(sorted(wanted.statuses)) if wanted.statuses in _ONE_SIDE else ""
+    query = _search(wanted.end is not None, bool(wanted.codes), statuses, wanted.box is not None)
+    values = {
+        "city_id": city.id,
+        "start": wanted.start,
+        "end": wanted.end,
+        "codes": list(wanted.codes),
+        "limit": wanted.page_size,
+        "offset": (wanted.page - 1) * wanted.page_size,
+    }
+    if wanted.box is not None:
+        values.update(zip(("west", "south", "east", "north"), wanted.box, strict=True))
+    return [_request_row(row) for row in connection.execute(query, values).all()]
+
+
+#: The status filters that narrow a search (both, or none, is every status).
+_ONE_SIDE = (frozenset({"open"}), frozenset({"closed"}))
 
 
 def extended(rows: Sequence[RequestRow]) -> dict[int, Report]:
@@ -208,41 +268,54 @@ def _in_city(city: City):
     return Report.city_id == city.id
 
 
-def _filtered(query: sa.Select, city: City, wanted: RequestFilter) -> sa.Select:
-    """The date range, codes, statuses and page of a search.
+@functools.cache
+def _search(end: bool, codes: bool, statuses: str, box: bool) -> sa.Select:
+    """The statement of a search with these terms: the date range (from `start`, up to `end`
+    when given), the service codes, the statuses ("open", "closed" or "" for all), the
+    bounding box, and the page (`limit`, `offset`); the values are bound when it runs.
 
     Every search has a date range of at most 90 days, so ix_reports_city_id_created_at bounds
     its reading. The other terms are written so that no index can serve them
-    (`category_id + 0`, `status || ''`): SQLite, which keeps no statistics, would otherwise
-    prefer an index on the equality — category_id or (status, due_at) — and read every report
-    of the category or the status (hundreds of thousands) to sort them. PostgreSQL chooses by
-    its statistics and is not affected.
+    (`category_id + 0`, `status || ''`, `lat + 0`): SQLite, which keeps no statistics, would
+    otherwise prefer an index on the equality — category_id or (status, due_at) — or on the
+    position, and read every report of the category, the status or the latitudes (hundreds of
+    thousands) to sort them. PostgreSQL chooses by its statistics and is not affected.
     """
-    if wanted.start is not None:
-        query = query.where(Report.created_at >= wanted.start)
-    if wanted.end is not None:
-        query = query.where(Report.created_at <= wanted.end)
-    if wanted.codes:
+    query = _request_rows().where(
+        Report.city_id == sa.bindparam("city_id"),
+        is_public(),
+        Report.created_at >= sa.bindparam("start"),
+    )
+    if end:
+        query = query.where(Report.created_at <= sa.bindparam("end"))
+    if codes:
         categories = sa.select(Category.id).where(
-            Category.city_id == city.id, Category.code.in_(wanted.codes)
+            Category.city_id == sa.bindparam("city_id"),
+            Category.code.in_(sa.bindparam("codes", expanding=True)),
         )
         query = query.where((Report.category_id + 0).in_(categories.scalar_subquery()))
     status = Report.status.concat("")
-    if wanted.statuses == {"open"}:
+    if statuses == "open":
         query = query.where(status.in_(_OPEN))
-    elif wanted.statuses == {"closed"}:
+    elif statuses == "closed":
         query = query.where(status.not_in(_OPEN))
+    if box:
+        query = query.where(
+            (Report.lat + 0).between(sa.bindparam("south"), sa.bindparam("north")),
+            (Report.lon + 0).between(sa.bindparam("west"), sa.bindparam("east")),
+        )
     return (
         query.order_by(Report.created_at.desc(), Report.id.desc())
-        .offset((wanted.page - 1) * wanted.page_size)
-        .limit(wanted.page_size)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
     )
 
 
 def public_report(city: City, reference: str) -> RequestRow | None:
     """One public report of the city, by its reference (service_request_id or token)."""
-    row = db.session.execute(_by_reference(), {"city_id": city.id, "reference": reference}).first()
-    return RequestRow(*row) if row is not None else None
+    connection = db.session.connection()
+    row = connection.execute(_by_reference(), {"city_id": city.id, "reference": reference}).first()
+    return _request_row(row) if row is not None else None
 
 
 @functools.cache
@@ -252,34 +325,6 @@ def _by_reference() -> sa.Select:
         Report.city_id == sa.bindparam("city_id"),
         is_public(),
         Report.reference == sa.bindparam("reference"),
-    )
-
-
-def status_notes(reports: Sequence[RequestRow]) -> dict[int, str]:
-    """For each report, the public text of the move that gave it its current status, when
-    that move came with one (or the system's note, in the request's language): one query for
-    all of them."""
-    ids = [report.id for report in reports]
-    if not ids:
-        return {}
-    rows = db.session.execute(_status_events(), {"ids": ids})
-    latest = {row.report_id: row for row in rows}  # the last one of each report wins
-    told = {report_id: row.text or note_of(row.type, row.data) for report_id, row in latest.items()}
-    return {report_id: text for report_id, text in told.items() if text}
-
-
-@functools.cache
-def _status_events() -> sa.Select:
-    """status_notes' statement, built once, the reports' ids bound when it runs."""
-    return (
-        sa.select(ReportEvent.report_id, ReportEvent.text, ReportEvent.type, ReportEvent.data)
-        .where(
-            ReportEvent.report_id.in_(sa.bindparam("ids", expanding=True)),
-            # `|| ''` keeps SQLite (no statistics) on the report_id index, not on (type, ...)
-            ReportEvent.type.concat("").in_([str(t) for t in STATUS_EVENTS]),
-            public_event_filter(),
-        )
-        .order_by(ReportEvent.report_id, ReportEvent.id)
     )
 
 

@@ -23,6 +23,7 @@ from marshmallow import (
 from tellcity.categories import questions
 from tellcity.core.db import utcnow
 from tellcity.core.i18n import iso_local
+from tellcity.core.params import float_param
 from tellcity.core.text import DEFAULT_REGION, contact_region, mask_contacts, public_text
 from tellcity.open311.queries import RequestFilter, RequestRow
 from tellcity.reports.history import told_text
@@ -140,19 +141,16 @@ def service_requests(
     *,
     timezone: ZoneInfo,
     locale: str = "fr",
-    notes: Mapping[int, str] | None = None,
     extended: Mapping[int, Report] | None = None,
     region: str = DEFAULT_REGION,
 ) -> list[dict]:
-    """Public reports as Open311 service requests, in the spec's order of fields. `notes`
-    holds the status notes by report id (tellcity.open311.queries.status_notes); `extended`,
+    """Public reports as Open311 service requests, in the spec's order of fields. `extended`,
     the reports with their history, photos and zone by id, adds the extended attributes;
     `region` is the city's (tellcity.core.text.contact_region), for masking phone numbers.
 
     A plain function rather than a marshmallow schema: a page holds a thousand requests, and
     marshmallow's per-field dispatch was half of the page's time. Nothing here reads a
     reporter's identity or contact: RequestRow has none."""
-    notes = notes or {}
     documents = []
     for row in rows:
         status = open311_status(row.status)
@@ -161,7 +159,7 @@ def service_requests(
         document = {
             "service_request_id": row.reference,
             "status": status,
-            "status_notes": mask_contacts(notes.get(row.id), region) or None,
+            "status_notes": mask_contacts(row.status_note, region) or None,
             "service_name": _in_language(locale, row.name_fr, row.name_en),
             "service_code": row.service_code,
             "description": text.description or None,
@@ -357,6 +355,17 @@ class CommaList(fields.Field):
         return items
 
 
+class BoundingBox(fields.Field):
+    """An extension (as the public map's markers.json): `bbox=west,south,east,north` in
+    degrees, the requests with a position inside it."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> tuple[float, float, float, float]:
+        box = tuple(float_param(part.strip()) for part in str(value).split(","))
+        if len(box) != 4 or None in box:
+            raise ValidationError("bbox=west,south,east,north in degrees")
+        return box
+
+
 def default_window(now: datetime) -> datetime:
     """Where GET requests starts by default: 90 days before the start of the current hour.
     Within an hour the default question is the same, and so is its answer until a report
@@ -401,6 +410,7 @@ class RequestsQuerySchema(_PagedRangeSchema):
     status = CommaList(
         validate=validate.ContainsOnly(OPEN311_STATUSES, error="status is open or closed")
     )
+    bbox = BoundingBox()
     extensions = fields.Boolean(load_default=False)
 
     def narrow(self, params: dict) -> dict:
@@ -426,6 +436,7 @@ class RequestsQuerySchema(_PagedRangeSchema):
             end=end,
             codes=data.get("service_code", ()),
             statuses=frozenset(data.get("status", ())),
+            box=data.get("bbox"),
             page=data["page"],
             page_size=data["page_size"],
         )

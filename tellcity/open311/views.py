@@ -58,6 +58,12 @@ FIELD_NAMES = {
 }
 
 
+#: The reads' parameter schemas, made once (a schema's construction copies its fields: it cost
+#: more than loading the parameters).
+_REQUESTS_QUERY = RequestsQuerySchema()
+_EXTENSIONS = ExtensionsSchema()
+
+
 class Open311Error(Exception):
     """An error answered in the spec's shape, with its HTTP status."""
 
@@ -156,8 +162,8 @@ def create_request(fmt: str):
 def list_requests(fmt: str):
     """Public requests of the city: the last 90 days by default, at most 1000 a page.
     Answered 304 to a client that sends back the ETag of an answer still true."""
-    city = _city()
-    params = RequestsQuerySchema().load(request.args)
+    city, version = _city_and_version()
+    params = _REQUESTS_QUERY.load(request.args)
     wanted, extensions = params["filter"], params["extensions"]
     question = (
         wanted.start,
@@ -167,10 +173,11 @@ def list_requests(fmt: str):
         sorted(wanted.statuses),
         wanted.page,
         wanted.page_size,
+        wanted.box,
         extensions,
     )
     return unless_unchanged(
-        _validator(city, fmt, "requests", question),
+        _validator(city, version, fmt, "requests", question),
         lambda: _requests_response(fmt, city, queries.find_requests(city, wanted), extensions),
     )
 
@@ -178,8 +185,8 @@ def list_requests(fmt: str):
 @bp.get(f"/v2/requests/<service_request_id>.{FMT}")
 def show_request(service_request_id: str, fmt: str):
     """One public request, as a list of one; 304 to a client that holds it as it is."""
-    city = _city()
-    extensions = ExtensionsSchema().load(request.args)["extensions"]
+    city, version = _city_and_version()
+    extensions = _EXTENSIONS.load(request.args)["extensions"]
 
     def answer():
         report = queries.public_report(city, service_request_id)
@@ -188,15 +195,16 @@ def show_request(service_request_id: str, fmt: str):
         return _requests_response(fmt, city, [report], extensions)
 
     return unless_unchanged(
-        _validator(city, fmt, "request", (service_request_id, extensions)), answer
+        _validator(city, version, fmt, "request", (service_request_id, extensions)), answer
     )
 
 
-def _validator(city: City, fmt: str, *question) -> tuple:
+def _validator(city: City, version: int | None, fmt: str, *question) -> tuple:
     """What an answer about the city's requests depends on, besides the question: the
-    reports (their public version), the configuration (service names, departments), the
-    language and the format."""
-    version = public_version(city.id)
+    reports (their public version, read here unless `version` was read with the city), the
+    configuration (service names, departments), the language and the format."""
+    if version is None:
+        version = public_version(city.id)
     return ("open311", city.id, version, city.config_version, _locale(), fmt, *question)
 
 
@@ -205,7 +213,6 @@ def _requests_response(fmt: str, city: City, rows: list, extensions: bool):
         rows,
         timezone=ZoneInfo(city.timezone),
         locale=_locale(),
-        notes=queries.status_notes(rows),
         extended=queries.extended(rows) if extensions else None,
         region=contact_region(city),
     )
@@ -270,10 +277,16 @@ def _param(name: str) -> str:
 def _city() -> City:
     """The city jurisdiction_id names; may be left out while this serves a single city.
     Raises Open311Error: 404 for an unknown one, 400 when it is needed and missing."""
+    return _city_and_version()[0]
+
+
+def _city_and_version() -> tuple[City, int | None]:
+    """_city(), and the version of its public reports when it was read with it (the city
+    served alone), else None."""
     slug = _param("jurisdiction_id")
     if slug:
         try:
-            return current_city(slug)
+            return current_city(slug), None
         except NotFound:
             raise Open311Error(404, f"jurisdiction_id {slug[:64]} not found") from None
     served = queries.served_cities()

@@ -192,6 +192,8 @@ def test_a_start_alone_covers_90_days_from_it(client, week):
         ({"page": "0"}, "page: Must be greater than or equal to 1"),
         ({"page_size": "1001"}, "page_size: Must be greater than or equal to 1 and less"),
         ({"page_size": "ten"}, "page_size: Not a valid integer."),
+        ({"bbox": "2.25,48.82,2.27"}, "bbox: bbox=west,south,east,north in degrees"),
+        ({"bbox": "2.25,48.82,2.27,nan"}, "bbox: bbox=west,south,east,north in degrees"),
     ],
 )
 def test_bad_parameters_are_400s(client, week, params, message):
@@ -212,6 +214,18 @@ def test_pages(client, week):
     assert ids(client, page_size=1) == everything[:1]
     assert ids(client, page_size=3, page=2) == everything[3:]
     assert ids(client, page_size=3, page=3) == []
+
+
+def test_a_bounding_box(client, week):
+    """bbox=west,south,east,north (the public map's extension): the requests inside it."""
+    lat, lon = ILE_SAINT_GERMAIN
+    around = f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}"
+    assert ids(client, bbox=around) == [week["dumping"]]
+    assert ids(client, bbox=around, service_code="pothole") == []
+    assert ids(client, bbox="2.2,48.8,2.3,48.9", page_size=2, page=2) == [
+        week["resolved"],
+        week["dumping"],
+    ]
 
 
 def test_one_request_by_its_id_is_a_list_of_one(client, week):
