@@ -7,8 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.open311.client.models import Open311Mapping
+from tellcity.reports import services as reports
+from tellcity.reports.models import Report
 from tests.admin.helpers import audit, flashes, post
 from tests.open311_client.sending_helpers import (
     POTHOLE_DEFINITION,
@@ -22,10 +25,16 @@ from tests.open311_client.sending_helpers import (
     remote_reports,
     remote_row,
 )
-from tests.reports.helpers import category, submit
+from tests.reports.helpers import category, department, submit
 from tests.web.helpers import text
 
 LATER = timedelta(hours=7)  # past any backoff
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """The pages in English, whatever the French catalog says."""
+    client.set_cookie("lang", "en")
 
 
 @pytest.fixture
@@ -309,3 +318,27 @@ def test_a_category_without_a_mapping_is_refused_here_with_a_reason(
     row = remote_row(report)
     assert row.state == "refused" and "pothole" in row.last_error
     assert stand_in.asked("POST", "requests.json") == []
+
+
+def test_a_report_transferred_away_before_it_is_sent_is_not_sent_until_it_comes_back(
+    client, admin, demo_city, stand_in, staff
+):
+    road = connected(client, demo_city, stand_in)
+    report = pothole(demo_city)
+    cleaning = department(demo_city, "proprete")
+    manager = Actor.of(staff["chef.voirie"])
+    reports.transfer(report, cleaning, manager, "Ce sont des gravats")
+    db.session.commit()
+    deliver()
+    row = remote_row(report)
+    assert row.state == "stopped" and "left" in row.last_error
+    assert stand_in.asked("POST", "requests.json") == []
+
+    report = db.session.get(Report, report.id)
+    reports.transfer(report, fresh_department(road.id), Actor.of(staff["admin"]), "Retour")
+    db.session.commit()
+    assert remote_row(report).state == "queued"
+    stand_in.accept("R-7")
+    deliver()
+    assert remote_row(report).service_request_id == "R-7"
+    assert len(stand_in.asked("POST", "requests.json")) == 1

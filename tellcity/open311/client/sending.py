@@ -47,9 +47,9 @@ def send(message: OutboxMessage) -> None:
     row = remote_request(report.id, department.id)
     if row is not None and row.service_request_id:
         return  # delivered before: never twice
-    if department.delivery_method != Delivery.OPEN311 or not department.open311_endpoint:
-        _row(row, report, department).state = RemoteState.STOPPED
-        raise PermanentDeliveryError(f"{department.name} no longer takes reports by Open311")
+    if not _still_for(report, department):
+        _stop(_row(row, report, department), department)
+        return  # nothing to send: the ticket says why
     if row is not None and row.state == RemoteState.TOKEN and row.token:
         _follow_token(row, department)
         return
@@ -156,6 +156,24 @@ def _follow_token(row: RemoteRequest, department: Department) -> None:
         return
     row.last_error = None
     raise DeliveryError(f"Open311: waiting for the id of token {row.token}")
+
+
+def _still_for(report: Report, department: Department) -> bool:
+    """Whether the report is still the department's (or referred to it), and the department
+    still takes reports by Open311."""
+    if report.department_id != department.id and report.referred_to_id != department.id:
+        return False
+    return department.delivery_method == Delivery.OPEN311 and bool(department.open311_endpoint)
+
+
+def _stop(row: RemoteRequest, department: Department) -> None:
+    row.state = RemoteState.STOPPED
+    with force_locale(_locale(department)):
+        row.last_error = _(
+            "Not sent: the report left %(name)s, or it no longer takes reports by Open311,"
+            " before it was sent.",
+            name=department.name,
+        )
 
 
 def _locale(department: Department) -> str:

@@ -42,27 +42,54 @@ def queue_report(
     department: Department, report: Report, *, look_up: bool = True
 ) -> OutboxMessage | None:
     """Queue `report` for `department`'s Open311 system, once: its outbox message and its
-    RemoteRequest ("queued"). Returns the message, or None when it was queued before.
+    RemoteRequest ("queued"). Returns the message, or None when it was queued before (a
+    report that came back to the department before it was sent there is queued again).
     `look_up` False: the report is new in this transaction, nothing can name it yet."""
-    key = dedupe_key(report.id, department.id)
-    if look_up:
-        if db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
-            return None
-        row = remote_request(report.id, department.id)
-        if row is None:
-            db.session.add(RemoteRequest(report_id=report.id, department_id=department.id))
-    else:
+    if not look_up:
         write_new(db.session, RemoteRequest(report_id=report.id, department_id=department.id))
-    message = OutboxMessage(
-        dedupe_key=key,
+        message = _new_message(report, department)
+        write_new(db.session, message)
+        return message
+    row = remote_request(report.id, department.id)
+    if row is None:
+        row = RemoteRequest(report_id=report.id, department_id=department.id)
+        db.session.add(row)
+    message = _message(report.id, department.id)
+    if message is None:
+        message = _new_message(report, department)
+        db.session.add(message)
+        return message
+    if row.state == RemoteState.STOPPED and not row.service_request_id:
+        _queue_again(row, message)
+        return message
+    return None
+
+
+def _message(report_id: int, department_id: int) -> OutboxMessage | None:
+    key = dedupe_key(report_id, department_id)
+    return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+
+
+def _new_message(report: Report, department: Department) -> OutboxMessage:
+    return OutboxMessage(
+        dedupe_key=dedupe_key(report.id, department.id),
         channel=Channel.OPEN311,
         recipient=department.open311_endpoint,
         subject=f"Open311 {report.reference}",
         payload={"report_id": report.id, "department_id": department.id},
         report_id=report.id,
     )
-    write_new(db.session, message)
-    return message
+
+
+def _queue_again(row: RemoteRequest, message: OutboxMessage) -> None:
+    """The forward back to "queued", its message due now with a fresh set of attempts (the
+    same message id: a remote honouring Idempotency-Key still knows a request it made)."""
+    row.state = RemoteState.QUEUED
+    row.token = None
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.locked_until = None
 
 
 def remote_request(report_id: int, department_id: int) -> RemoteRequest | None:
@@ -83,25 +110,11 @@ def resend(report: Report, row: RemoteRequest, *, actor: Actor) -> RemoteRequest
     if row.state not in RESENDABLE or row.service_request_id:
         raise Conflict(_("Only a report the remote system refused can be sent again."))
     before = snapshot(row)
-    row.state = RemoteState.QUEUED
-    row.token = None
-    key = dedupe_key(report.id, row.department_id)
-    message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
-    if message is None:
-        department = db.session.get(Department, row.department_id)
-        message = OutboxMessage(
-            dedupe_key=key,
-            channel=Channel.OPEN311,
-            recipient=department.open311_endpoint,
-            subject=f"Open311 {report.reference}",
-            payload={"report_id": report.id, "department_id": row.department_id},
-            report_id=report.id,
-        )
+    message = _message(report.id, row.department_id)
+    if message is None:  # removed from the outbox since
+        message = _new_message(report, db.session.get(Department, row.department_id))
         db.session.add(message)
-    message.status = OutboxStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
-    message.locked_until = None
+    _queue_again(row, message)
     record(actor, "resend", row, before, city_id=report.city_id)
     return row
 
