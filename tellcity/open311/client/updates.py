@@ -45,6 +45,7 @@ from flask_babel import gettext as _
 from tellcity.core.db import utcnow
 from tellcity.core.errors import TellCityError
 from tellcity.core.permissions import Actor
+from tellcity.core.transaction import unit_of_work
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.open311.client import remote
@@ -174,20 +175,20 @@ def _claim_due(now: datetime, limit: int) -> list[tuple[int, int]]:
         .limit(limit)
     ).all()
     claimed = []
-    for request_id, department_id, due_at in due:
-        unchanged = (
-            RemoteRequest.next_sync_at.is_(None)
-            if due_at is None
-            else RemoteRequest.next_sync_at == due_at
-        )
-        taken = db.session.execute(
-            sa.update(RemoteRequest)
-            .where(RemoteRequest.id == request_id, unchanged)
-            .values(next_sync_at=now + LEASE)
-        )
-        if taken.rowcount == 1:
-            claimed.append((request_id, department_id))
-    db.session.commit()
+    with unit_of_work():
+        for request_id, department_id, due_at in due:
+            unchanged = (
+                RemoteRequest.next_sync_at.is_(None)
+                if due_at is None
+                else RemoteRequest.next_sync_at == due_at
+            )
+            taken = db.session.execute(
+                sa.update(RemoteRequest)
+                .where(RemoteRequest.id == request_id, unchanged)
+                .values(next_sync_at=now + LEASE)
+            )
+            if taken.rowcount == 1:
+                claimed.append((request_id, department_id))
     return claimed
 
 
@@ -200,9 +201,9 @@ def _follow_department(department: Department, request_ids: list[int], now: date
             raise remote.RemoteUnavailable("the department has no Open311 endpoint any more")
         updates = _updates_of(department, forwards, now)
     except remote.RemoteError as error:
-        for forward in forwards:
-            _delay(forward, str(error), now)
-        db.session.commit()
+        with unit_of_work():
+            for forward in forwards:
+                _delay(forward, str(error), now)
         return
     for request_id in request_ids:
         _follow_one(department, request_id, updates, now)
@@ -211,16 +212,16 @@ def _follow_department(department: Department, request_ids: list[int], now: date
 def _follow_one(
     department: Department, request_id: int, updates: Fetched | None, now: datetime
 ) -> None:
-    """Follow one request and commit; a failure of ours (a bug, the database) is kept on the
-    request, rolled back, and delays it alone."""
+    """Follow one request and commit; a failure of ours (a bug, the database) is logged,
+    rolled back, kept on the request, and delays it alone."""
     try:
-        _follow(department, db.session.get(RemoteRequest, request_id), updates, now)
-        db.session.commit()
+        with unit_of_work():
+            _follow(department, db.session.get(RemoteRequest, request_id), updates, now)
     except Exception as error:
-        db.session.rollback()
         logger.exception("Following remote request %s failed", request_id)
-        _delay(db.session.get(RemoteRequest, request_id), f"{type(error).__name__}: {error}", now)
-        db.session.commit()
+        with unit_of_work():
+            forward = db.session.get(RemoteRequest, request_id)
+            _delay(forward, f"{type(error).__name__}: {error}", now)
 
 
 def _updates_of(
