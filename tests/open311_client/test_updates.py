@@ -387,3 +387,15 @@ def test_an_idea_done_there_is_planned_then_done_here(app, demo_city, stand_in):
         ("status_change", "planned", "Piste cyclable ouverte."),
         ("status_change", "done", "Piste cyclable ouverte."),
     ]
+
+
+def test_a_worker_of_this_job_alone_follows_the_forwards(app, cli, demo_city, voirie, stand_in):
+    connect(voirie, stand_in.base_url)
+    report = filed(demo_city)
+    forwarded(report, "SR-1")
+    stand_in.serve_updates([remote_update(1, "open", "Une équipe passe jeudi.")])
+    result = cli.invoke(args=["worker", "--once", "--jobs", "open311-updates"])
+    assert result.exit_code == 0, result.output
+    assert history(report) == [
+        ("public_reply", None, "Une équipe passe jeudi.", "Voirie et travaux")
+    ]
