@@ -79,9 +79,10 @@ def can_view(actor: Actor, report: "Report") -> bool:
 
 def can_handle(actor: Actor, report: "Report") -> bool:
     """Acknowledge, progress, resolve, close, reply, note: the department's staff and admins,
-    and the department's own Open311 system."""
+    and the department's own Open311 system (or the outside body's the report was referred
+    to, whose updates come back as replies)."""
     if actor.kind == "remote":
-        return actor.department_id == report.department_id
+        return actor.department_id in (report.department_id, report.referred_to_id)
     user = actor.user
     if user is None or not user.is_active:
         return False
@@ -94,7 +95,7 @@ def can_manage(actor: Actor, report: "Report") -> bool:
     """Assign to others, transfer, reopen a closed ticket: the department's managers and admins
     (and its own Open311 system, which reopens what it reopened there)."""
     if actor.kind == "remote":
-        return can_handle(actor, report)
+        return actor.department_id == report.department_id
     user = actor.user
     if not can_handle(actor, report):
         return False

@@ -50,13 +50,18 @@ def filed(city) -> Report:
     return report
 
 
-def forwarded(report: Report, service_request_id: str, sent_ago=timedelta(0)) -> RemoteRequest:
-    """The report as known to its department's system under `service_request_id`."""
+def forwarded(
+    report: Report, service_request_id: str, sent_ago=timedelta(0), to=None
+) -> RemoteRequest:
+    """The report as known to its department's system (or `to`'s) under `service_request_id`."""
+    to_id = to.id if to is not None else report.department_id
     forward = db.session.scalar(
-        sa.select(RemoteRequest).where(RemoteRequest.report_id == report.id)
+        sa.select(RemoteRequest).where(
+            RemoteRequest.report_id == report.id, RemoteRequest.department_id == to_id
+        )
     )
     if forward is None:
-        forward = RemoteRequest(report_id=report.id, department_id=report.department_id)
+        forward = RemoteRequest(report_id=report.id, department_id=to_id)
         db.session.add(forward)
     forward.state = "open"
     forward.service_request_id = service_request_id
@@ -399,3 +404,25 @@ def test_a_worker_of_this_job_alone_follows_the_forwards(app, cli, demo_city, vo
     assert history(report) == [
         ("public_reply", None, "Une équipe passe jeudi.", "Voirie et travaux")
     ]
+
+
+def test_an_outside_bodys_words_on_a_referred_report_are_replies(
+    app, demo_city, stand_in, staff, smtp
+):
+    from tellcity.core.permissions import Actor
+    from tellcity.reports.lifecycle import transition
+
+    body = department(demo_city, "idf-mobilites")
+    body.delivery_method = "open311"
+    connect(body, stand_in.base_url)
+    report = filed(demo_city)
+    transition(report, "referred", Actor.of(staff["agent.voirie"]), referred_to=body)
+    db.session.commit()
+    forward = forwarded(report, "SR-1", to=body)
+    words = "Abribus réparé."
+    stand_in.serve_updates([remote_update(1, "closed", words, "fixed")])
+    worker_runs(app)
+    assert db.session.get(Report, report.id).status == "referred"
+    assert history(report)[-1] == ("public_reply", None, words, body.name)
+    assert db.session.get(RemoteRequest, forward.id).state == "closed"
+    assert any(words in text for _subject, text in emails(smtp, RESIDENT))

@@ -267,7 +267,7 @@ def _follow(
     now: datetime,
 ) -> None:
     report = db.session.get(Report, forward.report_id)
-    if report.department_id != forward.department_id or _closed_long_ago(forward, now):
+    if not _still_theirs(report, forward) or _closed_long_ago(forward, now):
         forward.state = RemoteState.STOPPED
         forward.next_sync_at = None
         return
@@ -307,6 +307,12 @@ def _delay(forward: RemoteRequest, error: str, now: datetime) -> None:
     logger.warning("Open311 updates of remote request %s delayed: %s", forward.id, error)
 
 
+def _still_theirs(report: Report, forward: RemoteRequest) -> bool:
+    """The report is still the department's: routed to it (not transferred away since), or
+    referred to it (an outside body)."""
+    return forward.department_id in (report.department_id, report.referred_to_id)
+
+
 def _closed_long_ago(forward: RemoteRequest, now: datetime) -> bool:
     closed_at = forward.remote_updated_at or forward.last_sync_at
     return (
@@ -339,7 +345,9 @@ def apply_update(
     if update.key in applied:
         return
     text = update.text.strip()[:TEXT_MAX]
-    moves = our_moves(report, forward.remote_status, update)
+    # An outside body's words on a report referred to it are replies: the referral closed it.
+    referred = report.department_id != forward.department_id
+    moves = [] if referred else our_moves(report, forward.remote_status, update)
     for number, status in enumerate(moves, start=1):
         last = number == len(moves)
         said = text if last or status in NEEDS_PUBLIC_TEXT else ""
@@ -347,7 +355,7 @@ def apply_update(
             moves = []
             break
     if not moves and text:
-        reports.reply(report, text, actor)
+        _reply(report, text, actor)
     forward.applied_updates = [*applied, update.key]
     forward.remote_status = update.status
     forward.state = RemoteState.CLOSED if update.status == "closed" else RemoteState.OPEN
@@ -403,6 +411,13 @@ def _move(report: Report, status: Status, text: str, actor: Actor) -> bool:
         logger.info("Remote move of %s to %s not made: %s", report.reference, status, error)
         return False
     return True
+
+
+def _reply(report: Report, text: str, actor: Actor) -> None:
+    try:
+        reports.reply(report, text, actor)
+    except TellCityError as error:
+        logger.info("Remote reply on %s not written: %s", report.reference, error)
 
 
 def _said_there(report: Report, status: Status, actor: Actor) -> str:
