@@ -25,7 +25,8 @@ The remote's status onto ours (`our_moves`): "closed" resolves an open report (a
 on" (a suggestion "declined"), with the remote's words as the public text; "open" after
 "closed" reopens it; an open report follows the remote's extended status when it names one of
 ours (acknowledged, in progress), and otherwise keeps its status. Words without a move are a
-public reply. Every change goes through the lifecycle's `transition` or the public reply,
+public reply (the only thing an outside body's system does to a report referred to it, which
+the referral closed here). Every change goes through the lifecycle's `transition` or the public reply,
 under the department's name (core.permissions.Actor.remote), so the resident and the
 followers are told by email as of any staff change. Each update is applied once (its id in
 `applied_updates`), in the remote's order.
