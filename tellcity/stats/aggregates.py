@@ -70,7 +70,7 @@ def cell_counts(filters, as_of: datetime, now: datetime, cell=CELL) -> dict[tupl
     )
     for row in db.session.execute(query.group_by(*cell) if cell else query):
         key, counts = row[: len(cell)], row[len(cell) :]
-        if counts[0] is None:  # no row at all
+        if not any(counts):  # no row, or rows of reports that count elsewhere now
             continue
         figures = at(key)
         for name, count in zip(names, counts, strict=True):
