@@ -28,7 +28,9 @@ def open311_mapping(department_id: int):
 
         def save_all():
             for category in categories:
-                code = request.form.get(f"service-{category.id}", "")
+                if f"service-{category.id}" not in request.form:
+                    continue  # not on the page sent (a category made since): left as it is
+                code = request.form[f"service-{category.id}"]
                 prefix = f"attr-{category.id}-"
                 attributes = {
                     name.removeprefix(prefix): value
