@@ -78,6 +78,8 @@ def _apply_department(department: Department, data: Mapping, new_secret: bool) -
     # Write-only: an empty field keeps the key saved before.
     api_key = (data.get("open311_api_key") or "").strip()
     _check_department(department, values)
+    if values["open311_endpoint"] != department.open311_endpoint:
+        department.open311_offers_updates = None  # another system: ask it again (open311.client)
     for key, value in values.items():
         setattr(department, key, value)
     if api_key:

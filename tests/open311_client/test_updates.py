@@ -426,3 +426,16 @@ def test_an_outside_bodys_words_on_a_referred_report_are_replies(
     assert history(report)[-1] == ("public_reply", None, words, body.name)
     assert db.session.get(RemoteRequest, forward.id).state == "closed"
     assert any(words in text for _subject, text in emails(smtp, RESIDENT))
+
+
+def test_another_system_is_asked_again_whether_it_offers_updates(demo_city, voirie, staff):
+    from tellcity.core.permissions import Actor
+    from tellcity.departments.services import DEPARTMENT_FIELDS, update_department
+
+    voirie.open311_offers_updates = False
+    fields = {field: getattr(voirie, field) for field in DEPARTMENT_FIELDS}
+    update_department(voirie, fields, actor=Actor.of(staff["admin"]))
+    assert voirie.open311_offers_updates is False  # the same system
+    fields["open311_endpoint"] = "https://works.example.org/open311/v2"
+    update_department(voirie, fields, actor=Actor.of(staff["admin"]))
+    assert voirie.open311_offers_updates is None
