@@ -439,3 +439,18 @@ def test_another_system_is_asked_again_whether_it_offers_updates(demo_city, voir
     fields["open311_endpoint"] = "https://works.example.org/open311/v2"
     update_department(voirie, fields, actor=Actor.of(staff["admin"]))
     assert voirie.open311_offers_updates is None
+
+
+def test_a_request_without_updated_datetime_is_followed_by_its_status(
+    app, demo_city, voirie, stand_in
+):
+    connect(voirie, stand_in.base_url)
+    report = filed(demo_city)
+    forwarded(report, "SR-1")
+    request = {"service_request_id": "SR-1", "requested_datetime": "2026-12-05T10:00:00+01:00"}
+    stand_in.serve_request("SR-1", {**request, "status": "open"})
+    worker_runs(app)
+    stand_in.serve_request("SR-1", {**request, "status": "closed", "status_notes": "Réparé."})
+    for hours in (1, 2):
+        worker_runs(app, later=timedelta(hours=hours))
+    assert history(report) == [("status_change", "resolved", "Réparé.", "Voirie et travaux")]

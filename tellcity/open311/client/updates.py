@@ -26,12 +26,13 @@ on" (a suggestion "declined"), with the remote's words as the public text; "open
 "closed" reopens it; an open report follows the remote's extended status when it names one of
 ours (acknowledged, in progress), and otherwise keeps its status. Words without a move are a
 public reply (the only thing an outside body's system does to a report referred to it, which
-the referral closed here). Every change goes through the lifecycle's `transition` or the public reply,
-under the department's name (core.permissions.Actor.remote), so the resident and the
-followers are told by email as of any staff change. Each update is applied once (its id in
-`applied_updates`), in the remote's order.
+the referral closed here). Every change goes through the lifecycle's `transition` or the
+public reply, under the department's name (core.permissions.Actor.remote), so the resident
+and the followers are told by email as of any staff change. Each update is applied once (its
+id in `applied_updates`), in the remote's order.
 """
 
+import hashlib
 import logging
 from collections import defaultdict, deque
 from collections.abc import Iterable
@@ -289,15 +290,16 @@ def _follow(
 
 
 def _request_as_update(department: Department, forward: RemoteRequest) -> list[RemoteUpdate]:
-    """The request as its remote shows it now (GET requests/{id}), as an update when it
-    changed since the last one seen."""
+    """The request as its remote shows it now (GET requests/{id}), as an update unless it is
+    older than the last one seen (apply_update skips the one already applied: same time,
+    status and notes)."""
     path = f"requests/{forward.service_request_id}.json"
     document = remote.get_json(_address(department, path))
     found = _parsed(document if isinstance(document, list) else [document], _request_update)
     return [
         update
         for update in found[:1]
-        if forward.remote_updated_at is None or update.at > forward.remote_updated_at
+        if forward.remote_updated_at is None or update.at >= forward.remote_updated_at
     ]
 
 
@@ -461,12 +463,15 @@ def _update_of(item: dict) -> RemoteUpdate:
 def _request_update(item: dict) -> RemoteUpdate:
     """A request of requests/{id}, as the update that made it what it is."""
     updated = item.get("updated_datetime") or item["requested_datetime"]
+    notes = str(item.get("status_notes") or "")
+    # Some systems give no updated_datetime: a new status or new notes are a change too.
+    digest = hashlib.sha256(f"{item['status']}\n{notes}".encode()).hexdigest()[:16]
     return RemoteUpdate(
-        key=f"r:{updated}",
+        key=f"r:{updated}:{digest}",
         service_request_id=str(item["service_request_id"]),
         status=_status(item["status"]),
         at=_moment(updated),
-        text=str(item.get("status_notes") or ""),
+        text=notes,
         detail=str(item.get("extended_status") or "").lower(),
     )
 
