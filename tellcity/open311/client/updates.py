@@ -120,8 +120,8 @@ OPEN_DETAILS = {
 class RemoteUpdate:
     """One thing the remote says happened to a request."""
 
-    #: What `applied_updates` keeps: "u:<update_id>", or "r:<updated_datetime>" when read
-    #: from the request itself.
+    #: What `applied_updates` keeps: "u:<update_id>", or "r:<updated_datetime>:<digest of
+    #: status and notes>" when read from the request itself.
     key: str
     service_request_id: str
     #: Open311's "open" or "closed".
