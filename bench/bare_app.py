@@ -101,6 +101,7 @@ def create_app() -> Flask:
     with engine.connect() as connection:
         city_id = connection.execute(sa.text("SELECT min(id) FROM cities")).scalar()
     statements = {}
+    sqlite = engine.dialect.name == "sqlite"
 
     @app.get("/requests")
     def requests():
@@ -118,9 +119,13 @@ def create_app() -> Flask:
             params["open"] = OPEN
         if "bbox" in args:
             west, south, east, north = (float(part) for part in args["bbox"].split(","))
-            # `+`: a filter on the range's rows (SQLite would read the (lat, lon) index instead)
-            where.append(" AND +r.lat BETWEEN :south AND :north AND +r.lon BETWEEN :west AND :east")
-            params.update(west=west, south=south, east=east, north=north)
+            if sqlite:  # `+`: a filter on the range's rows, not a range of the (lat, lon) index
+                where.append(" AND +r.lat BETWEEN :south AND :north")
+                where.append(" AND +r.lon BETWEEN :west AND :east")
+                params.update(west=west, south=south, east=east, north=north)
+            else:  # the numbers in the text: a prepared statement's generic plan reads (lat, lon)
+                where.append(f" AND r.lat BETWEEN {south!r} AND {north!r}")
+                where.append(f" AND r.lon BETWEEN {west!r} AND {east!r}")
         key = "".join(where)
         if key not in statements:
             statement = sa.text(REQUESTS_SQL.format(where=key))

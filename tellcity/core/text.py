@@ -124,9 +124,13 @@ def mask_contacts(text: str | None, region: str = DEFAULT_REGION) -> str:
     without a country code are read as numbers of `region` (ISO 3166 code)."""
     if not text:
         return ""
-    has_digits = any(_could_be_phone(run) for run in _DIGIT_RUN.finditer(text))
+    # One search first (most texts have no run of digits), the cues without a Python loop:
+    # this is what most texts cost, some 300 times for a page of 100 Open311 requests.
+    has_digits = _DIGIT_RUN.search(text) is not None and any(
+        _could_be_phone(run) for run in _DIGIT_RUN.finditer(text)
+    )
     lowered = text.lower()
-    if not has_digits and not any(cue in lowered for cue in _AT_CUES):
+    if not has_digits and not any(map(lowered.__contains__, _AT_CUES)):
         return text
     copy, origin = _normalised(text)
     emails = [_span(m.start(), m.end(), origin) for m in _emails(copy)]

@@ -64,6 +64,17 @@ _REQUESTS_QUERY = RequestsQuerySchema()
 _EXTENSIONS = ExtensionsSchema()
 
 
+#: Open311's reads, which have no rate limit (only posting a request has one).
+_UNLIMITED = frozenset({"open311.list_services", "open311.list_requests", "open311.show_request"})
+
+
+@limiter.request_filter
+def _unlimited_read() -> bool:
+    """Flask-Limiter need not look for a limit of Open311's reads: it resolves the limits of
+    a request's view on every request, a tenth of the cost of a small answer."""
+    return request.endpoint in _UNLIMITED
+
+
 class Open311Error(Exception):
     """An error answered in the spec's shape, with its HTTP status."""
 
