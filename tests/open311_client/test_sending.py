@@ -342,3 +342,15 @@ def test_a_report_transferred_away_before_it_is_sent_is_not_sent_until_it_comes_
     deliver()
     assert remote_row(report).service_request_id == "R-7"
     assert len(stand_in.asked("POST", "requests.json")) == 1
+
+
+def test_an_answer_with_neither_id_nor_token_is_tried_again(client, admin, demo_city, stand_in):
+    connected(client, demo_city, stand_in)
+    report = pothole(demo_city)
+    stand_in.serve("POST", "requests.json", [{"service_notice": "merci"}])
+    assert deliver().retrying == 1
+    row = remote_row(report)
+    assert row.state == "queued" and row.last_error
+    stand_in.accept("R-8")
+    assert deliver(LATER).sent == 1
+    assert remote_row(report).service_request_id == "R-8"

@@ -79,7 +79,8 @@ def send(message: OutboxMessage) -> None:
         row.last_error = None
         _follow_token(row, department)
     else:
-        row.last_error = _("The remote answered neither an id nor a token.")
+        with force_locale(_locale(department)):
+            row.last_error = _("The remote answered neither an id nor a token.")
         raise DeliveryError(f"Open311: no service_request_id nor token in {answer!r:.200}")
 
 
