@@ -22,6 +22,9 @@ from tellcity.open311.render import (
     CONTENT_TYPES,
     FORMATS,
     errors_response,
+    item_text,
+    items_body,
+    request_items,
     respond,
     services_cache,
 )
@@ -220,14 +223,26 @@ def _validator(city: City, version: int | None, fmt: str, *question) -> tuple:
 
 
 def _requests_response(fmt: str, city: City, rows: list, extensions: bool):
-    documents = service_requests(
-        rows,
-        timezone=ZoneInfo(city.timezone),
-        locale=_locale(),
-        extended=queries.extended(rows) if extensions else None,
-        region=contact_region(city),
-    )
-    return respond(fmt, "service_requests", documents)
+    timezone, locale, region = ZoneInfo(city.timezone), _locale(), contact_region(city)
+    if extensions:  # with each request's history: not kept
+        documents = service_requests(
+            rows,
+            timezone=timezone,
+            locale=locale,
+            extended=queries.extended(rows),
+            region=region,
+        )
+        return respond(fmt, "service_requests", documents)
+
+    def render(missing: list) -> list[str]:
+        documents = service_requests(missing, timezone=timezone, locale=locale, region=region)
+        return [item_text(fmt, "service_requests", document) for document in documents]
+
+    # What a request's document is made of besides its row (its photo's address is absolute)
+    context = (city.timezone, locale, region, request.host_url)
+    items = request_items[fmt].items(context, rows, render)
+    body = items_body(fmt, "service_requests", items)
+    return Response(body, content_type=CONTENT_TYPES[fmt])
 
 
 @bp.get(f"/v2/tokens/<token>.{FMT}")

@@ -6,11 +6,13 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from tellcity.core.db import utcnow
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
 from tellcity.reports.lifecycle import transition
+from tellcity.reports.models import Report
 from tests.open311.helpers import (
     REQUEST_FIELDS,
     assert_valid,
@@ -226,6 +228,33 @@ def test_a_bounding_box(client, week):
         week["resolved"],
         week["dumping"],
     ]
+
+
+def test_a_page_read_again_shows_every_change(client, demo_city, week, staff):
+    """Each request of a list is kept rendered by what it shows (ItemsCache): a page read
+    again after a status change, a service renamed, or in another language or format, shows
+    it at once."""
+
+    def pothole(**headers) -> dict:
+        found = json_of(client.get(URL, headers=headers))
+        return next(r for r in found if r["service_request_id"] == week["pothole"])
+
+    assert pothole()["status"] == "open" and pothole()["status_notes"] is None
+    report = db.session.scalar(sa.select(Report).where(Report.reference == week["pothole"]))
+    transition(report, "resolved", Actor.of(staff["agent.voirie"]), text="Rebouché ce matin.")
+    db.session.commit()
+    assert pothole()["status"] == "closed"
+    assert pothole()["status_notes"] == "Rebouché ce matin."
+    category(demo_city, "pothole").name_fr = "Trou dans la chaussée"
+    db.session.commit()
+    assert pothole()["service_name"] == "Trou dans la chaussée"
+    assert pothole(**{"Accept-Language": "en"})["service_name"] == "Pothole, damaged road"
+    root = xml_of(client.get("/open311/v2/requests.xml"))
+    mine = next(
+        r for r in root.findall("request") if r.findtext("service_request_id") == week["pothole"]
+    )
+    assert mine.findtext("service_name") == "Trou dans la chaussée"
+    assert mine.findtext("status_notes") == "Rebouché ce matin."
 
 
 def test_one_request_by_its_id_is_a_list_of_one(client, week):
