@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from tellcity.extensions import db
 from tellcity.reports.models import Report
 from tellcity.reports.states import OPEN_STATUSES
-from tellcity.stats import daily
+from tellcity.stats import daily, sql
 from tellcity.stats.figures import AGE_BUCKETS, Figures
 from tellcity.stats.models import stats_daily, stats_durations
 from tellcity.stats.periods import local_midnight
@@ -124,27 +124,52 @@ def backlog_by_age(filters, as_of: datetime, now: datetime, cell=CELL) -> list[t
 
 def spreads(filters, measure: int, groupings: tuple[str, ...] = ()) -> dict:
     """The Spread of the durations of `measure` over the selection, key ("all", None), and
-    over each group of `groupings` ("department", "category"), key ("department", id)...:
-    from the histograms, one query per grouping, the ranks found by counting."""
+    over each group of `groupings` ("department", "category"), key ("department", id)...
+
+    PostgreSQL: percentile_cont over the kept durations, each repeated `count` times
+    (tellcity.stats.sql.spreads, one scan for every grouping). SQLite: the durations read once
+    in order, each group's ranks found by counting (`spread_of`)."""
+    if sql.dialect() == "postgresql":
+        found = sql.spreads(_durations(filters, measure), tuple(f"{g}_id" for g in groupings))
+        return {
+            ("all" if column == "all" else column.removesuffix("_id"), key): spread
+            for (column, key), spread in found.items()
+        }
+    query = (
+        sa.select(H.department_id, H.category_id, H.milliseconds, H["count"])
+        .where(H.measure == measure, *_in_range(stats_durations, filters), H["count"] != 0)
+        .order_by(H.milliseconds)
+    )
+    histograms: dict = {}
+    columns = {"department": 0, "category": 1}
+    for department, category, value, count in db.session.execute(query):
+        cell = (department, category)
+        histograms.setdefault(("all", None), []).append((value, count))
+        for grouping in groupings:
+            key = (grouping, cell[columns[grouping]] or None)
+            histograms.setdefault(key, []).append((value, count))
     found = {}
-    for grouping in ("all", *groupings):
-        column = None if grouping == "all" else H[f"{grouping}_id"]
-        keys = [column] if column is not None else []
-        query = (
-            sa.select(*keys, H.milliseconds, sa.func.sum(H["count"]))
-            .where(H.measure == measure, *_in_range(stats_durations, filters))
-            .group_by(*keys, H.milliseconds)
-            .order_by(*keys, H.milliseconds)
-        )
-        histograms: dict = {}
-        for *key, value, count in db.session.execute(query):
-            if count:
-                histograms.setdefault(key[0] if key else None, []).append((value, count))
-        for key, histogram in histograms.items():
-            spread = spread_of(histogram)
-            if spread.count:
-                found[(grouping, key)] = spread
+    for key, histogram in histograms.items():
+        spread = spread_of(histogram)
+        if spread.count:
+            found[key] = spread
     return found
+
+
+def _durations(filters, measure: int):
+    """PostgreSQL: the durations of `measure` in the selection, in seconds, one row per
+    report (a row of `count` n repeated n times by generate_series)."""
+    where = [H.measure == measure, *_in_range(stats_durations, filters)]
+    value = (H.milliseconds / 1000.0).label("value")
+    once = sa.select(H.department_id, H.category_id, value).where(*where, H["count"] == 1)
+    times = sa.func.generate_series(1, H["count"]).table_valued("i").lateral("times")
+    repeated = (
+        sa.select(H.department_id, H.category_id, value)
+        .select_from(stats_durations)
+        .join(times, sa.true())
+        .where(*where, H["count"] > 1)
+    )
+    return sa.union_all(once, repeated).subquery("durations")
 
 
 def spread_of(histogram: list[tuple[int, int]]) -> Spread:
