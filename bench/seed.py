@@ -55,6 +55,7 @@ from tellcity.reports.models import Report, ReportEvent, ReportSequence, Support
 from tellcity.reports.states import OPEN_STATUSES, EventType, Kind, Source, Status
 from tellcity.routing.services import route
 from tellcity.sla.calendar import AT_RISK_SHARE, BusinessCalendar
+from tellcity.stats import daily
 
 DEFAULT_DATABASE = "sqlite:////tmp/tellcity-bench.sqlite3"
 #: Keys of a report's row that are not columns, dropped before the insert.
@@ -848,8 +849,9 @@ def progress(done: int, total: int, counts: dict) -> None:
 
 
 def finish(plan: CityPlan, seeder: Seeder, analyze: bool) -> float:
-    """Set the reference sequence of each year and the id sequences; refresh the planner's
-    statistics (PostgreSQL always, as autovacuum would; SQLite with --analyze)."""
+    """Set the reference sequence of each year and the id sequences; make the statistics'
+    per-day aggregates (tellcity.stats.daily); refresh the planner's statistics (PostgreSQL
+    always, as autovacuum would; SQLite with --analyze)."""
     began = time.perf_counter()
     table = ReportSequence.__table__
     with db.engine.begin() as connection:
@@ -869,6 +871,8 @@ def finish(plan: CityPlan, seeder: Seeder, analyze: bool) -> float:
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                     f"(SELECT max(id) FROM {name}))"
                 )
+    with db.engine.begin() as connection:  # the rows went in without the statistics' upserts
+        daily.rebuild(connection, plan.city.id)
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")

@@ -204,3 +204,21 @@ def test_medians_are_exact_to_the_millisecond():
     spread = spread_of([(1000, 1), (2000, 2), (3000, 1), (10000, 1)])
     assert (spread.count, spread.median, spread.p90) == (5, 2.0, pytest.approx(7.2))
     assert spread_of([(1500, 1), (2501, 1)]).median == pytest.approx(2.0005)
+
+
+def test_the_rebuild_command_repairs_lost_aggregates(cli, demo_city, staff):
+    filed = report(demo_city, created=utc(2025, 3, 3, 8))
+    move(filed, "resolved", staff["admin"], utc(2025, 3, 4, 8))
+    db.session.commit()
+    kept = _rows(demo_city.id)
+    db.session.execute(sa.delete(stats_daily))
+    db.session.execute(sa.delete(stats_durations))
+    db.session.commit()
+
+    result = cli.invoke(args=["stats", "rebuild", "--city", demo_city.slug])
+
+    assert result.exit_code == 0, result.output
+    assert f"{demo_city.slug}: rebuilt" in result.output
+    db.session.rollback()
+    assert _rows(demo_city.id) == kept
+    assert cli.invoke(args=["stats", "rebuild", "--city", "nowhere"]).exit_code != 0
