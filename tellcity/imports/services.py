@@ -2,8 +2,9 @@
 (tellcity.imports.records), counting every row that does not become a report by its reason
 and writing it to the rejects file if asked (tellcity.imports.rejects), and committing by
 batches (see tellcity.imports.writer for what is written). An imported city's file is read
-twice, the first time for its positions only (tellcity.imports.strays); neither reading holds
-more than a batch of rows.
+twice, the first time for its positions only (tellcity.imports.strays). The second reading
+runs a batch ahead of the writing, in a thread (see _read_ahead); neither holds more than three
+batches of rows.
 
 Committing each batch keeps a million-row import from holding one huge transaction; since an
 import skips the ids the city already holds, running it again after a failure carries on where
@@ -11,14 +12,15 @@ it stopped.
 """
 
 import gc
+import threading
 import time
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
+from queue import Full, Queue
 
 import sqlalchemy as sa
 
@@ -171,10 +173,12 @@ def _import(
             result.rejects = _rejects_file(rejects, path, header, mapping)
         try:
             writer = ReportWriter(mapping, city, result, city_name=city_name)
-            for batch in _batches(_rows(records, parser, result, bulk), batch_size):
-                _write(writer, batch)
-                if progress:
-                    progress(records.offset)
+            batches = _batches(records, _rows(records, parser, bulk), batch_size)
+            with _read_ahead(batches) as read:
+                for batch in read:
+                    _write(writer, batch, result)
+                    if progress:
+                        progress(batch.offset)
             with unit_of_work():
                 writer.finish()
         finally:
@@ -238,11 +242,17 @@ def _young_collections_only() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _write(writer: ReportWriter, batch: list[Row]) -> None:
-    """Write and commit one batch; a batch the database refuses is rolled back whole."""
+def _write(writer: ReportWriter, batch: "_Batch", result: ImportResult) -> None:
+    """Count the records of one batch, write its skipped ones to the rejects file, then write
+    and commit its rows; a batch the database refuses is rolled back whole."""
+    result.rows += len(batch.rows) + len(batch.rejected)
+    for skipped, line, fields in batch.rejected:
+        result.skip(skipped, line, fields)
+    if not batch.rows:
+        return
     try:
         with unit_of_work():
-            writer.add(batch)
+            writer.add(batch.rows)
     except sa.exc.IntegrityError as error:
         raise ImportFailed(
             f"the database refused a batch ({error.orig}); the batches before it are imported"
@@ -282,30 +292,27 @@ def _open_csv(path: Path, mapping: ImportMapping) -> Iterator[tuple[list[str], R
         yield [name.strip() for name in header], records
 
 
-def _rows(
-    records: Records, parser: RowParser, result: ImportResult, bulk: Bulk | None
-) -> Iterator[Row]:
-    """The rows that can become reports, in file order: the first of each id. Every other
-    record is counted in `result` by the reason it is not imported."""
+def _rows(records: Records, parser: RowParser, bulk: Bulk | None) -> Iterator["Row | Rejected"]:
+    """For each record, in file order, its Row, or why it is not imported: each id's first
+    row can become a report."""
     seen: set[str] = set()
     for line, fields, bad_byte in records:
-        result.rows += 1
         if fields is None:  # e.g. a field over the csv module's size limit
-            result.skip(Skipped(Skip.MALFORMED), line, [records.text])
+            yield Skipped(Skip.MALFORMED), line, [records.text]
             continue
         if bad_byte is not None:
-            result.skip(Skipped(Skip.UNDECODABLE, f"byte {bad_byte:,}"), line, fields)
+            yield Skipped(Skip.UNDECODABLE, f"byte {bad_byte:,}"), line, fields
             continue
         try:
             row = parser.parse(fields)
         except Skipped as skipped:
-            result.skip(skipped, line, fields)
+            yield skipped, line, fields
             continue
         if row.external_id in seen:
-            result.skip(Skipped(Skip.DUPLICATE_ID), line, fields)
+            yield Skipped(Skip.DUPLICATE_ID), line, fields
             continue
         if bulk is not None and bulk.is_far(row.lat, row.lon):
-            result.skip(Skipped(Skip.STRAY_POSITION, _far(bulk)), line, fields)
+            yield Skipped(Skip.STRAY_POSITION, _far(bulk)), line, fields
             continue
         seen.add(row.external_id)
         row.line, row.fields = line, fields
@@ -316,7 +323,75 @@ def _far(bulk: Bulk) -> str:
     return f"over {bulk.radius_km:,.0f} km from their median position"
 
 
-def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
+#: A record that does not become a report: why, its line, its fields as read.
+Rejected = tuple[Skipped, int, list[str]]
+
+
+@dataclass
+class _Batch:
+    """Up to a batch's rows to write, the records skipped among them (in file order), and
+    the bytes of the file read up to there."""
+
+    rows: list[Row] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    offset: int = 0
+
+
+def _batches(records: Records, rows: Iterable["Row | Rejected"], size: int) -> Iterator[_Batch]:
+    """`rows` grouped into batches of `size` rows, each with the records skipped since the
+    previous one; the last batch may hold no row."""
+    batch = _Batch()
+    for row in rows:
+        if not isinstance(row, Row):
+            batch.rejected.append(row)
+            continue
+        batch.rows.append(row)
+        if len(batch.rows) == size:
+            batch.offset = records.offset
+            yield batch
+            batch = _Batch()
+    if batch.rows or batch.rejected:
+        batch.offset = records.offset
         yield batch
+
+
+@contextmanager
+def _read_ahead(batches: Iterator[_Batch]) -> Iterator[Iterator[_Batch]]:
+    """`batches`, each read (decoded, parsed, checked) in a thread while the previous one is
+    written: SQLite and psycopg let go of the interpreter while the database works, so reading
+    the file and writing it overlap. The thread touches neither the database nor the result
+    (the batches carry their skipped records to the caller), and is stopped on exit."""
+    queue: Queue = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(None)
+        except BaseException as error:  # handed to the caller, raised there
+            put(error)
+
+    def received() -> Iterator[_Batch]:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=read, name="import-reader", daemon=True)
+    thread.start()
+    try:
+        yield received()
+    finally:
+        stop.set()
+        thread.join()

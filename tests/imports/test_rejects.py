@@ -5,6 +5,7 @@ city."""
 
 import csv
 import random
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.departments.models import Department
 from tellcity.extensions import db
-from tellcity.reports.models import Report
+from tellcity.reports.models import Report, ReportSequence
 
 DATA = Path(__file__).parent / "data"
 LA_SAMPLE = DATA / "la_311_sample.csv"
@@ -336,3 +337,38 @@ def test_the_rejects_file_cannot_be_the_file_imported(cli, tmp_path):
     assert "the rejects file cannot be quirks.csv itself" in result.output
     assert export.read_bytes() == QUIRKS.read_bytes()
     assert count(Report) == 0
+
+
+def test_a_batch_the_database_refuses_stops_the_import_after_the_batches_before(cli, tmp_path):
+    mapping = nyc_mapping(tmp_path)
+    positions = around_new_york(7)
+    first = [nyc_row(f"K{i}", "Noise", "NYPD", *positions[i]) for i in range(3)]
+    import_311(cli, write_csv(tmp_path / "first.csv", [NYC_HEADER, *first]), "--mapping", mapping)
+    # Two of its reports are deleted and the city's numbering set back (a backup restored
+    # without it, say): the file's second batch is numbered as a report that still exists.
+    for key in ("K0", "K1"):
+        db.session.delete(report(key))
+    db.session.execute(sa.update(ReportSequence).values(last_number=0))
+    db.session.commit()
+    second = [nyc_row(f"N{i}", "Noise", "NYPD", *positions[3 + i]) for i in range(4)]
+    second.insert(2, nyc_row("NO-POSITION", "Noise", "NYPD", 0, 0))
+    threads = threading.active_count()
+
+    result = import_311(
+        cli,
+        write_csv(tmp_path / "second.csv", [NYC_HEADER, *second]),
+        *("--mapping", mapping, "--batch-size", "2", "--rejects", str(tmp_path / "rejects.csv")),
+    )
+
+    assert result.exit_code == 1
+    assert "the database refused a batch" in result.output
+    assert "the batches before it are imported" in result.output
+    assert [report(key) is not None for key in ("N0", "N1", "N2", "N3")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert threading.active_count() == threads  # the thread reading ahead has stopped
+    rejected = read_csv(tmp_path / "rejects.csv")[1:]
+    assert [row[2] for row in rejected] == ["NO-POSITION"]  # in the refused batch
