@@ -102,6 +102,8 @@ def test_the_api_key_is_never_shown_again_and_the_audit_keeps_none(
     assert road.open311_api_key == "k3y-never-shown"
     page = text(client.get(f"/staff/admin/departments/{road.id}"))
     assert "k3y-never-shown" not in page and stand_in.base_url in page
+    listed = text(client.get("/staff/admin/departments"))
+    assert f"/staff/admin/departments/{road.id}/open311" in listed
     # Saved again with the key's field left empty: the key stays.
     connect(client, demo_city, stand_in.base_url, "", "issy")
     assert fresh_department(road.id).open311_api_key == "k3y-never-shown"
