@@ -160,16 +160,15 @@ def _durations(filters, measure: int):
     """PostgreSQL: the durations of `measure` in the selection, in seconds, one row per
     report (a row of `count` n repeated n times by generate_series)."""
     where = [H.measure == measure, *_in_range(stats_durations, filters)]
-    value = (H.milliseconds / 1000.0).label("value")
-    once = sa.select(H.department_id, H.category_id, value).where(*where, H["count"] == 1)
+    value = (sa.cast(H.milliseconds, sa.Float) / 1000).label("value")
     times = sa.func.generate_series(1, H["count"]).table_valued("i").lateral("times")
-    repeated = (
+    return (
         sa.select(H.department_id, H.category_id, value)
         .select_from(stats_durations)
         .join(times, sa.true())
-        .where(*where, H["count"] > 1)
+        .where(*where)
+        .subquery("durations")
     )
-    return sa.union_all(once, repeated).subquery("durations")
 
 
 def spread_of(histogram: list[tuple[int, int]]) -> Spread:
