@@ -19,8 +19,9 @@ reports either way.
 With --worker-lag: the delivery lag of the worker's outbox while it refreshes the default
 views (tellcity.notify.worker, its periodic jobs in their own threads): messages are queued
 every 0.1 s for 20 s while `refresh_default_views` runs in another thread on an empty
-snapshot table, and the lag (sent - queued) of each is read back. Needs a scratch copy of the
-database: it writes outbox messages and snapshots.
+snapshot table, and the lag (sent - queued) of each is read back; with --lag-baseline, the
+same without the refresh. Needs a scratch copy of the database: it writes outbox messages and
+snapshots.
 """
 
 import argparse
@@ -163,7 +164,10 @@ def worker_lag(args) -> None:
 
     stop = threading.Event()
     jobs = worker.PERIODIC_JOBS
-    worker.PERIODIC_JOBS = [(3600.0, timed_refresh)]  # this run's refresh alone, timed
+    # This run's refresh alone, timed (none with --lag-baseline: the lag of deliveries alone).
+    worker.PERIODIC_JOBS = [] if args.lag_baseline else [(3600.0, timed_refresh)]
+    if args.lag_baseline:
+        refreshed["seconds"] = 0.0
     runner = threading.Thread(
         target=worker.run_worker, kwargs={"app": app, "interval": 0.2, "stop": stop}
     )
@@ -207,6 +211,7 @@ def main() -> None:
     parser.add_argument("--raw-runs", type=int, default=2)
     parser.add_argument("--worker-lag", action="store_true")
     parser.add_argument("--lag-seconds", type=float, default=20.0)
+    parser.add_argument("--lag-baseline", action="store_true", help="the lag with no refresh")
     args = parser.parse_args()
     app = create_app({"DATABASE_URL": args.database, "STATS_CACHE_SECONDS": 300})
     with app.app_context():
