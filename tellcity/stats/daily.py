@@ -169,6 +169,7 @@ def _upsert(dialect_name: str, table: sa.Table, counts: tuple[str, ...]):
 
 # --- Time zones -------------------------------------------------------------------------------
 
+
 def city_zone(connection: sa.Connection, city_id: int) -> ZoneInfo:
     """The time zone of the city (read each time: one primary-key lookup per write that is
     not a submission, which knows its city)."""
