@@ -55,6 +55,12 @@ class PermanentDeliveryError(DeliveryError):
     the message is not retried; it ends dead at once, for staff to look at."""
 
 
+def is_last_attempt(message: OutboxMessage) -> bool:
+    """Whether the attempt being made at `message` is its last: failing, it dies (the worker's
+    rule, OUTBOX_MAX_ATTEMPTS), so a channel can leave word of what was given up."""
+    return message.attempts + 1 >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+
+
 def deliver(message: OutboxMessage) -> None:
     """Send `message` by its channel. Raises DeliveryError when it was not delivered."""
     if message.channel == Channel.EMAIL:

@@ -226,8 +226,8 @@ def notify_follow_confirmation(
         "category": report.category.name(locale),
         "address": public_text(report).address,  # anyone may ask: the public page's text
         "is_idea": report.kind == "suggestion",
-        "public_url": _url(f"/reports/{report.reference}"),
-        "confirm_url": _url(f"/subscriptions/{subscription.token}/confirm"),
+        "public_url": absolute_url(f"/reports/{report.reference}"),
+        "confirm_url": absolute_url(f"/subscriptions/{subscription.token}/confirm"),
     }
     key = f"follow_confirm:{subscription.id}:{window}"
     message = _queue_email(key, subscription.email, "follow_confirm", locale, context, report)
@@ -500,7 +500,7 @@ def _email_follower(
     report: Report, event: ReportEvent, follower: Follower, by_reporter: bool = False
 ) -> OutboxMessage | None:
     locale = _locale(follower.locale)
-    unsubscribe_url = _url(f"/subscriptions/{follower.token}/unsubscribe")
+    unsubscribe_url = absolute_url(f"/subscriptions/{follower.token}/unsubscribe")
     facts = _event_facts(report, event, locale, with_text=not by_reporter)
     context = {
         **facts,
@@ -546,7 +546,7 @@ def _public_facts(report: Report, locale: str) -> dict:
         "position": _position(report),
         "photos_count": _photos_count(report),
         "created_at": _local_time(report, report.created_at, locale),
-        "public_url": _url(f"/reports/{report.reference}"),
+        "public_url": absolute_url(f"/reports/{report.reference}"),
     }
 
 
@@ -559,7 +559,7 @@ def _ticket_facts(report: Report, locale: str) -> dict:
         "priority": PRIORITY_LABELS[locale].get(report.priority, str(report.priority)),
         "zone": report.zone.name if report.zone else "",
         "due_at": _local_time(report, report.due_at, locale),
-        "staff_url": _url(f"/staff/tickets/{report.reference}"),
+        "staff_url": absolute_url(f"/staff/tickets/{report.reference}"),
     }
 
 
@@ -576,7 +576,7 @@ def _event_facts(report: Report, event: ReportEvent, locale: str, *, with_text: 
         "reference": report.reference,
         "category": report.category.name(locale),
         "address": report.address,
-        "public_url": _url(f"/reports/{report.reference}"),
+        "public_url": absolute_url(f"/reports/{report.reference}"),
         "step": step,
         "new_status": _status_label(event.to_value, locale) if is_status_event else None,
         "text": (event.text or "").strip() if tells_text else "",
@@ -608,7 +608,7 @@ def _step_facts(report: Report, event: ReportEvent, step: str | None) -> dict:
             return {}
         return {
             "original_reference": original.reference,
-            "original_url": _url(f"/reports/{original.reference}"),
+            "original_url": absolute_url(f"/reports/{original.reference}"),
         }
     if step in (Status.NOT_ACTIONABLE, Status.REJECTED):
         return {"reason": data.get("reason") or report.close_reason or ""}
@@ -649,14 +649,14 @@ def _report_document(report: Report, *, internal: bool) -> dict:
         "address": report.address,
         "photos_count": _photos_count(report),
         "created_at": report.created_at.isoformat() if report.created_at else None,
-        "url": _url(f"/reports/{report.reference}"),
+        "url": absolute_url(f"/reports/{report.reference}"),
     }
     if internal:
         document |= {
             "priority": Priority.NAMES.get(report.priority),
             "zone": report.zone.name if report.zone else None,
             "due_at": report.due_at.isoformat() if report.due_at else None,
-            "staff_url": _url(f"/staff/tickets/{report.reference}"),
+            "staff_url": absolute_url(f"/staff/tickets/{report.reference}"),
         }
     return document
 
@@ -684,7 +684,9 @@ def _locale(value: str | None) -> str:
     return value if value in LOCALES else "fr"
 
 
-def _url(path: str) -> str:
+def absolute_url(path: str) -> str:
+    """`path` as an absolute URL on the site's public address (BASE_URL): the links of emails,
+    webhooks and Open311 forwards, which the worker builds without a request."""
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 

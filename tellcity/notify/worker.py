@@ -35,7 +35,12 @@ from tellcity.core import metrics
 from tellcity.core.db import refresh_planner_statistics, utcnow
 from tellcity.core.transaction import unit_of_work
 from tellcity.extensions import db
-from tellcity.notify.delivery import DeliveryError, PermanentDeliveryError, deliver
+from tellcity.notify.delivery import (
+    DeliveryError,
+    PermanentDeliveryError,
+    deliver,
+    is_last_attempt,
+)
 from tellcity.notify.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -263,10 +268,11 @@ def _record_failure(
     """A failed attempt: retried after the backoff; dead after the last attempt, or at once
     when the receiver refused it for good (`permanent`)."""
     with unit_of_work():
+        last = permanent or is_last_attempt(message)
         message.attempts += 1
         message.last_error = error[:ERROR_LENGTH]
         message.locked_until = None
-        if permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        if last:
             message.status = OutboxStatus.DEAD
             # A dead message is never tried again: its next_attempt_at says when it died,
             # which the outbox page and the staff's warning read (by its index).

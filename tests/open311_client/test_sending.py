@@ -9,7 +9,9 @@ import pytest
 
 from tellcity.core.permissions import Actor
 from tellcity.extensions import db
+from tellcity.notify.services import retry_dead
 from tellcity.open311.client.models import Open311Mapping
+from tellcity.photos.services import process_upload
 from tellcity.reports import services as reports
 from tellcity.reports.models import Report
 from tests.admin.helpers import audit, flashes, post
@@ -25,6 +27,7 @@ from tests.open311_client.sending_helpers import (
     remote_reports,
     remote_row,
 )
+from tests.photos.images import photo
 from tests.reports.helpers import category, department, submit
 from tests.web.helpers import text
 
@@ -201,7 +204,42 @@ def test_what_is_posted_is_the_public_report_without_the_reporter(
     assert "06 12 34 56 78" not in form["description"]
     assert not {"email", "first_name", "last_name", "phone"} & set(form)
     assert "jeanne" not in str(call.form).lower()
+    assert "media_url" not in form  # no photo
     assert remote_row(report).service_request_id == "R-1"
+
+
+def test_the_first_photo_the_public_may_see_is_sent_as_media_url_and_served_from_here(
+    app, client, admin, demo_city, remote
+):
+    road = connect(client, demo_city, remote.base_url, remote.api_key, remote.jurisdiction)
+    fetch_services(client, road)
+    map_category(client, fresh_department(road.id), "pothole", "pothole", {"size": "size"})
+    hidden, shown = process_upload(photo(color=(10, 200, 30))), process_upload(photo())
+    report = submit(
+        demo_city, "pothole", answers={"size": "large"}, reporter_email=None, photos=[hidden, shown]
+    )
+    report.photos[0].is_hidden = True  # a moderator hid it: not on the public page
+    db.session.commit()
+    key = report.photos[1].storage_key
+
+    assert deliver().sent == 1
+    there = remote.report(remote_row(report).service_request_id)
+    media_url = there.attributes["_media_url"]  # what the remote's staff see
+    assert media_url == f"{app.config['BASE_URL']}/media/{key}"
+    answer = client.get(media_url)
+    assert answer.status_code == 200 and answer.get_data() == shown.image
+    answer.close()
+
+
+def test_no_media_url_for_a_report_whose_photos_are_all_hidden(client, admin, demo_city, stand_in):
+    connected(client, demo_city, stand_in)
+    stand_in.accept("R-9")
+    report = submit(demo_city, "pothole", reporter_email=None, photos=[process_upload(photo())])
+    report.photos[0].is_hidden = True
+    db.session.commit()
+    assert deliver().sent == 1
+    [call] = stand_in.asked("POST", "requests.json")
+    assert "media_url" not in call.form and call.form["service_code"] == ["NDP"]
 
 
 def test_a_remote_that_times_out_gets_the_report_once_it_is_back(
@@ -356,3 +394,117 @@ def test_an_answer_with_neither_id_nor_token_is_tried_again(client, admin, demo_
     stand_in.accept("R-8")
     assert deliver(LATER).sent == 1
     assert remote_row(report).service_request_id == "R-8"
+
+
+def test_a_token_still_without_an_id_at_the_last_attempt_is_refused_and_resend_follows_it(
+    app, client, login_as, demo_city, stand_in
+):
+    login_as("admin")
+    connected(client, demo_city, stand_in)
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    report = pothole(demo_city)
+    stand_in.serve("POST", "requests.json", [{"token": "T-3"}])
+    stand_in.serve("GET", "tokens/T-3.json", [{"token": "T-3"}])  # never an id
+    assert deliver().retrying == 1
+    assert deliver(LATER).dead == 1
+    row = remote_row(report)
+    assert (row.state, row.token) == ("refused", "T-3")
+    assert "T-3" in row.last_error and "dernière tentative" in row.last_error  # the city's
+
+    login_as("chef.voirie")
+    page = text(client.get(f"/staff/tickets/{report.reference}"))
+    assert "refused" in page and "dernière tentative" in page and "Resend" in page
+    assert "it is not sent twice" in page  # what Resend does, in the page's language
+    stand_in.serve("GET", "tokens/T-3.json", [{"token": "T-3", "service_request_id": "R-10"}])
+    assert post(client, f"/staff/tickets/{report.reference}/remote/{row.id}/resend").status_code
+    assert remote_row(report).state == "token"
+    assert deliver().sent == 1
+    row = remote_row(report)
+    assert (row.state, row.service_request_id, row.last_error) == ("open", "R-10", None)
+    assert len(stand_in.asked("POST", "requests.json")) == 1  # followed, never POSTed again
+
+
+def test_a_dead_token_retried_from_the_outbox_is_followed_not_posted_again(
+    app, client, admin, demo_city, stand_in
+):
+    connected(client, demo_city, stand_in)
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    report = pothole(demo_city)
+    stand_in.serve("POST", "requests.json", [{"token": "T-4"}])
+    stand_in.serve("GET", "tokens/T-4.json", [{"token": "T-4"}])
+    assert deliver().dead == 1
+    assert remote_row(report).state == "refused"
+
+    retry_dead(open311_message(report).id)  # the operator's retry, not the ticket's Resend
+    db.session.commit()
+    stand_in.serve("GET", "tokens/T-4.json", [{"token": "T-4", "service_request_id": "R-11"}])
+    assert deliver().sent == 1
+    assert remote_row(report).service_request_id == "R-11"
+    assert len(stand_in.asked("POST", "requests.json")) == 1
+
+
+def test_a_forward_given_up_while_the_remote_was_down_is_refused_and_resend_posts_it(
+    app, client, login_as, demo_city, stand_in
+):
+    login_as("admin")
+    connected(client, demo_city, stand_in)
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    report = pothole(demo_city)
+    stand_in.failing = 500
+    assert deliver().dead == 1
+    row = remote_row(report)
+    assert row.state == "refused" and row.token is None
+    assert "dernière tentative" in row.last_error and "HTTP 500" in row.last_error
+
+    login_as("chef.voirie")
+    page = text(client.get(f"/staff/tickets/{report.reference}"))
+    assert "HTTP 500" in page and "Resend" in page
+    stand_in.failing = None
+    stand_in.accept("R-12")
+    assert post(client, f"/staff/tickets/{report.reference}/remote/{row.id}/resend").status_code
+    assert remote_row(report).state == "queued"
+    assert deliver().sent == 1
+    assert remote_row(report).service_request_id == "R-12"
+
+
+def test_attributes_a_remote_fills_from_its_sender_get_the_reports_reference_and_address(
+    app, client, admin, demo_city, stand_in
+):
+    # As FixMyStreet's remotes ask (open311-adapter): its id, and a link back to the report.
+    server_set = {"variable": True, "required": True, "automated": "server_set"}
+    definition = {
+        "service_code": "NDP",
+        "attributes": [
+            {**server_set, "code": "fixmystreet_id", "datatype": "string", "order": 1},
+            {**server_set, "code": "report_url", "datatype": "string", "order": 2},
+        ],
+    }
+    stand_in.serve_services([POTHOLE_SERVICE])
+    stand_in.serve("GET", "services/NDP.json", definition)
+    road = connect(client, demo_city, stand_in.base_url, "key", "issy")
+    fetch_services(client, road)
+    ours = category(demo_city, "pothole")
+    map_category(client, fresh_department(road.id), "pothole", "NDP")
+    page = text(client.get(f"/staff/admin/departments/{road.id}/open311"))
+    assert "The report's reference" in page and "The report's public address" in page
+    answer = post(
+        client, f"/staff/admin/departments/{road.id}/open311", {f"service-{ours.id}": "NDP"}
+    )
+    assert answer.status_code == 422 and "requires fixmystreet_id" in text(answer)
+    fields = {"fixmystreet_id": "report:reference", "report_url": "report:url"}
+    fields = {f"attr-{ours.id}-{code}": value for code, value in fields.items()}
+    answer = post(
+        client,
+        f"/staff/admin/departments/{road.id}/open311",
+        {f"service-{ours.id}": "NDP", **fields},
+    )
+    assert answer.status_code == 302
+
+    stand_in.accept("R-13")
+    report = pothole(demo_city)
+    assert deliver().sent == 1
+    [call] = stand_in.asked("POST", "requests.json")
+    assert call.form["attribute[fixmystreet_id]"] == [report.reference]
+    [url] = call.form["attribute[report_url]"]
+    assert url == f"{app.config['BASE_URL']}/reports/{report.reference}"
+    assert report.reference in text(client.get(url))  # the public page

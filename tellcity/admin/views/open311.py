@@ -13,6 +13,7 @@ from tellcity.core.auth import current_actor, staff_required
 from tellcity.core.errors import Conflict, Invalid
 from tellcity.departments.models import Department
 from tellcity.open311.client import services
+from tellcity.open311.client.models import REPORT_FIELDS
 
 TEMPLATE = "admin/department_open311.html"
 
@@ -49,6 +50,7 @@ def open311_mapping(department_id: int):
         department=department,
         categories=categories,
         questions={category.id: asked(category) for category in categories},
+        report_fields=REPORT_FIELDS,
         mappings=services.mappings(department),
         services_by_code={
             str(service.get("service_code")): service

@@ -31,6 +31,16 @@ class Open311Mapping(db.Model):
         return f"<Open311Mapping {self.category_id} -> {self.service_code}>"
 
 
+#: What a remote attribute may be answered with besides the category's questions: facts of the
+#: report itself, for the attributes a remote fills from its sender rather than from the
+#: resident (FixMyStreet's `fixmystreet_id`, a `report_url`). Their codes hold a ":", which no
+#: question's code may (tellcity.categories.questions.ATTRIBUTE_CODE).
+REPORT_FIELDS = {
+    "report:reference": _l("The report's reference"),
+    "report:url": _l("The report's public address"),
+}
+
+
 class RemoteState(StrEnum):
     #: Waiting for the worker to POST it (or to POST it again after a refusal was fixed).
     QUEUED = "queued"

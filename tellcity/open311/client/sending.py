@@ -8,17 +8,22 @@ honours it (TellCity does) answers a repeat with the request it made the first t
 covers the one gap left, a worker dying between the remote's answer and our commit.
 
 What is sent is what the public may read of the report (its description and address with
-contact details masked, its position, its category's answers as the mapping says): never the
-reporter's name, email or phone. The remote is a third party, like any outside body.
+contact details masked, its position, its category's answers as the mapping says, and as
+`media_url` the public address of its first photo the public may see, as FixMyStreet does):
+never the reporter's name, email or phone. The remote is a third party, like any outside body.
 
 Outcomes: an id, the request is "open" there; a token only, "token", followed up at once and
 then at each retry until the id comes; the remote unreachable, timing out or answering 5xx, a
 DeliveryError (the outbox retries with its backoff; the report stays "queued" and the ticket
 shows the last error); a 4xx with Open311 errors, "refused" with the remote's words, and a
 PermanentDeliveryError (the message ends there; a manager fixes the mapping and resends).
+When the outbox's last attempt fails (the message dies), the forward is "refused" too, with
+words saying so: a manager's resend follows its token again if it has one (never a second
+POST), else POSTs again under the same Idempotency-Key, as a retry would.
 """
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -27,11 +32,18 @@ from tellcity.core.db import utcnow
 from tellcity.core.text import public_text
 from tellcity.departments.models import Delivery, Department
 from tellcity.extensions import db
-from tellcity.notify.delivery import DeliveryError, PermanentDeliveryError
+from tellcity.notify.delivery import DeliveryError, PermanentDeliveryError, is_last_attempt
 from tellcity.notify.models import OutboxMessage
+from tellcity.notify.services import absolute_url
 from tellcity.open311.client import remote
-from tellcity.open311.client.models import Open311Mapping, RemoteRequest, RemoteState
+from tellcity.open311.client.models import (
+    REPORT_FIELDS,
+    Open311Mapping,
+    RemoteRequest,
+    RemoteState,
+)
 from tellcity.open311.client.services import remote_request
+from tellcity.photos.queries import first_public_photo
 from tellcity.reports.models import Report
 
 
@@ -44,13 +56,26 @@ def send(message: OutboxMessage) -> None:
     department = db.session.get(Department, payload.get("department_id"))
     if report is None or department is None:
         raise PermanentDeliveryError("the report or the department is gone")
+    try:
+        _send(message, report, department)
+    except PermanentDeliveryError:
+        raise
+    except DeliveryError as error:
+        if is_last_attempt(message):
+            row = _row(remote_request(report.id, department.id), report, department)
+            _give_up(row, department, str(error))
+        raise
+
+
+def _send(message: OutboxMessage, report: Report, department: Department) -> None:
     row = remote_request(report.id, department.id)
     if row is not None and row.service_request_id:
         return  # delivered before: never twice
     if not _still_for(report, department):
         _stop(_row(row, report, department), department)
         return  # nothing to send: the ticket says why
-    if row is not None and row.state == RemoteState.TOKEN and row.token:
+    if row is not None and row.token:  # made there: never POSTed again
+        row.state = RemoteState.TOKEN
         _follow_token(row, department)
         return
     fields = request_fields(report, department)
@@ -105,9 +130,12 @@ def request_fields(report: Report, department: Department) -> list[tuple[str, st
     if text.address:
         fields.append(("address_string", text.address))
     fields.append(("description", text.description or report.reference))
+    fields.append(("media_url", _media_url(report)))
     answers = report.attributes or {}
     for code, question in sorted((mapping.attributes or {}).items()):
-        value = answers.get(question)
+        value = (
+            _report_field(report, question) if question in REPORT_FIELDS else answers.get(question)
+        )
         if value is None or value == "" or value == []:
             continue
         if isinstance(value, list):
@@ -115,6 +143,23 @@ def request_fields(report: Report, department: Department) -> list[tuple[str, st
         else:
             fields.append((f"attribute[{code}]", str(value)))
     return [(name, value) for name, value in fields if value is not None]
+
+
+def _report_field(report: Report, field: str) -> str:
+    """One of REPORT_FIELDS: the report's reference, or the address of its public page."""
+    if field == "report:url":
+        return absolute_url(f"/reports/{report.reference}")
+    return report.reference
+
+
+def _media_url(report: Report) -> str | None:
+    """The absolute address of the report's first photo the public may see (Open311 takes one
+    URL), on the site's public address: the worker has no request to build it from."""
+    photo = first_public_photo(report.id)
+    if photo is None:
+        return None
+    path = current_app.url_map.bind("").build("photos.image", {"key": photo.storage_key})
+    return absolute_url(path)
 
 
 def _mapping(department: Department, category_id: int) -> Open311Mapping | None:
@@ -146,6 +191,7 @@ def _follow_token(row: RemoteRequest, department: Department) -> None:
                 token=row.token,
                 words=error.words or str(error),
             )
+        row.token = None  # a resend POSTs again (its words keep the token)
         _refuse(row, words)
     except remote.RemoteError as error:
         row.last_error = str(error)
@@ -187,6 +233,26 @@ def _opened(row: RemoteRequest, service_request_id: str, now) -> None:
     row.service_request_id = service_request_id
     row.last_error = None
     row.next_sync_at = now
+
+
+def _give_up(row: RemoteRequest, department: Department, error: str) -> None:
+    """The outbox's last attempt failed: "refused", for staff to see and resend, with words
+    saying what a resend does (follow the token again, or POST again)."""
+    with force_locale(_locale(department)):
+        if row.token:
+            row.last_error = _(
+                "The remote gave the token %(token)s but still no id at the last attempt: the"
+                " request is probably made there. Resend follows the token again; it is not"
+                " sent twice.",
+                token=row.token,
+            )
+        else:
+            row.last_error = _(
+                "Not sent by the last attempt (%(error)s). Send it again once the remote"
+                " system answers.",
+                error=row.last_error or error,
+            )
+    row.state = RemoteState.REFUSED
 
 
 def _refuse(row: RemoteRequest, words: str):

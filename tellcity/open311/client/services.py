@@ -23,11 +23,16 @@ from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.notify.models import Channel, OutboxMessage, OutboxStatus
 from tellcity.open311.client import remote
-from tellcity.open311.client.models import Open311Mapping, RemoteRequest, RemoteState
+from tellcity.open311.client.models import (
+    REPORT_FIELDS,
+    Open311Mapping,
+    RemoteRequest,
+    RemoteState,
+)
 from tellcity.reports.models import Report
 
-#: What a resend may start again: a refusal (the remote's, or ours: nothing mapped), or a
-#: token the remote lost.
+#: What a resend may start again: a refusal (the remote's, or ours: nothing mapped), a token
+#: the remote lost, or a forward the outbox gave up on (tellcity.open311.client.sending).
 RESENDABLE = (RemoteState.REFUSED,)
 
 
@@ -83,9 +88,9 @@ def _new_message(report: Report, department: Department) -> OutboxMessage:
 
 def _queue_again(row: RemoteRequest, message: OutboxMessage) -> None:
     """The forward back to "queued", its message due now with a fresh set of attempts (the
-    same message id: a remote honouring Idempotency-Key still knows a request it made)."""
-    row.state = RemoteState.QUEUED
-    row.token = None
+    same message id: a remote honouring Idempotency-Key still knows a request it made). One
+    that holds a token is made there: back to "token", to follow it, never POSTed again."""
+    row.state = RemoteState.TOKEN if row.token else RemoteState.QUEUED
     message.status = OutboxStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = utcnow()
@@ -101,9 +106,10 @@ def remote_request(report_id: int, department_id: int) -> RemoteRequest | None:
 
 
 def resend(report: Report, row: RemoteRequest, *, actor: Actor) -> RemoteRequest:
-    """Send a refused report to the remote again (once its mapping is fixed): back to
-    "queued", its outbox message due now with a fresh set of attempts (made again if it was
-    removed). Recorded in the audit log. Raises NotAllowed but for the department's managers
+    """Send a refused report to the remote again (once its mapping is fixed, or the remote is
+    back): back to "queued" (to "token" when it holds one: followed, not POSTed), its outbox
+    message due now with a fresh set of attempts (made again if it was removed). Recorded in
+    the audit log. Raises NotAllowed but for the department's managers
     and the city's administrators; Conflict when it is not refused."""
     if not can_manage(actor, report) or actor.kind == "remote":
         raise NotAllowed(_("only the department's managers can send a ticket again"))
@@ -195,7 +201,8 @@ def save_mapping(
     actor: Actor,
 ) -> Open311Mapping | None:
     """Map `category` to the remote service `service_code` ("" removes the mapping), with
-    `attributes` (remote attribute code -> our question code, "" for none). Recorded in the
+    `attributes` (remote attribute code -> our question code, or one of REPORT_FIELDS, "" for
+    none). Recorded in the
     audit log. Raises NotAllowed; Invalid for a service or attribute the remote did not list
     or a question the category does not ask, or a required attribute left unmapped."""
     require_admin(actor, department.city_id)
@@ -222,7 +229,7 @@ def save_mapping(
         question = (question or "").strip()
         if code not in theirs:
             continue
-        if question and question not in ours:
+        if question and question not in ours and question not in REPORT_FIELDS:
             raise Invalid(
                 _("%(question)s is not a question of this category.", question=question),
                 field=f"service-{category.id}",
