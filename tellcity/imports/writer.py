@@ -209,18 +209,26 @@ class ReportWriter:
         values = [
             self._report(row, reference) for row, reference in zip(rows, references, strict=True)
         ]
-        last_id = db.session.scalar(sa.select(sa.func.max(Report.id)))
+        last_id = self._last_id()
         self.reports.execute(values)
         versions.bump(db.session, self.city.id)  # bulk rows: the flush's hook does not see them
-        daily.add_reports(  # nor the statistics' aggregates': added set-based
+        # Nor the statistics' aggregates: added set-based, for the batch's id range. The range
+        # leads the search: by the city's or the source's index (which `+ 0` and `|| ''` keep
+        # out), each batch would read every report of the city so far, the import quadratic.
+        written = Report.__table__.c
+        daily.add_reports(
             db.session.connection(),
             sa.and_(
-                Report.__table__.c.city_id == self.city.id,
-                Report.__table__.c.id > (last_id or 0),
-                Report.__table__.c.source == Source.IMPORT.value,
+                written.id.between((last_id or 0) + 1, self._last_id()),
+                (written.city_id + 0) == self.city.id,
+                written.source.concat("") == Source.IMPORT.value,
             ),
         )
         self.result.imported += len(rows)
+
+    @staticmethod
+    def _last_id() -> int:
+        return db.session.scalar(sa.select(sa.func.max(Report.id))) or 0
 
     def finish(self) -> None:
         """After the last batch: an imported city's boundary covers every report imported."""
