@@ -51,7 +51,6 @@ REASON_LABELS = {
 }
 
 
-
 def reason_label(code: str | None) -> str:
     """A closing reason in words, in the current language, as a resident's email says it:
     nothing for no reason or "other" (the email then names none)."""
