@@ -256,6 +256,24 @@ def test_a_remote_that_is_down_only_delays(app, demo_city, voirie, stand_in, smt
     ]
 
 
+def test_an_answer_we_could_not_store_is_an_error_not_a_crash(app, demo_city, voirie, stand_in):
+    """A NUL in the remote's words (PostgreSQL stores no NUL in text) is refused like any
+    unreadable answer: nothing applied, the error on the forward, the next answer taken."""
+    connect(voirie, stand_in.base_url)
+    report = filed(demo_city)
+    forward = forwarded(report, "SR-1")
+    stand_in.serve_updates([remote_update(7, "open", "Pris en charge.\u0000", "acknowledged")])
+    worker_runs(app)
+    forward = db.session.get(RemoteRequest, forward.id)
+    assert forward.last_error.startswith("not JSON we can read") and history(report) == []
+
+    stand_in.serve_updates([remote_update(7, "open", "Pris en charge.", "acknowledged")])
+    worker_runs(app, later=timedelta(minutes=6))
+    assert history(report) == [
+        ("status_change", "acknowledged", "Pris en charge.", "Voirie et travaux")
+    ]
+
+
 def test_a_remote_without_updates_is_followed_by_its_requests(app, demo_city, voirie, stand_in):
     connect(voirie, stand_in.base_url)
     report = filed(demo_city)

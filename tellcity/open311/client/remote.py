@@ -1,8 +1,11 @@
 """Talking to a department's Open311 system over HTTP: GET a JSON document, POST a form, each
-with a timeout (OPEN311_TIMEOUT), no redirects followed. What can go wrong is one of two
-exceptions: RemoteUnavailable (no answer, a timeout, a 5xx, an answer that is not JSON: try
-again later) and RemoteRefused (a 4xx: the remote's own words, in Open311's error shape
-[{code, description}] when it gave one; sending the same again would be refused again)."""
+with a timeout (OPEN311_TIMEOUT), no redirects followed, an answer of at most MAX_ANSWER bytes
+read by the same bounded loader as our own requests' bodies (core.bodies.load_json: no NUL, no
+text that is not Unicode, not nested too deep; what it refuses could not be stored). What can
+go wrong is one of two exceptions: RemoteUnavailable (no answer, a timeout, a 5xx, an answer
+that is not such JSON or is too long: try again later) and RemoteRefused (a 4xx: the remote's
+own words, in Open311's error shape [{code, description}] when it gave one; sending the same
+again would be refused again)."""
 
 import json
 import urllib.error
@@ -11,8 +14,13 @@ import urllib.request
 
 from flask import current_app
 
+from tellcity.core.bodies import load_json
+from tellcity.core.errors import Malformed
+
 #: How much of a remote's answer is kept in an error.
 EXCERPT = 500
+#: The longest answer read (a page of 1,000 requests with their notes is about 1 MB).
+MAX_ANSWER = 10 * 1024 * 1024
 
 
 class RemoteError(Exception):
@@ -73,10 +81,10 @@ def _exchange(request: urllib.request.Request):
     timeout = current_app.config["OPEN311_TIMEOUT"]
     try:
         with _OPENER.open(request, timeout=timeout) as response:
-            status, raw = response.status, response.read()
+            status, raw = response.status, response.read(MAX_ANSWER + 1)
     except urllib.error.HTTPError as error:
         try:
-            raw = error.read()
+            raw = error.read(EXCERPT * 20)
         except OSError:
             raw = b""
         finally:
@@ -89,10 +97,12 @@ def _exchange(request: urllib.request.Request):
         raise RemoteUnavailable(f"{type(error).__name__}: {reason}"[:EXCERPT]) from error
     if not 200 <= status < 300:
         raise RemoteUnavailable(f"HTTP {status}")
+    if len(raw) > MAX_ANSWER:
+        raise RemoteUnavailable(f"an answer longer than {MAX_ANSWER} bytes")
     try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise RemoteUnavailable(f"not JSON: {_excerpt(raw)}") from error
+        return load_json(raw)
+    except (ValueError, Malformed) as error:
+        raise RemoteUnavailable(f"not JSON we can read: {_excerpt(raw)}") from error
 
 
 def _words(raw: bytes) -> str:
