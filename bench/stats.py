@@ -41,7 +41,7 @@ from tellcity.core.db import utcnow
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.models import Report
-from tellcity.stats import queries
+from tellcity.stats import aggregates, queries
 from tellcity.stats.periods import last_days, last_month, month_range
 
 
@@ -77,8 +77,9 @@ def views(city: City, now) -> dict[str, dict]:
     }
 
 
-def timed(city_id: int, options: dict, now, raw: bool) -> tuple[float, float]:
-    """(whole view, figures alone) in ms, in a new transaction."""
+def timed(city_id: int, options: dict, now, raw: bool) -> tuple[float, float, float]:
+    """(whole view, figures alone, durations alone) in ms, in a new transaction (the
+    durations: the view's medians and percentiles computed again, in another, after it)."""
     db.session.remove()
     city = db.session.get(City, city_id)
     filters = queries.make_filters(city, now=now, **options)
@@ -89,7 +90,15 @@ def timed(city_id: int, options: dict, now, raw: bool) -> tuple[float, float]:
     stats.to_document()
     whole = time.perf_counter() - started
     db.session.rollback()
-    return whole * 1000, figures * 1000
+    if raw:
+        return whole * 1000, figures * 1000, 0.0
+    started = time.perf_counter()  # the medians and percentiles alone, as the view reads them
+    for measure in aggregates.MEASURES.values():
+        aggregates.spreads(filters, measure, queries.DURATION_GROUPINGS)
+    aggregates.spreads(filters.previous(), aggregates.MEASURES["time_to_close"])
+    durations = time.perf_counter() - started
+    db.session.rollback()
+    return whole * 1000, figures * 1000, durations * 1000
 
 
 def run(args) -> None:
@@ -97,30 +106,39 @@ def run(args) -> None:
     now = utcnow()
     print(f"{db.engine.url.render_as_string(hide_password=True)}: city {city.slug}, ", end="")
     print(f"{db.session.scalar(sa.select(sa.func.count()).select_from(Report)):,} reports")
-    header = f"{'view':40} {'aggregates p50/p95':>20} {'figures p50':>12} {'raw p50/p95':>16}"
+    header = f"{'view':40} {'aggregates p50/p95':>20} {'figures p50/p95':>16}"
+    header += f" {'durations p50/p95':>18} {'raw p50/p95':>16}"
     print(header + "  ratio")
-    every = {"agg": [], "raw": []}
+    every = {"agg": [], "raw": [], "figures": [], "durations": []}
     for name, options in views(city, now).items():
-        agg, figures, raw = [], [], []
+        agg, figures, durations, raw = [], [], [], []
         for index in range(max(args.runs, args.raw_runs)):
             if index < args.raw_runs:
                 raw.append(timed(city.id, options, now, raw=True)[0])
             if index < args.runs:
-                whole, part = timed(city.id, options, now, raw=False)
+                whole, part, spreads = timed(city.id, options, now, raw=False)
                 agg.append(whole)
                 figures.append(part)
+                durations.append(spreads)
         every["agg"] += agg
         every["raw"] += raw
+        every["figures"] += figures
+        every["durations"] += durations
         line = f"{name:40} {percentile(agg, 50):9,.0f} / {percentile(agg, 95):7,.0f}"
-        line += f" {percentile(figures, 50):12,.0f}"
+        line += f" {percentile(figures, 50):7,.0f} / {percentile(figures, 95):6,.0f}"
+        line += f" {percentile(durations, 50):8,.0f} / {percentile(durations, 95):6,.0f}"
         if raw:
             line += f" {percentile(raw, 50):8,.0f} / {percentile(raw, 95):5,.0f}"
             line += f"  {statistics.median(raw) / statistics.median(agg):5.1f}x"
         print(line, flush=True)
-    agg, raw = every["agg"], every["raw"]
+    agg, raw, figures, durations = (every[name] for name in ("agg", "raw", "figures", "durations"))
     line = f"{'every view':40} {percentile(agg, 50):9,.0f} / {percentile(agg, 95):7,.0f}"
+    line += f" {percentile(figures, 50):7,.0f} / {percentile(figures, 95):6,.0f}"
+    line += (
+        f" {percentile(every['durations'], 50):8,.0f} / {percentile(every['durations'], 95):6,.0f}"
+    )
     if raw:
-        line += f" {'':12} {percentile(raw, 50):8,.0f} / {percentile(raw, 95):5,.0f}"
+        line += f" {percentile(raw, 50):8,.0f} / {percentile(raw, 95):5,.0f}"
         line += f"  {statistics.median(raw) / statistics.median(agg):5.1f}x"
     print(line)
 

@@ -6,7 +6,8 @@ reports themselves (`raw=True`), the reference the tests and the benchmark compa
 Exact: durations are kept to the millisecond (the precision of SQLite's julianday(), which
 the raw computation reads; PostgreSQL's raw durations have microseconds, and differ by less
 than half a millisecond when timestamps have them). The backlog's ages are exact: the few
-local days an age bound falls in are read from the reports."""
+local days an age bound falls in are read from the reports. The medians and percentiles read
+the counts per band of durations, then the durations of the bands their ranks fall in only."""
 
 from datetime import date, datetime, timedelta
 
@@ -17,7 +18,7 @@ from tellcity.reports.models import Report
 from tellcity.reports.states import OPEN_STATUSES
 from tellcity.stats import daily, sql
 from tellcity.stats.figures import AGE_BUCKETS, Figures
-from tellcity.stats.models import stats_daily, stats_durations
+from tellcity.stats.models import stats_daily, stats_duration_bands, stats_durations
 from tellcity.stats.periods import local_midnight
 from tellcity.stats.sql import Spread, as_date
 
@@ -126,49 +127,101 @@ def spreads(filters, measure: int, groupings: tuple[str, ...] = ()) -> dict:
     """The Spread of the durations of `measure` over the selection, key ("all", None), and
     over each group of `groupings` ("department", "category"), key ("department", id)...
 
-    PostgreSQL: percentile_cont over the kept durations, each repeated `count` times
-    (tellcity.stats.sql.spreads, one scan for every grouping). SQLite: the durations read once
-    in order, each group's ranks found by counting (`spread_of`)."""
-    if sql.dialect() == "postgresql":
-        found = sql.spreads(_durations(filters, measure), tuple(f"{g}_id" for g in groupings))
-        return {
-            ("all" if column == "all" else column.removesuffix("_id"), key): spread
-            for (column, key), spread in found.items()
-        }
+    Exact without reading every duration: the counts per band (stats_duration_bands, by
+    month; the days of a month the range covers in part, from stats_durations) give the band
+    each needed rank falls in, and its rank there; then only those bands' durations of the
+    range are read, in order (through the index that starts with the band)."""
+    columns = {"department": 0, "category": 1}
+
+    def keys(department, category) -> list[tuple]:
+        cell = (department, category)
+        return [("all", None)] + [(g, cell[columns[g]] or None) for g in groupings]
+
+    histograms: dict[tuple, dict[int, int]] = {}
+    for department, category, band, count in db.session.execute(_band_counts(filters, measure)):
+        for key in keys(department, category):
+            bands = histograms.setdefault(key, {})
+            bands[band] = bands.get(band, 0) + count
+    sizes, needs = {}, {}  # needs: (key, band) -> [(rank in the band, rank), ...]
+    for key, bands in histograms.items():
+        n = sizes[key] = sum(bands.values())
+        if not n:
+            continue
+        ranks = sorted({min(rank, n) for rank in sql._needed_ranks(n)})  # (n + 1 > n: unread)
+        below, ordered = 0, iter(sorted(bands.items()))
+        band, count = next(ordered)
+        for rank in ranks:
+            while below + count < rank:
+                below += count
+                band, count = next(ordered)
+            needs.setdefault((key, band), []).append((rank - below, rank))
+    if not needs:
+        return {}
+    bands = sorted({band for _, band in needs})
+    read = {"all": set(), "department": set(), "category": set()}  # (group, band) pairs
+    for (grouping, group), band in needs:
+        read[grouping].add(band if grouping == "all" else (group or 0, band))
+    pairs = [H.band.in_(sorted(read["all"]))] if read["all"] else []
+    for grouping, column in (("department", H.department_id), ("category", H.category_id)):
+        if read[grouping]:
+            pairs.append(sa.tuple_(column, H.band).in_(sorted(read[grouping])))
     query = (
-        sa.select(H.department_id, H.category_id, H.milliseconds, H["count"])
+        sa.select(H.department_id, H.category_id, H.band, H.milliseconds, H["count"])
         .where(H.measure == measure, *_in_range(stats_durations, filters), H["count"] != 0)
+        .where(H.band.in_(bands), sa.or_(*pairs))
         .order_by(H.milliseconds)
     )
-    histograms: dict = {}
-    columns = {"department": 0, "category": 1}
-    for department, category, value, count in db.session.execute(query):
-        cell = (department, category)
-        histograms.setdefault(("all", None), []).append((value, count))
-        for grouping in groupings:
-            key = (grouping, cell[columns[grouping]] or None)
-            histograms.setdefault(key, []).append((value, count))
-    found = {}
-    for key, histogram in histograms.items():
-        spread = spread_of(histogram)
-        if spread.count:
-            found[key] = spread
-    return found
+    values: dict[tuple, dict[int, float]] = {}
+    seen: dict[tuple, int] = {}
+    for department, category, band, milliseconds, count in db.session.execute(query):
+        for key in keys(department, category):
+            wanted = needs.get((key, band))
+            if not wanted:
+                continue
+            seen[(key, band)] = total = seen.get((key, band), 0) + count
+            while wanted and wanted[0][0] <= total:
+                values.setdefault(key, {})[wanted.pop(0)[1]] = milliseconds / 1000
+    return {key: sql._spread(sizes[key], ranks) for key, ranks in values.items()}
 
 
-def _durations(filters, measure: int):
-    """PostgreSQL: the durations of `measure` in the selection, in seconds, one row per
-    report (a row of `count` n repeated n times by generate_series)."""
-    where = [H.measure == measure, *_in_range(stats_durations, filters)]
-    value = (sa.cast(H.milliseconds, sa.Float) / 1000).label("value")
-    times = sa.func.generate_series(1, H["count"]).table_valued("i").lateral("times")
-    return (
-        sa.select(H.department_id, H.category_id, value)
-        .select_from(stats_durations)
-        .join(times, sa.true())
-        .where(*where)
-        .subquery("durations")
-    )
+def _band_counts(filters, measure: int):
+    """(department, category, band, count) of the durations of `measure` in the selection:
+    the whole months of the range from stats_duration_bands, the other days from
+    stats_durations."""
+    B, first, last = stats_duration_bands.c, filters.dates.first, filters.dates.last
+    start = first if first.day == 1 else _next_month(first)
+    after = last + timedelta(days=1)
+    end = after if after.day == 1 else last.replace(day=1)
+    parts = [
+        sa.select(H.department_id, H.category_id, H.band, H["count"]).where(
+            H.measure == measure, *_scope(stats_durations, filters), days
+        )
+        for days in (
+            [sa.and_(H.day >= first, H.day <= last)]
+            if start >= end
+            else [
+                sa.and_(H.day >= first, H.day < start),
+                sa.and_(H.day >= end, H.day <= last),
+            ]
+        )
+    ]
+    if start < end:
+        parts.append(
+            sa.select(B.department_id, B.category_id, B.band, B["count"]).where(
+                B.measure == measure,
+                *_scope(stats_duration_bands, filters),
+                B.month >= start,
+                B.month < end,
+            )
+        )
+    rows = sa.union_all(*parts).subquery("bands")
+    group = (rows.c.department_id, rows.c.category_id, rows.c.band)
+    total = sa.func.sum(rows.c["count"])
+    return sa.select(*group, total).group_by(*group).having(total != 0)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def spread_of(histogram: list[tuple[int, int]]) -> Spread:

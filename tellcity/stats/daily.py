@@ -6,7 +6,9 @@ A report adds, on the local day it was received, to received, duplicates, closed
 unknown time and open now; on the local day it was closed, to closed, with a deadline, on
 time, resolved and confirmed; and one value to the multisets of the milliseconds it took to
 be acknowledged (on the day received) and closed (on the day closed). Each in its cell: city,
-department, category, zone (0: none), kind, public or not.
+department, category, zone (0: none), kind, public or not. Each duration is also counted in
+its band (`band`) per local month (stats_duration_bands), for the percentiles to find the
+band a rank falls in (tellcity.stats.aggregates.spreads).
 
 A change is applied as the difference between what the report added before and what it adds
 after, through one upsert per table (executemany): any change of any column (a status move,
@@ -20,6 +22,7 @@ The same definitions are written twice, once for one report in Python (`contribu
 once in SQL for many (`_daily_select`, `_durations_select`): tests/stats/test_daily.py checks
 them against each other and against the raw figures on random histories."""
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -35,7 +38,13 @@ from tellcity.cities.models import City
 from tellcity.core.db import UTCDateTime
 from tellcity.reports.models import Report
 from tellcity.reports.states import OPEN_STATUSES, Status
-from tellcity.stats.models import DAILY_COUNTS, DAILY_KEY, stats_daily, stats_durations
+from tellcity.stats.models import (
+    DAILY_COUNTS,
+    DAILY_KEY,
+    stats_daily,
+    stats_duration_bands,
+    stats_durations,
+)
 from tellcity.stats.periods import utc_offsets
 
 #: stats_durations.measure: the time to acknowledge, the time to close.
@@ -66,6 +75,11 @@ _SELECT_STATES = sa.select(*(_REPORTS.c[name] for name in COLUMNS)).where(
 )
 #: session.info keys: the states of the reports a flush changes, read before it.
 _BEFORE = "tellcity.stats_daily_before"
+#: The key of a row of stats_duration_bands.
+BANDS_KEY = ("measure", "city_id", "month", *DAILY_KEY[2:], "band")
+#: The lower bounds of the bands of durations (milliseconds), but the first's: four bands per
+#: doubling (each about 19 % wider than the one before it), from 1 ms to about 100 years.
+BOUNDS = tuple(sorted({round(2 ** (i / 4)) for i in range(4 * 42)}))
 
 
 # --- What one report adds ---------------------------------------------------------------------
@@ -78,12 +92,43 @@ def milliseconds_between(earlier: datetime, later: datetime) -> int:
     return (abs(microseconds) + 500) // 1000 * (1 if microseconds >= 0 else -1)
 
 
+def band(milliseconds: int) -> int:
+    """The band of a duration: how many of BOUNDS it reaches (0: under 1 ms)."""
+    return bisect_right(BOUNDS, milliseconds)
+
+
+def band_sql(milliseconds):
+    """SQL: band(milliseconds), by halving the bands (a CASE eight deep)."""
+
+    def within(low: int, high: int):
+        if low == high:
+            return sa.literal_column(str(low))
+        middle = (low + high + 1) // 2
+        bound = sa.literal_column(str(BOUNDS[middle - 1]))
+        return sa.case((milliseconds < bound, within(low, middle - 1)), else_=within(middle, high))
+
+    return within(0, len(BOUNDS))
+
+
+def month_of(dialect_name: str, day):
+    """SQL: the first day of the month of the date `day`."""
+    if dialect_name == "postgresql":
+        return sa.cast(sa.func.date_trunc("month", day), sa.Date)
+    return sa.func.date(day, "start of month")
+
+
 class Deltas:
     """Changes to the aggregates, added up before they are written."""
 
     def __init__(self):
         self.daily: dict[tuple, Counter] = {}
         self.durations: Counter = Counter()
+        self.bands: Counter = Counter()
+
+    def _duration(self, measure: int, key: tuple, milliseconds: int, sign: int) -> None:
+        self.durations[(measure, *key, milliseconds)] += sign
+        city, day, *cell = key
+        self.bands[(measure, city, day.replace(day=1), *cell, band(milliseconds))] += sign
 
     def add(self, report: Mapping, zone: ZoneInfo, sign: int = 1) -> None:
         """Add (sign 1) or take away (sign -1) what `report` (its COLUMNS) counts for."""
@@ -104,7 +149,7 @@ class Deltas:
         counts["open"] += sign * (status in OPEN_STATUSES)
         if report["acknowledged_at"] is not None:
             taken = milliseconds_between(created, report["acknowledged_at"])
-            self.durations[(ACKNOWLEDGE, *received, taken)] += sign
+            self._duration(ACKNOWLEDGE, received, taken, sign)
         if closed_at is None:
             return
         closed = (city, _day(closed_at, zone), *cell)
@@ -115,7 +160,7 @@ class Deltas:
         counts["closed_on_time"] += sign * (due is not None and closed_at <= due)
         counts["resolved"] += sign * resolved
         counts["confirmed"] += sign * (resolved and report["confirmed_at"] is not None)
-        self.durations[(CLOSE, *closed, milliseconds_between(created, closed_at))] += sign
+        self._duration(CLOSE, closed, milliseconds_between(created, closed_at), sign)
 
     def write(self, connection: sa.Connection) -> None:
         """Apply the changes: one upsert per table, rows that change nothing left out."""
@@ -125,8 +170,14 @@ class Deltas:
             if any(counts.values())
         ]
         durations = [
-            dict(zip(("measure", *DAILY_KEY, "milliseconds"), key, strict=True)) | {"count": count}
+            dict(zip(("measure", *DAILY_KEY, "milliseconds"), key, strict=True))
+            | {"count": count, "band": band(key[-1])}
             for key, count in self.durations.items()
+            if count
+        ]
+        bands = [
+            dict(zip(BANDS_KEY, key, strict=True)) | {"count": count}
+            for key, count in self.bands.items()
             if count
         ]
         name = connection.dialect.name
@@ -134,6 +185,8 @@ class Deltas:
             connection.execute(_upsert(name, stats_daily, DAILY_COUNTS), daily)
         if durations:
             connection.execute(_upsert(name, stats_durations, ("count",)), durations)
+        if bands:
+            connection.execute(_upsert(name, stats_duration_bands, ("count",)), bands)
 
 
 def contribution(report: Mapping, zone: ZoneInfo) -> Deltas:
@@ -244,9 +297,10 @@ def add_reports(connection: sa.Connection, condition) -> None:
         _add_from_reports(connection, city_id, where, upsert=True)
 
 
-def rebuild(connection: sa.Connection, city_id: int | None = None) -> int:
+def rebuild(connection: sa.Connection, city_id: int | None = None, *, bands: bool = True) -> int:
     """Make the aggregates of one city (or every city) again from the reports table, in one
-    transaction; returns how many cities."""
+    transaction; returns how many cities. `bands` False: the schema of the migration 0015,
+    before the bands of durations (0017 adds and fills them)."""
     cities = connection.execute(
         sa.select(City.__table__.c.id).where(
             sa.true() if city_id is None else City.__table__.c.id == city_id
@@ -254,14 +308,20 @@ def rebuild(connection: sa.Connection, city_id: int | None = None) -> int:
     ).scalars()
     count = 0
     for found in cities.all():
-        for table in (stats_daily, stats_durations):
+        tables = (stats_daily, stats_durations, stats_duration_bands)
+        for table in tables if bands else tables[:2]:
             connection.execute(sa.delete(table).where(table.c.city_id == found))
-        _add_from_reports(connection, found, _REPORTS.c.city_id == found, upsert=False)
+        where = _REPORTS.c.city_id == found
+        _add_from_reports(connection, found, where, upsert=False, bands=bands)
+        if bands:
+            fill_bands(connection, stats_durations.c.city_id == found)
         count += 1
     return count
 
 
-def _add_from_reports(connection: sa.Connection, city_id: int, where, *, upsert: bool) -> None:
+def _add_from_reports(
+    connection: sa.Connection, city_id: int, where, *, upsert: bool, bands: bool = True
+) -> None:
     name = connection.dialect.name
     zone = city_zone(connection, city_id)
     first, last = connection.execute(
@@ -276,11 +336,15 @@ def _add_from_reports(connection: sa.Connection, city_id: int, where, *, upsert:
         return
     last = max([last, *_latest(connection, where)])
     days = _LocalDay(name, zone, first - timedelta(days=1), last + timedelta(days=1))
-    for table, select, counts in (
+    durations = _durations_select(name, days, where, band=bands)
+    tables = [
         (stats_daily, _daily_select(days, where), DAILY_COUNTS),
-        (stats_durations, _durations_select(name, days, where), ("count",)),
-    ):
-        columns = [column.name for column in table.columns]
+        (stats_durations, durations, ("count",)),
+    ]
+    if upsert:  # (a rebuild counts the bands from the durations once written: fill_bands)
+        tables.append((stats_duration_bands, _bands_select(name, durations.subquery()), ("count",)))
+    for table, select, counts in tables:
+        columns = [column.name for column in table.columns if bands or column.name != "band"]
         if upsert:
             dialect = postgresql if name == "postgresql" else sqlite
             statement = dialect.insert(table).from_select(columns, select)
@@ -386,7 +450,7 @@ def _milliseconds(dialect_name: str, earlier, later):
     return sa.cast(sa.func.round(days * 86400000.0), sa.BigInteger)
 
 
-def _durations_select(dialect_name: str, day: _LocalDay, where):
+def _durations_select(dialect_name: str, day: _LocalDay, where, *, band: bool = True):
     r = _REPORTS.c
     parts = []
     for measure, end, day_of in (
@@ -404,7 +468,27 @@ def _durations_select(dialect_name: str, day: _LocalDay, where):
         )
     rows = sa.union_all(*parts).subquery("durations")
     keys = [rows.c[name] for name in ("measure", *DAILY_KEY, "milliseconds")]
-    return sa.select(*keys, sa.func.count()).where(sa.true()).group_by(*keys)
+    columns = [*keys, sa.func.count().label("count")]
+    if band:
+        columns.append(band_sql(rows.c.milliseconds).label("band"))
+    return sa.select(*columns).where(sa.true()).group_by(*keys)
+
+
+def _bands_select(dialect_name: str, durations):
+    """The rows of stats_duration_bands that the rows of stats_durations `durations` (a table
+    or subquery) add up to."""
+    d = durations.c
+    month = month_of(dialect_name, d.day).label("month")
+    keys = [d.measure, d.city_id, month, *(d[name] for name in DAILY_KEY[2:]), d.band]
+    return sa.select(*keys, sa.func.sum(d["count"])).where(sa.true()).group_by(*keys)
+
+
+def fill_bands(connection: sa.Connection, condition) -> None:
+    """Count the bands of the rows of stats_durations meeting `condition` into an empty
+    stats_duration_bands (a rebuild, the migration 0017)."""
+    select = _bands_select(connection.dialect.name, stats_durations).where(condition)
+    columns = [column.name for column in stats_duration_bands.columns]
+    connection.execute(stats_duration_bands.insert().from_select(columns, select))
 
 
 # --- The ORM's writes -------------------------------------------------------------------------

@@ -47,10 +47,10 @@ DAILY_COUNTS = (
 )
 
 
-def _key_columns() -> list[sa.Column]:
+def _key_columns(day: str = "day") -> list[sa.Column]:
     return [
         sa.Column("city_id", sa.ForeignKey("cities.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column(day, sa.Date, primary_key=True),
         sa.Column("department_id", sa.Integer, primary_key=True),
         sa.Column("category_id", sa.Integer, primary_key=True),
         sa.Column("zone_id", sa.Integer, primary_key=True),
@@ -72,13 +72,34 @@ stats_daily = sa.Table(
 #: How long reports took, to the millisecond: how many reports of a city, cell and local day
 #: took `milliseconds` to be acknowledged (measure 1, on the day they were received) or closed
 #: (measure 2, on the day they were closed). Medians and percentiles read from it are exact
-#: (to the millisecond: the precision SQLite's timestamps are compared with).
+#: (to the millisecond: the precision SQLite's timestamps are compared with). `band`: the band
+#: of `milliseconds` (tellcity.stats.daily.band), so that the durations of one band of a range
+#: are read alone, through the index that starts with it.
 stats_durations = sa.Table(
     "stats_durations",
     db.metadata,
     sa.Column("measure", sa.SmallInteger, primary_key=True),
     *_key_columns(),
     sa.Column("milliseconds", sa.BigInteger, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("band", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Index(
+        "ix_stats_durations_band",
+        *("city_id", "measure", "band", "day", "department_id", "category_id", "zone_id"),
+        *("kind", "is_public", "milliseconds", "count"),  # covering: the rows are read alone
+    ),
+    sqlite_with_rowid=False,
+)
+
+#: How many durations of stats_durations fall in each band, per city, measure, cell and local
+#: month (`month`: its first day): a range's medians and percentiles find in it the band
+#: each rank falls in, then read only that band's durations (tellcity.stats.aggregates).
+stats_duration_bands = sa.Table(
+    "stats_duration_bands",
+    db.metadata,
+    sa.Column("measure", sa.SmallInteger, primary_key=True),
+    *_key_columns("month"),
+    sa.Column("band", sa.SmallInteger, primary_key=True),
     sa.Column("count", sa.Integer, nullable=False, server_default="0"),
     sqlite_with_rowid=False,
 )

@@ -73,7 +73,7 @@ def upgrade():
     )
     from tellcity.stats.daily import rebuild
 
-    rebuild(op.get_bind())
+    rebuild(op.get_bind(), bands=False)  # the schema here: 0017 adds the bands
 
 
 def downgrade():
