@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tellcity.config import load_config
+from tellcity.core import kept_answers
 from tellcity.core.transaction import App
 from tellcity.extensions import babel, compress, csrf, db, limiter, login_manager
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    kept_answers.init_app(app)  # inside ProxyFix: it sees the client's scheme as the app does
     _trust_proxies(app)
 
     _init_extensions(app)

@@ -78,11 +78,15 @@ def init_app(app: Flask) -> None:
 def _count(response: Response) -> Response:
     duration = request_duration()
     if duration is not None:
-        endpoint = request.endpoint or "none"  # a 404 matched no route
-        status = str(response.status_code)
-        REQUESTS.labels(endpoint, request.method, status).inc()
-        REQUEST_SECONDS.labels(endpoint, status).observe(duration)
+        count_request(request.endpoint, request.method, response.status_code, duration)
     return response
+
+
+def count_request(endpoint: str | None, method: str, status: int, seconds: float) -> None:
+    """One request answered, in `seconds`."""
+    endpoint = endpoint or "none"  # a 404 matched no route
+    REQUESTS.labels(endpoint, method, str(status)).inc()
+    REQUEST_SECONDS.labels(endpoint, str(status)).observe(seconds)
 
 
 def metrics_view() -> Response:

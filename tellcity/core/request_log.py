@@ -54,8 +54,14 @@ def request_duration() -> float | None:
 
 def _start() -> None:
     g.request_started_at = time.perf_counter()
-    given = request.headers.get(HEADER, "") if current_app.config["TRUSTED_PROXIES"] else ""
-    g.request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
+    given = request.headers.get(HEADER, "")
+    g.request_id = request_id_for(given, trusted=bool(current_app.config["TRUSTED_PROXIES"]))
+
+
+def request_id_for(given: str, *, trusted: bool) -> str:
+    """The id of a request that came with `given` in its X-Request-ID header (maybe ""), kept
+    when a `trusted` proxy sent it and it looks like one."""
+    return given if trusted and SANE_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _finish(response: Response) -> Response:
@@ -64,20 +70,31 @@ def _finish(response: Response) -> Response:
         return response
     response.headers[HEADER] = request_id
     if current_app.config["LOG_FORMAT"] == "json":
-        log.info(json.dumps(_line(response, request_id)))
+        rule = request.url_rule.rule if request.url_rule else None
+        status, seconds = response.status_code, request_duration() or 0
+        write_line(request_id, request.method, request.endpoint, rule, status, seconds)
     return response
 
 
-def _line(response: Response, request_id: str) -> dict:
-    return {
+def write_line(
+    request_id: str,
+    method: str,
+    endpoint: str | None,
+    rule: str | None,
+    status: int,
+    seconds: float,
+) -> None:
+    """A request's JSON log line (LOG_FORMAT = "json")."""
+    line = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "request_id": request_id,
-        "method": request.method,
-        "endpoint": request.endpoint,
-        "rule": request.url_rule.rule if request.url_rule else None,
-        "status": response.status_code,
-        "duration_ms": round((request_duration() or 0) * 1000, 2),
+        "method": method,
+        "endpoint": endpoint,
+        "rule": rule,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
     }
+    log.info(json.dumps(line))
 
 
 class _JsonLines(logging.Handler):

@@ -16,6 +16,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.cities.queries import kept_city
 from tellcity.core.caches import caches
+from tellcity.core.kept_answers import register_check
 from tellcity.departments.models import Department
 from tellcity.extensions import db
 from tellcity.reports.history import note_of
@@ -56,14 +57,37 @@ _SERVED = (
 )
 
 
-def served_cities() -> list[tuple[City, int]]:
+def served_cities() -> tuple[list[tuple[City, int]], tuple]:
     """Up to two of the cities configured here, imports of other cities' 311 data left out,
     each with the version of its public reports (tellcity.reports.versions): when there is
-    exactly one, Open311 requests need not name it. One statement reads their ids and
-    versions; the cities are the copies this process keeps (tellcity.cities.queries
-    kept_city), not rows loaded again with their boundaries on every request."""
-    rows = db.session.connection().execute(_SERVED).all()
-    return [(kept_city(city_id, config), public) for city_id, config, public in rows]
+    exactly one, Open311 requests need not name it. And what was read (served_versions), for
+    the answers kept on it. One statement reads their ids and versions; the cities are the
+    copies this process keeps (tellcity.cities.queries kept_city), not rows loaded again with
+    their boundaries on every request."""
+    read = served_versions(db.session.connection())
+    return [(kept_city(city_id, config), public) for city_id, config, public in read], read
+
+
+def served_versions(connection: sa.Connection) -> tuple:
+    """The served cities' ids with the versions of their configuration and public reports:
+    what every answer about them that names no city follows from, besides the question."""
+    return tuple(tuple(row) for row in connection.execute(_SERVED))
+
+
+def served_configurations(connection: sa.Connection) -> tuple:
+    """The served cities' ids with the versions of their configuration: what their services
+    follow from."""
+    return configurations(served_versions(connection))
+
+
+def configurations(read: tuple) -> tuple:
+    """The versions of the cities' configuration alone, of what served_versions read."""
+    return tuple(row[:2] for row in read)
+
+
+#: The answers kept whole (tellcity.core.kept_answers) of the requests that name no city.
+register_check("open311.requests", served_versions, "/open311/v2/")
+register_check("open311.services", served_configurations, "/open311/v2/")
 
 
 def changeset() -> datetime | None:

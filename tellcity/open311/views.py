@@ -14,6 +14,7 @@ from tellcity.cities.models import City
 from tellcity.cities.queries import current_city
 from tellcity.core.conditional import unless_unchanged
 from tellcity.core.errors import NotFound, TellCityError
+from tellcity.core.kept_answers import keep
 from tellcity.core.permissions import Actor
 from tellcity.core.text import contact_region
 from tellcity.extensions import csrf, limiter
@@ -118,7 +119,7 @@ def list_services(fmt: str):
     """The city's categories as services, in the client's language. The rendered list is
     cached per city, language and format, keyed on a digest of the category rows: never
     stale, and answered 304 to a client that sends back its ETag."""
-    city, locale = _city(), _locale()
+    city, locale = _city(services=True), _locale()
     digest, rows = queries.service_rows(city)
     rendered = services_cache.get(
         (city.id, locale, fmt),
@@ -134,7 +135,7 @@ def list_services(fmt: str):
 
 @bp.get(f"/v2/services/<service_code>.{FMT}")
 def service_definition(service_code: str, fmt: str):
-    category = queries.service(_city(), service_code)
+    category = queries.service(_city(services=True), service_code)
     if category is None:
         raise Open311Error(404, f"service_code {service_code[:64]} not found")
     return respond(
@@ -300,23 +301,29 @@ def _param(name: str) -> str:
     return value
 
 
-def _city() -> City:
+def _city(*, services: bool = False) -> City:
     """The city jurisdiction_id names; may be left out while this serves a single city.
     Raises Open311Error: 404 for an unknown one, 400 when it is needed and missing."""
-    return _city_and_version()[0]
+    return _city_and_version(services=services)[0]
 
 
-def _city_and_version() -> tuple[City, int | None]:
+def _city_and_version(*, services: bool = False) -> tuple[City, int | None]:
     """_city(), and the version of its public reports when it was read with it (the city
-    served alone), else None."""
+    served alone), else None. A successful answer about the city served alone may be kept
+    whole (tellcity.core.kept_answers) while its versions stay the same: those of its
+    configuration and public reports, or with `services` its configuration's alone."""
     slug = _param("jurisdiction_id")
     if slug:
         try:
             return current_city(slug), None
         except NotFound:
             raise Open311Error(404, f"jurisdiction_id {slug[:64]} not found") from None
-    served = queries.served_cities()
+    served, read = queries.served_cities()
     if len(served) == 1:
+        if services:
+            keep("open311.services", queries.configurations(read))
+        else:
+            keep("open311.requests", read)
         return served[0]
     if not served:
         raise Open311Error(404, "no jurisdiction is served here yet")
