@@ -41,7 +41,8 @@ reading the same 100 rows by the range of (city_id, created_at) and writing them
 request and services.json against the bare `SELECT id` (goal ≥ 0.7). Both are asked with
 `Accept-Encoding: identity` (the bare app compresses nothing). Each line gives both rates, their
 p50, the ratio of all rounds and the rounds' spread; the script checks first that both pages
-hold the same requests.
+hold the same requests. TellCity keeps whole answers as configured (tellcity.core
+kept_answers); `--kept-bytes 0` makes it answer every request again, to compare.
 
 Then how the answers clients poll travel (`--only light` for these alone): Open311's
 requests.json and requests.xml, the API's categories and a desktop viewport's markers, each
@@ -121,6 +122,12 @@ def main() -> None:
         "--versus-seconds", type=float, default=3, help="seconds per versus line and round"
     )
     parser.add_argument("--versus-clients", type=int, default=2, help="clients of the versus")
+    parser.add_argument(
+        "--kept-bytes",
+        type=int,
+        default=None,
+        help="TellCity's KEPT_ANSWERS_BYTES (0: every answer made again; default: the app's)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tellcity-reads-") as tmp:
         run(args, Path(tmp))
@@ -143,6 +150,8 @@ def run(args, tmp: Path) -> None:
         "TELLCITY_SECRET_KEY": "bench",
         "TELLCITY_RATELIMIT_SIGNIN": "1000 per minute",
     }
+    if args.kept_bytes is not None:
+        env["TELLCITY_KEPT_ANSWERS_BYTES"] = str(args.kept_bytes)
     if args.only == "versus":
         with (
             Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare,
@@ -476,7 +485,8 @@ def versus(app_url: str, bare_url: str, samples: Samples, args) -> dict:
 def print_versus(runs: dict, args, samples: Samples) -> None:
     print(
         f"Open311 against bare endpoints ({samples.reports:,} reports), {args.rounds} rounds of"
-        f" {args.versus_seconds:g} s a line, {args.versus_clients} clients, identity"
+        f" {args.versus_seconds:g} s a line, {args.versus_clients} clients, identity,"
+        f" KEPT_ANSWERS_BYTES {'default' if args.kept_bytes is None else args.kept_bytes}"
     )
     print(
         f"{'line':<36}{'req/s':>8}{'p50 ms':>8}{'err':>5}  {'baseline':<22}{'req/s':>8}"
