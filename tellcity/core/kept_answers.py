@@ -25,6 +25,7 @@ sent. KEPT_ANSWERS_BYTES bounds what a process keeps (the least recently used go
 keeps nothing.
 """
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +36,8 @@ import sqlalchemy as sa
 from flask import Flask, request
 
 from tellcity.core import metrics, request_log
+
+log = logging.getLogger(__name__)
 
 #: Where a view's `keep` leaves its word for the middleware, in the WSGI environ.
 _MARK = "tellcity.kept_answers"
@@ -134,8 +137,12 @@ class KeptAnswers:
                 from tellcity.extensions import db
 
                 self._engine = db.engine
-        with self._engine.connect() as connection:
-            return _CHECKS[kept.check](connection) == kept.read
+        try:
+            with self._engine.connect() as connection:
+                return _CHECKS[kept.check](connection) == kept.read
+        except sa.exc.SQLAlchemyError:  # the app answers, as it answers a database gone away
+            log.warning("kept answers: the check %s failed", kept.check, exc_info=True)
+            return False
 
     def _replay(self, kept: _Kept, environ: dict, start_response, started: float):
         given = environ.get("HTTP_X_REQUEST_ID", "")

@@ -19,6 +19,7 @@ from tellcity.staff.services import hide_report
 from tests.factories import make_city
 from tests.open311.helpers import new_key
 from tests.reports.helpers import category, submit
+from tests.test_app import closed_port
 
 
 @pytest.fixture
@@ -199,3 +200,16 @@ def test_an_answer_from_what_was_kept_is_logged_and_counted(app, client, city, c
     [line] = [line for line in lines if line["request_id"] == "again-2"]
     assert line["endpoint"] == "open311.list_services" and line["status"] == 200
     assert line["rule"] == "/open311/v2/services.<any(json, xml):fmt>"
+
+
+def test_a_check_that_fails_leaves_the_answer_to_the_app(app, client, city, caplog):
+    url = "/open311/v2/requests.json"
+    first = client.get(url)
+    client.get(url)
+    kept = app.extensions["kept_answers"]
+    kept._engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x")
+    with statements() as ran:
+        again = client.get(url)
+    assert again.status_code == 200 and again.data == first.data
+    assert len(ran) > 1  # the app's own statements, on its own engine
+    assert "the check open311.requests failed" in caplog.text
