@@ -158,6 +158,8 @@ def run(args, tmp: Path) -> None:
             Gunicorn("tellcity:create_app()", env, ready_path="/healthz") as server,
         ):
             print_versus(versus(server.url, bare.url, samples, args), args, samples)
+            peaks = ", ".join(f"{mb:.0f} MB" for mb in server.peak_rss_mb().values())
+            print(f"TellCity's workers' peak resident memory (VmHWM): {peaks}")
         return
     with Gunicorn("bare_app:create_app()", {"TELLCITY_DATABASE_URL": args.database}) as bare:
         baseline = measure(bare.url, baseline_page(samples), args)

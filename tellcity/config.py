@@ -33,7 +33,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     # Bytes of whole answers each app process keeps for the anonymous reads programs poll
     # (Open311's; tellcity.core.kept_answers); 0 keeps none.
-    "KEPT_ANSWERS_BYTES": 16 * 1024 * 1024,
+    "KEPT_ANSWERS_BYTES": 8 * 1024 * 1024,
     # A JSON body (no photos in it) is refused past this many bytes (tellcity.core.bodies).
     "JSON_MAX_BYTES": 1024 * 1024,
     # "argon2id" (tellcity.accounts.passwords), or a method werkzeug knows; tests use a cheap one.

@@ -97,6 +97,8 @@ class KeptAnswers:
         self.size = 0
         self.lock = threading.Lock()
         self._engine: sa.Engine | None = None
+        self._held = threading.local()
+        self._all: list[sa.Connection] = []
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = self._key(environ)
@@ -132,17 +134,42 @@ class KeptAnswers:
         return (path, query, environ.get("SCRIPT_NAME", ""), *server, *headers, hour)
 
     def _still_true(self, kept: _Kept) -> bool:
-        if self._engine is None:
-            with self.app.app_context():
-                from tellcity.extensions import db
-
-                self._engine = db.engine
         try:
-            with self._engine.connect() as connection:
-                return _CHECKS[kept.check](connection) == kept.read
+            return _CHECKS[kept.check](self._connection()) == kept.read
         except sa.exc.SQLAlchemyError:  # the app answers, as it answers a database gone away
             log.warning("kept answers: the check %s failed", kept.check, exc_info=True)
+            self._held.__dict__.pop("connection", None)
             return False
+
+    def _connection(self) -> sa.Connection:
+        """The connection each thread keeps for the checks, in autocommit: a check is one
+        statement, which sees what was committed before it, and needs no transaction (on
+        PostgreSQL one round trip, where a pooled connection's would take three)."""
+        connection = getattr(self._held, "connection", None)
+        if connection is None or connection.invalidated or connection.closed:
+            if self._engine is None:
+                with self.app.app_context():
+                    from tellcity.extensions import db
+
+                    self._engine = db.engine
+                sa.event.listen(self._engine, "engine_disposed", self._close)
+            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._held.connection = connection
+            with self.lock:
+                self._all.append(connection)
+        return connection
+
+    def _close(self, _engine=None) -> None:
+        """Close the connections held for the checks (the engine is disposed of: tests, a
+        forked process), in whichever thread holds them; each is connected again when needed."""
+        with self.lock:
+            held, self._all = self._all, []
+        for connection in held:
+            try:  # not back to the pool, which may be gone: closed for good
+                connection.invalidate()
+                connection.close()
+            except sa.exc.SQLAlchemyError:
+                log.warning("kept answers: a check's connection would not close", exc_info=True)
 
     def _replay(self, kept: _Kept, environ: dict, start_response, started: float):
         given = environ.get("HTTP_X_REQUEST_ID", "")

@@ -207,6 +207,7 @@ def test_a_check_that_fails_leaves_the_answer_to_the_app(app, client, city, capl
     first = client.get(url)
     client.get(url)
     kept = app.extensions["kept_answers"]
+    kept._close()  # the database went away
     kept._engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x")
     with statements() as ran:
         again = client.get(url)
