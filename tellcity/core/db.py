@@ -2,6 +2,7 @@
 SQLite connection settings."""
 
 import functools
+import re
 import sqlite3
 from datetime import UTC, datetime
 
@@ -157,6 +158,17 @@ def counter_upsert(
         .on_conflict_do_update(index_elements=list(keys), set_={column: table.c[column] + 1})
     )
     return statement.returning(table.c[column]) if returning else statement
+
+
+def constants(values) -> list[sa.ColumnElement]:
+    """Our own words (statuses, event types) written into a statement's text, for an IN list
+    of constants: bound, such a list is expanded again at every execution, a tenth of the CPU
+    of a small read."""
+    words = sorted(str(value) for value in values)
+    for word in words:
+        if not re.fullmatch(r"[a-z_]+", word):
+            raise ValueError(f"not one of our words: {word!r}")
+    return [sa.literal_column(f"'{word}'") for word in words]
 
 
 @event.listens_for(Engine, "connect")

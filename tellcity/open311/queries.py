@@ -16,6 +16,7 @@ from tellcity.categories.models import Category
 from tellcity.cities.models import City
 from tellcity.cities.queries import kept_city
 from tellcity.core.caches import caches
+from tellcity.core.db import constants
 from tellcity.core.kept_answers import register_check
 from tellcity.departments.models import Department
 from tellcity.extensions import db
@@ -203,7 +204,7 @@ def _request_rows() -> sa.Select:
         sa.select(ReportEvent.id)
         .where(
             ReportEvent.report_id == Report.id,
-            ReportEvent.type.concat("").in_([str(t) for t in STATUS_EVENTS]),
+            ReportEvent.type.concat("").in_(constants(STATUS_EVENTS)),
             public_event_filter(),
         )
         .order_by(ReportEvent.id.desc())

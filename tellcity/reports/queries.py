@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from tellcity.categories.models import Category
 from tellcity.cities.models import City, Zone
-from tellcity.core.db import utcnow
+from tellcity.core.db import constants, utcnow
 from tellcity.core.i18n import iso_local
 from tellcity.core.text import contact_region, public_text
 from tellcity.extensions import db
@@ -61,7 +61,7 @@ def public_event_filter() -> sa.ColumnElement[bool]:
     return sa.and_(
         ReportEvent.is_public,
         ReportEvent.is_hidden.is_(False),
-        ReportEvent.type.concat("").in_(sorted(str(t) for t in PUBLIC_EVENT_TYPES)),
+        ReportEvent.type.concat("").in_(constants(PUBLIC_EVENT_TYPES)),
     )
 
 
