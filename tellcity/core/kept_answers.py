@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 #: Where a view's `keep` leaves its word for the middleware, in the WSGI environ.
 _MARK = "tellcity.kept_answers"
 #: The checks, by name: each reads, in one statement, what kept answers depend on.
-_CHECKS: dict[str, Callable[[sa.Connection], tuple]] = {}
+_CHECKS: dict[str, Callable[..., tuple]] = {}
 #: Where the views that may keep their answers are (the start of their paths).
 _PATHS: set[str] = set()
 #: Requests that are somebody's in particular, or that the app answers itself.
@@ -60,25 +60,27 @@ _PERSONAL = (
 _KEY_HEADERS = ("HTTP_HOST", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_ACCEPT_ENCODING")
 
 
-def register_check(name: str, check: Callable[[sa.Connection], tuple], path: str) -> None:
-    """`check(connection)` reads what answers kept under `name` depend on, as a tuple; the
-    views that keep them answer under `path`."""
+def register_check(name: str, check: Callable[..., tuple], path: str) -> None:
+    """`check(connection, *args)` reads what answers kept under `name` depend on, as a tuple
+    (`args`: those `keep` was given); the views that keep them answer under `path`."""
     _CHECKS[name] = check
     _PATHS.add(path)
 
 
-def keep(check: str, read: tuple) -> None:
-    """The answer being made may be kept, for as long as the check `check` reads `read` again
-    (what it read in this request's transaction, before the answer's data)."""
+def keep(check: str, read: tuple, *args) -> None:
+    """The answer being made may be kept, for as long as the check `check` (given `args`)
+    reads `read` again (what it read in this request's transaction, before the answer's
+    data)."""
     if check not in _CHECKS:
         raise KeyError(f"no kept-answer check {check!r}")
     rule = request.url_rule.rule if request.url_rule else None
-    request.environ[_MARK] = (check, read, request.endpoint, rule)
+    request.environ[_MARK] = (check, args, read, request.endpoint, rule)
 
 
 @dataclass(slots=True)
 class _Kept:
     check: str
+    args: tuple
     read: tuple
     status: str
     headers: list[tuple[str, str]]
@@ -135,7 +137,7 @@ class KeptAnswers:
 
     def _still_true(self, kept: _Kept) -> bool:
         try:
-            return _CHECKS[kept.check](self._connection()) == kept.read
+            return _CHECKS[kept.check](self._connection(), *kept.args) == kept.read
         except sa.exc.SQLAlchemyError:  # the app answers, as it answers a database gone away
             log.warning("kept answers: the check %s failed", kept.check, exc_info=True)
             self._held.__dict__.pop("connection", None)
@@ -209,9 +211,9 @@ class KeptAnswers:
             if hasattr(body, "close"):
                 body.close()
         start_response(status, headers)
-        check, read, endpoint, rule = mark
+        check, args, read, endpoint, rule = mark
         own = [(name, value) for name, value in headers if name != request_log.HEADER]
-        self._store(key, _Kept(check, read, status, own, content, endpoint, rule))
+        self._store(key, _Kept(check, args, read, status, own, content, endpoint, rule))
         return [content]
 
     def _store(self, key: tuple, kept: _Kept) -> None:

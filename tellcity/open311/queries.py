@@ -86,9 +86,39 @@ def configurations(read: tuple) -> tuple:
     return tuple(row[:2] for row in read)
 
 
-#: The answers kept whole (tellcity.core.kept_answers) of the requests that name no city.
+#: A city by its slug, with its versions (as _SERVED).
+_NAMED = (
+    sa.select(
+        City.__table__.c.id,
+        City.__table__.c.config_version,
+        sa.func.coalesce(PublicVersion.__table__.c.version, 0),
+    )
+    .outerjoin(PublicVersion.__table__, PublicVersion.__table__.c.city_id == City.__table__.c.id)
+    .where(City.__table__.c.slug == sa.bindparam("slug"))
+)
+
+
+def named_versions(connection: sa.Connection, slug: str) -> tuple:
+    """The city `slug` names (a jurisdiction_id), as served_versions reads the served ones;
+    empty if there is none."""
+    return tuple(tuple(row) for row in connection.execute(_NAMED, {"slug": slug}))
+
+
+def named_configuration(connection: sa.Connection, slug: str) -> tuple:
+    return configurations(named_versions(connection, slug))
+
+
+def named_city_versions(slug: str) -> tuple:
+    """named_versions, in the request's transaction."""
+    return named_versions(db.session.connection(), slug)
+
+
+#: The answers kept whole (tellcity.core.kept_answers): of the requests that name no city, and
+#: of those that name one.
 register_check("open311.requests", served_versions, "/open311/v2/")
 register_check("open311.services", served_configurations, "/open311/v2/")
+register_check("open311.named.requests", named_versions, "/open311/v2/")
+register_check("open311.named.services", named_configuration, "/open311/v2/")
 
 
 def changeset() -> datetime | None:

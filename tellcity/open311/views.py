@@ -309,15 +309,24 @@ def _city(*, services: bool = False) -> City:
 
 def _city_and_version(*, services: bool = False) -> tuple[City, int | None]:
     """_city(), and the version of its public reports when it was read with it (the city
-    served alone), else None. A successful answer about the city served alone may be kept
-    whole (tellcity.core.kept_answers) while its versions stay the same: those of its
-    configuration and public reports, or with `services` its configuration's alone."""
+    served alone, or named), else None. A successful answer about the city may be kept whole
+    (tellcity.core.kept_answers) while its versions stay the same: those of its
+    configuration and public reports, or with `services` its configuration's alone; and,
+    when it is the city served alone, while it stays the only one."""
     slug = _param("jurisdiction_id")
     if slug:
         try:
-            return current_city(slug), None
+            city = current_city(slug)
         except NotFound:
             raise Open311Error(404, f"jurisdiction_id {slug[:64]} not found") from None
+        read = queries.named_city_versions(slug)
+        if not read or read[0][:2] != (city.id, city.config_version):  # it changed meanwhile
+            return city, None
+        if services:
+            keep("open311.named.services", queries.configurations(read), slug)
+        else:
+            keep("open311.named.requests", read, slug)
+        return city, read[0][2]
     served, read = queries.served_cities()
     if len(served) == 1:
         if services:

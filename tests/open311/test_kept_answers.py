@@ -214,3 +214,30 @@ def test_a_check_that_fails_leaves_the_answer_to_the_app(app, client, city, capl
     assert again.status_code == 200 and again.data == first.data
     assert len(ran) > 1  # the app's own statements, on its own engine
     assert "the check open311.requests failed" in caplog.text
+
+
+def test_a_question_that_names_its_city_is_kept_too(client, city, staff):
+    report = submit(city, "graffiti", description="Un tag")
+    db.session.commit()
+    named = f"?jurisdiction_id={city.slug}"
+    asked = {
+        name: url + ("&" if "?" in url else "?") + named[1:] for name, url in urls(report).items()
+    }
+    for name, url in asked.items():
+        first = client.get(url)
+        assert first.status_code == 200, name
+        with statements() as ran:
+            assert client.get(url).data == first.data, name
+        assert len(ran) == 1, name
+    before = client.get(asked["one request"]).data
+    transition(report, "resolved", Actor.of(staff["admin"]), text="Réparé.")
+    db.session.commit()
+    after = client.get(asked["one request"]).data
+    assert after != before and b'"status":"closed"' in after
+    # Another city's name is another question, kept on that city's versions.
+    make_city(slug="vanves", name="Vanves")
+    db.session.commit()
+    assert client.get("/open311/v2/services.json?jurisdiction_id=vanves").data == b"[]"
+    assert client.get(asked["services"]).data != b"[]"
+    unknown = client.get("/open311/v2/services.json?jurisdiction_id=nowhere")
+    assert unknown.status_code == 404
