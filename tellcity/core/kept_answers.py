@@ -115,12 +115,6 @@ class KeptAnswers:
             return self._replay(kept, environ, start_response, started)
         return self._answer(key, environ, start_response)
 
-    def forget(self) -> None:
-        """Keep nothing more from before (tests; an operator's repair of the data by hand)."""
-        with self.lock:
-            self.kept.clear()
-            self.size = 0
-
     def _key(self, environ: dict) -> tuple | None:
         if not self.config["KEPT_ANSWERS_BYTES"] or environ.get("REQUEST_METHOD") != "GET":
             return None
@@ -140,7 +134,11 @@ class KeptAnswers:
             return _CHECKS[kept.check](self._connection(), *kept.args) == kept.read
         except sa.exc.SQLAlchemyError:  # the app answers, as it answers a database gone away
             log.warning("kept answers: the check %s failed", kept.check, exc_info=True)
-            self._held.__dict__.pop("connection", None)
+            failed = self._held.__dict__.pop("connection", None)
+            if failed is not None:
+                with self.lock:
+                    self._all = [held for held in self._all if held is not failed]
+                _close_for_good(failed)
             return False
 
     def _connection(self) -> sa.Connection:
@@ -167,11 +165,7 @@ class KeptAnswers:
         with self.lock:
             held, self._all = self._all, []
         for connection in held:
-            try:  # not back to the pool, which may be gone: closed for good
-                connection.invalidate()
-                connection.close()
-            except sa.exc.SQLAlchemyError:
-                log.warning("kept answers: a check's connection would not close", exc_info=True)
+            _close_for_good(connection)
 
     def _replay(self, kept: _Kept, environ: dict, start_response, started: float):
         given = environ.get("HTTP_X_REQUEST_ID", "")
@@ -229,6 +223,15 @@ class KeptAnswers:
             while self.size > budget:
                 _key, oldest = self.kept.popitem(last=False)
                 self.size -= _size(oldest)
+
+
+def _close_for_good(connection: sa.Connection) -> None:
+    """Not back to the pool, which may be gone: closed."""
+    try:
+        connection.invalidate()
+        connection.close()
+    except sa.exc.SQLAlchemyError:
+        log.warning("kept answers: a check's connection would not close", exc_info=True)
 
 
 def _size(kept: _Kept) -> int:
