@@ -43,19 +43,19 @@ SERVICE_COLUMNS = (
 )
 
 
+#: Cities' ids with the versions of their configuration and public reports.
+_VERSIONS = sa.select(
+    City.__table__.c.id,
+    City.__table__.c.config_version,
+    sa.func.coalesce(PublicVersion.__table__.c.version, 0),
+).outerjoin(PublicVersion.__table__, PublicVersion.__table__.c.city_id == City.__table__.c.id)
 #: Up to two cities served here, with their versions: built once (it runs on most Open311
 #: requests).
 _SERVED = (
-    sa.select(
-        City.__table__.c.id,
-        City.__table__.c.config_version,
-        sa.func.coalesce(PublicVersion.__table__.c.version, 0),
-    )
-    .outerjoin(PublicVersion.__table__, PublicVersion.__table__.c.city_id == City.__table__.c.id)
-    .where(City.__table__.c.is_imported.is_(False))
-    .order_by(City.__table__.c.id)
-    .limit(2)
+    _VERSIONS.where(City.__table__.c.is_imported.is_(False)).order_by(City.__table__.c.id).limit(2)
 )
+#: A city by its slug, with its versions.
+_NAMED = _VERSIONS.where(City.__table__.c.slug == sa.bindparam("slug"))
 
 
 def served_cities() -> tuple[list[tuple[City, int]], tuple]:
@@ -84,18 +84,6 @@ def served_configurations(connection: sa.Connection) -> tuple:
 def configurations(read: tuple) -> tuple:
     """The versions of the cities' configuration alone, of what served_versions read."""
     return tuple(row[:2] for row in read)
-
-
-#: A city by its slug, with its versions (as _SERVED).
-_NAMED = (
-    sa.select(
-        City.__table__.c.id,
-        City.__table__.c.config_version,
-        sa.func.coalesce(PublicVersion.__table__.c.version, 0),
-    )
-    .outerjoin(PublicVersion.__table__, PublicVersion.__table__.c.city_id == City.__table__.c.id)
-    .where(City.__table__.c.slug == sa.bindparam("slug"))
-)
 
 
 def named_versions(connection: sa.Connection, slug: str) -> tuple:
